@@ -1,0 +1,262 @@
+//! The database layer: one connection type over PostgreSQL and SQLite, the r2d2 pool,
+//! the embedded migrations, and the error that tells "unavailable" (503) apart from a bug.
+//!
+//! The backend is chosen from the URL scheme by our own connection manager rather than by
+//! the derived `MultiConnection::establish`, which would hide the real connection error
+//! ("connection refused") behind a generic one.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::result::{ConnectionError, DatabaseErrorKind};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::{DatabaseUrl, Settings};
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl std::fmt::Debug for DbConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Postgresql(_) => "DbConnection::Postgresql",
+            Self::Sqlite(_) => "DbConnection::Sqlite",
+        })
+    }
+}
+
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+/// Serialises concurrent migration runs of several instances on one PostgreSQL database.
+const MIGRATION_LOCK_ID: i64 = 0x6f61_7574_685f_6d69; // "oauth_mi"
+
+/// How long SQLite waits for another writer before giving up with "database is locked".
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Opens connections for r2d2, picking the backend from the URL scheme.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+/// Why a connection could not be opened or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Connect(#[from] ConnectionError),
+    #[error("{0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot create the folder for the SQLite file {path}: {source}")]
+    CreateFolder {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgresql(PgConnection::establish(url)?)),
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(folder).map_err(|source| ConnectError::CreateFolder {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                }
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL lets readers run beside one writer (and beside the other server's
+                // process); foreign keys are off by default in SQLite.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;"
+                ))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        Ok(conn.batch_execute("SELECT 1")?)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Sends r2d2's connection failures to the log instead of the `log` crate.
+#[derive(Debug, Clone, Copy)]
+struct TracingErrorHandler;
+
+impl r2d2::HandleError<ConnectError> for TracingErrorHandler {
+    fn handle_error(&self, error: ConnectError) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+/// Builds the pool without connecting: a database that is down at startup makes requests
+/// answer 503 (and `/readyz` fail) until it comes back, instead of crashing the server.
+pub fn build_pool(settings: &Settings) -> DbPool {
+    // SQLite has one writer at a time; a few connections are plenty and keep lock waits short.
+    let max_size = match settings.database_url {
+        DatabaseUrl::Postgres(_) => settings.database_pool_size,
+        DatabaseUrl::Sqlite(_) => settings.database_pool_size.min(8),
+    };
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(settings.database_timeout)
+        .idle_timeout(Some(Duration::from_secs(300)))
+        .error_handler(Box::new(TracingErrorHandler))
+        .build_unchecked(ConnectionManager::new(settings.database_url.clone()))
+}
+
+/// Why running the migrations failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] r2d2::Error),
+    #[error("{0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+/// Runs the pending migrations of the connected backend, all or none, and returns the
+/// versions applied. Safe to run from several instances at once.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {
+    fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, MigrationError>
+    where
+        C: MigrationHarness<C::Backend> + Connection,
+    {
+        let applied = conn
+            .run_pending_migrations(migrations)
+            .map_err(|e| MigrationError::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+    match conn {
+        DbConnection::Postgresql(pg) => pg.transaction(|pg| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))
+                .execute(pg)?;
+            apply(pg, POSTGRES_MIGRATIONS)
+        }),
+        DbConnection::Sqlite(sqlite) => sqlite.exclusive_transaction(|sqlite| apply(sqlite, SQLITE_MIGRATIONS)),
+    }
+}
+
+use diesel::RunQueryDsl;
+
+/// A database failure, classified for the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had in time: the database is down or overloaded.
+    #[error("database unavailable: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// The blocking task was cancelled (the server is shutting down).
+    #[error("database task cancelled")]
+    Cancelled,
+}
+
+impl DbError {
+    /// True when the failure is the database being unreachable or busy (answer 503),
+    /// false when the query itself is wrong (a bug: answer 500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Pool(_) | Self::Cancelled => true,
+            Self::Query(diesel::result::Error::DatabaseError(kind, info)) => match kind {
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => true,
+                DatabaseErrorKind::Unknown => {
+                    let message = info.message();
+                    [
+                        "database is locked",
+                        "server closed the connection",
+                        "no connection to the server",
+                        "terminating connection",
+                        "connection to server",
+                        "the database system is",
+                        "disk I/O error",
+                    ]
+                    .iter()
+                    .any(|needle| message.contains(needle))
+                }
+                _ => false,
+            },
+            Self::Query(_) => false,
+        }
+    }
+
+    /// True for a violated unique constraint (a duplicate the caller should report).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+        )
+    }
+}
+
+/// The pool plus a way to run diesel work off the async workers.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: DbPool,
+}
+
+impl Db {
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool (diesel is
+    /// synchronous and must never run on an async worker).
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Cancelled))?
+    }
+
+    /// Whether the database answers a trivial query now (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from)).await
+    }
+
+    /// Applies pending migrations (blocking; call at startup or from the CLI).
+    pub fn migrate(&self) -> Result<Vec<String>, MigrationError> {
+        let mut conn = self.pool.get()?;
+        run_migrations(&mut conn)
+    }
+}

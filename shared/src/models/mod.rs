@@ -1,0 +1,14 @@
+//! One module per table: the row structs and the queries on that table.
+//! Queries take `&mut DbConnection` and are run through [`crate::db::Db::run`].
+
+pub mod login_throttle;
+pub mod session;
+pub mod user;
+
+use chrono::{NaiveDateTime, SubsecRound as _, Utc};
+
+/// The current UTC time at the precision both backends store (microseconds), so a value
+/// read back compares equal to the one written.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}

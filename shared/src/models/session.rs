@@ -1,0 +1,123 @@
+//! `sessions`: signed-in browsers. Rows are found by the SHA-256 of the cookie value.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbError};
+use crate::schema::sessions;
+use crate::token::HashedToken;
+
+#[derive(Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    /// Public handle, safe to show and to put in a URL.
+    pub id: String,
+    pub token_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    /// The absolute end of the session, whatever the activity.
+    pub expires_at: NaiveDateTime,
+}
+
+/// Leaves the token hash and CSRF token out of logs.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("last_seen_at", &self.last_seen_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub token_hash: &'a str,
+    pub user_id: &'a str,
+    pub csrf_token: &'a str,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+impl Session {
+    pub fn insert(conn: &mut DbConnection, new_session: &NewSession<'_>) -> Result<(), DbError> {
+        diesel::insert_into(sessions::table).values(new_session).execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find_by_token(conn: &mut DbConnection, token: &HashedToken) -> Result<Option<Session>, DbError> {
+        Ok(sessions::table
+            .filter(sessions::token_hash.eq(token.as_str()))
+            .select(Session::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// The user's sessions, newest first.
+    pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Session>, DbError> {
+        Ok(sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .order((sessions::created_at.desc(), sessions::id.desc()))
+            .select(Session::as_select())
+            .load(conn)?)
+    }
+
+    pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Result<(), DbError> {
+        diesel::update(sessions::table.find(id))
+            .set(sessions::last_seen_at.eq(at))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Deletes one session; returns whether it existed.
+    pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+        Ok(diesel::delete(sessions::table.find(id)).execute(conn)? > 0)
+    }
+
+    /// Deletes one of the user's sessions (and no one else's); returns whether it existed.
+    pub fn delete_for_user(conn: &mut DbConnection, user_id: &str, id: &str) -> Result<bool, DbError> {
+        let deleted = diesel::delete(
+            sessions::table
+                .filter(sessions::id.eq(id))
+                .filter(sessions::user_id.eq(user_id)),
+        )
+        .execute(conn)?;
+        Ok(deleted > 0)
+    }
+
+    /// Keeps the user's `keep` newest sessions and deletes the rest; returns how many ended.
+    pub fn delete_oldest_beyond(conn: &mut DbConnection, user_id: &str, keep: u32) -> Result<usize, DbError> {
+        let doomed: Vec<String> = sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .order((sessions::created_at.desc(), sessions::id.desc()))
+            .offset(i64::from(keep))
+            .select(sessions::id)
+            .load(conn)?;
+        if doomed.is_empty() {
+            return Ok(0);
+        }
+        Ok(diesel::delete(sessions::table.filter(sessions::id.eq_any(&doomed))).execute(conn)?)
+    }
+
+    /// Removes sessions past their absolute lifetime or idle since before `idle_cutoff`.
+    pub fn delete_expired(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        idle_cutoff: NaiveDateTime,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::delete(
+            sessions::table.filter(sessions::expires_at.le(now).or(sessions::last_seen_at.lt(idle_cutoff))),
+        )
+        .execute(conn)?)
+    }
+}
