@@ -1,1 +1,13 @@
-//! placeholder
+//! The OAuth 2.0 authorization server: accounts (sign-up, sign-in, sessions) and their
+//! pages, plus the operator CLI. `startup::Application` is what `main` and the tests run.
+
+pub mod accounts;
+pub mod cli;
+pub mod domain;
+pub mod error;
+pub mod password_hash;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod templates;
+pub mod web;

@@ -6,5 +6,6 @@ pub mod db;
 pub mod http;
 pub mod models;
 pub mod schema;
+pub mod startup;
 pub mod telemetry;
 pub mod token;

@@ -1,0 +1,103 @@
+//! Signing in (SECURITY.md 24). An unknown username and a wrong password get the same
+//! answer after the same work (a dummy hash is verified); failures are counted per
+//! username as typed, and reaching the limit locks that username for a while, whether or
+//! not the account exists, so the lockout message reveals nothing either.
+
+use shared::config::Settings;
+use shared::db::{Db, DbError};
+use shared::models::login_throttle::{FailureOutcome, LoginThrottle};
+use shared::models::now;
+use shared::models::user::User;
+
+use crate::domain::username;
+use crate::error::AppError;
+use crate::password_hash;
+
+/// Longest username input used as a throttle key; longer input cannot be a username.
+const MAX_KEY_LEN: usize = 64;
+
+#[derive(Debug, Clone, Copy)]
+pub struct LoginPolicy {
+    pub max_failures: u32,
+    pub lockout: chrono::Duration,
+}
+
+impl LoginPolicy {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            max_failures: settings.login_max_failures,
+            lockout: chrono::Duration::from_std(settings.login_lockout).unwrap_or(chrono::Duration::MAX),
+        }
+    }
+
+    pub fn lockout_minutes(&self) -> i64 {
+        (self.lockout.num_seconds() + 59) / 60
+    }
+}
+
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn(Box<User>),
+    /// Unknown username or wrong password: the two are never told apart.
+    Refused,
+    /// Too many recent failures for this username.
+    LockedOut,
+}
+
+pub async fn authenticate(
+    db: &Db,
+    policy: LoginPolicy,
+    username_input: &str,
+    password: String,
+) -> Result<LoginOutcome, AppError> {
+    let key: String = username::normalize(username_input).chars().take(MAX_KEY_LEN).collect();
+
+    let lookup_key = key.clone();
+    let (locked_until, user) = db
+        .run(move |conn| {
+            let locked = LoginThrottle::locked_until(conn, &lookup_key, now())?;
+            let user = User::find_by_username(conn, &lookup_key)?;
+            Ok::<_, DbError>((locked, user))
+        })
+        .await?;
+
+    // The same argon2 work on every path, so timing reveals neither the account nor the lock.
+    let stored_hash = user
+        .as_ref()
+        .filter(|_| locked_until.is_none())
+        .map(|u| u.password_hash.clone());
+    let verified = actix_web::web::block(move || match stored_hash {
+        Some(stored) => password_hash::verify(&password, &stored),
+        None => {
+            password_hash::verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("password verification task failed: {e}")))?;
+
+    let user_id = user.as_ref().map(|u| u.id.clone());
+    if locked_until.is_some() {
+        tracing::warn!(target: "security", event = "login_refused_locked", user_id = ?user_id, "sign-in refused: username locked");
+        return Ok(LoginOutcome::LockedOut);
+    }
+    if verified && let Some(user) = user {
+        db.run(move |conn| LoginThrottle::clear(conn, &key)).await?;
+        tracing::info!(target: "security", event = "login_success", user_id = %user.id);
+        return Ok(LoginOutcome::SignedIn(Box::new(user)));
+    }
+
+    let outcome = db
+        .run(move |conn| {
+            LoginThrottle::record_failure(conn, &key, now(), policy.max_failures, policy.lockout, policy.lockout)
+        })
+        .await?;
+    tracing::warn!(target: "security", event = "login_failure", user_id = ?user_id, known_user = user_id.is_some(), "sign-in failed");
+    match outcome {
+        FailureOutcome::Counted { .. } => Ok(LoginOutcome::Refused),
+        FailureOutcome::LockedNow { until } => {
+            tracing::warn!(target: "security", event = "lockout", user_id = ?user_id, until = %until, "username locked after repeated failures");
+            Ok(LoginOutcome::LockedOut)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Account logic with no HTTP types: registering, signing in (with lockout and per-IP
+//! slow-down), and browser sessions. Handlers in `routes` parse input and call these.
+
+pub mod ip_slowdown;
+pub mod login;
+pub mod register;
+pub mod sessions;
+
+/// Who is asking: recorded with a session and used for per-IP slow-down.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}

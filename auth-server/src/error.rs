@@ -1,0 +1,97 @@
+//! `AppError`: every way a page request can fail, mapped to a status and an error page in
+//! one place. Database outages are 503 (and recover by themselves); bugs are a plain 500
+//! whose cause goes to the log, never to the page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use shared::db::DbError;
+
+use crate::templates::{ErrorPage, render};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the form was not sent from this site or has expired")]
+    CsrfRejected,
+    #[error("not found")]
+    NotFound,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("unsupported content type")]
+    UnsupportedMediaType,
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for AppError {
+    fn from(error: DbError) -> Self {
+        if error.is_unavailable() {
+            Self::Unavailable(error.to_string())
+        } else {
+            Self::Internal(error.to_string())
+        }
+    }
+}
+
+impl AppError {
+    /// The title and the sentence shown to the person.
+    fn page_text(&self) -> (&'static str, String) {
+        match self {
+            Self::BadRequest(message) => ("That request could not be used", message.clone()),
+            Self::CsrfRejected => (
+                "This form has expired",
+                "The form was not sent from this site or has expired. Go back, reload the page \
+                 and try again."
+                    .into(),
+            ),
+            Self::NotFound => ("Page not found", "There is nothing at this address.".into()),
+            Self::PayloadTooLarge => ("Too much data", "The form sent more data than this page accepts.".into()),
+            Self::UnsupportedMediaType => (
+                "Unsupported content type",
+                "This page accepts forms (application/x-www-form-urlencoded) only.".into(),
+            ),
+            Self::Unavailable(_) => (
+                "Temporarily unavailable",
+                "The service cannot reach its database right now. Nothing was changed. Please try \
+                 again in a moment."
+                    .into(),
+            ),
+            Self::Internal(_) => ("Something went wrong", "An unexpected error occurred. Please try again.".into()),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Unavailable(cause) => tracing::warn!(cause = %cause, "database unavailable"),
+            Self::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
+            Self::CsrfRejected => tracing::warn!(target: "security", event = "csrf_rejected", "form without a valid CSRF token refused"),
+            _ => {}
+        }
+        let (title, message) = self.page_text();
+        let status = self.status_code();
+        let mut response = render(status, &ErrorPage { title, message: &message, status: status.as_u16() });
+        if matches!(self, Self::Unavailable(_)) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("5"));
+        }
+        response
+    }
+}

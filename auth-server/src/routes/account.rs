@@ -1,0 +1,104 @@
+//! `GET /account` (who is signed in, and where) and
+//! `POST /account/sessions/{id}/end` (end one of those sessions).
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use super::{see_other, with_cookie};
+use crate::accounts::sessions;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::templates::{AccountPage, SessionRow, render};
+use crate::web::csrf;
+use crate::web::return_to::login_url;
+use crate::web::session::CurrentUser;
+
+#[derive(Debug, Deserialize)]
+pub struct AccountQuery {
+    ended: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndSessionForm {
+    csrf_token: String,
+}
+
+fn when(at: NaiveDateTime) -> String {
+    format!("{} UTC", at.format("%Y-%m-%d %H:%M"))
+}
+
+/// A short device description from a user agent string.
+fn device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.filter(|ua| !ua.is_empty()) else {
+        return "Unknown device".into();
+    };
+    let browser = [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl")]
+        .iter()
+        .find(|(marker, _)| ua.contains(marker))
+        .map(|(_, name)| *name);
+    let system = [("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iOS"), ("Mac OS", "macOS"), ("Linux", "Linux")]
+        .iter()
+        .find(|(marker, _)| ua.contains(marker))
+        .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => s.to_owned(),
+        (None, None) => ua.chars().take(60).collect(),
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    query: web::Query<AccountQuery>,
+    current: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let Some(signed_in) = current.0 else {
+        return Ok(see_other(&login_url("/account")));
+    };
+    let rows = sessions::list(&state.db, signed_in.user.id.clone())
+        .await?
+        .into_iter()
+        .map(|session| SessionRow {
+            is_current: session.id == signed_in.session.id,
+            device: device(session.user_agent.as_deref()),
+            ip: session.ip.clone().unwrap_or_else(|| "unknown".into()),
+            signed_in: when(session.created_at),
+            last_active: when(session.last_seen_at),
+            id: session.id,
+        })
+        .collect();
+    let page = AccountPage {
+        csrf_token: &signed_in.session.csrf_token,
+        username: &signed_in.user.username,
+        email: &signed_in.user.email,
+        member_since: signed_in.user.created_at.format("%B %Y").to_string(),
+        sessions: rows,
+        notice: query.ended.is_some().then_some("The session has ended."),
+    };
+    Ok(render(actix_web::http::StatusCode::OK, &page))
+}
+
+pub async fn end_session(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<EndSessionForm>,
+    current: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let Some(signed_in) = current.0 else {
+        return Ok(see_other(&login_url("/account")));
+    };
+    csrf::verify_session(&signed_in.session.csrf_token, &form.csrf_token)?;
+    let session_id = path.into_inner();
+    let is_current = session_id == signed_in.session.id;
+    if !sessions::end_for_user(&state.db, signed_in.user.id, session_id).await? {
+        return Err(AppError::NotFound);
+    }
+    if is_current {
+        let removal = state.cookies.removal(state.cookies.session_name);
+        return Ok(with_cookie(see_other("/login?signed_out=1"), Some(removal)));
+    }
+    Ok(see_other("/account?ended=1"))
+}

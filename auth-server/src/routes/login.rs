@@ -1,0 +1,135 @@
+//! `GET /login` and `POST /login`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{see_other, with_cookie};
+use crate::accounts::login::{self, LoginOutcome};
+use crate::accounts::sessions;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::templates::{LoginPage, render};
+use crate::web::csrf;
+use crate::web::return_to;
+use crate::web::session::{CurrentUser, client_info};
+
+const MAX_USERNAME_INPUT: usize = 256;
+const MAX_PASSWORD_INPUT: usize = 1024;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+    signed_out: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    csrf_token: String,
+    username: String,
+    password: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+/// What the page shows besides the form.
+#[derive(Default)]
+struct Messages<'a> {
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    current: &CurrentUser,
+    return_to: &str,
+    username: &str,
+    messages: Messages<'_>,
+) -> HttpResponse {
+    let (csrf_token, new_cookie) = csrf::anonymous_token(req, &state.cookies);
+    let signed_in_as = current.0.as_ref().map(|s| s.user.username.as_str());
+    let response = render(
+        status,
+        &LoginPage {
+            csrf_token: &csrf_token,
+            return_to: return_to::local_path(return_to).unwrap_or_default(),
+            username,
+            error: messages.error,
+            notice: messages.notice,
+            signed_in_as,
+        },
+    );
+    with_cookie(response, new_cookie)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<LoginQuery>,
+    current: CurrentUser,
+) -> HttpResponse {
+    let notice = query
+        .signed_out
+        .is_some()
+        .then_some("You have been signed out.");
+    let return_to = query.return_to.as_deref().unwrap_or_default();
+    page(&req, &state, StatusCode::OK, &current, return_to, "", Messages { error: None, notice })
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+    current: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let LoginForm { csrf_token, username, password, return_to } = form.into_inner();
+    csrf::verify_anonymous(&req, &state.cookies, &csrf_token)?;
+
+    let show_error = |status: StatusCode, message: &str| {
+        let username = username.chars().take(MAX_USERNAME_INPUT).collect::<String>();
+        page(&req, &state, status, &current, &return_to, &username, Messages { error: Some(message), notice: None })
+    };
+    if username.trim().is_empty() || password.is_empty() {
+        return Ok(show_error(StatusCode::BAD_REQUEST, "Enter your username and password."));
+    }
+    if username.len() > MAX_USERNAME_INPUT || password.len() > MAX_PASSWORD_INPUT {
+        return Ok(show_error(StatusCode::BAD_REQUEST, "The username or password is too long."));
+    }
+
+    let client = client_info(&req, &state);
+    let ip = client.ip.clone().unwrap_or_default();
+    let delay = state.ip_slowdown.delay_for(&ip);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+
+    match login::authenticate(&state.db, state.login, &username, password).await? {
+        LoginOutcome::SignedIn(user) => {
+            state.ip_slowdown.record_success(&ip);
+            let replacing = current.0.map(|signed_in| signed_in.session.id);
+            let token = sessions::start(&state.db, state.sessions, user.id.clone(), client, replacing).await?;
+            let response = see_other(return_to::or_default(Some(&return_to)));
+            Ok(with_cookie(response, Some(state.cookies.session(token.expose()))))
+        }
+        LoginOutcome::Refused => {
+            state.ip_slowdown.record_failure(&ip);
+            Ok(show_error(StatusCode::UNAUTHORIZED, "The username or password is incorrect."))
+        }
+        LoginOutcome::LockedOut => {
+            state.ip_slowdown.record_failure(&ip);
+            let minutes = state.login.lockout_minutes();
+            let message = format!(
+                "Too many failed sign-in attempts for this username. Wait {minutes} minutes and try again."
+            );
+            let mut response = show_error(StatusCode::TOO_MANY_REQUESTS, &message);
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(minutes * 60),
+            );
+            Ok(response)
+        }
+    }
+}

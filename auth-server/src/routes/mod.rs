@@ -1,0 +1,43 @@
+//! Thin actix handlers, one file per page: parse the request, call `accounts`, render.
+
+mod account;
+mod assets;
+mod login;
+mod logout;
+mod register;
+
+use actix_web::{HttpResponse, web};
+
+/// A 303 redirect: after a POST the browser follows with a GET.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}
+
+/// Adds a cookie to a response. Cookies we build always encode to a valid header, so a
+/// failure here is a bug worth a log line rather than a failed request.
+pub fn with_cookie(mut response: HttpResponse, cookie: Option<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
+    if let Some(cookie) = cookie
+        && let Err(error) = response.add_cookie(&cookie)
+    {
+        tracing::error!(error = %error, "cookie could not be set");
+    }
+    response
+}
+
+async fn home() -> HttpResponse {
+    see_other(crate::web::return_to::DEFAULT)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/static/style.css", web::get().to(assets::stylesheet))
+        .route("/login", web::get().to(login::show))
+        .route("/login", web::post().to(login::submit))
+        .route("/register", web::get().to(register::show))
+        .route("/register", web::post().to(register::submit))
+        .route("/logout", web::post().to(logout::submit))
+        .route("/account", web::get().to(account::show))
+        .route("/account/sessions/{id}/end", web::post().to(account::end_session));
+}

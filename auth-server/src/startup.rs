@@ -1,0 +1,119 @@
+//! `Application::build(settings)` prepares the database, binds (port 0 picks a free port,
+//! as tests do) and returns the server, ready to run until stopped (SIGTERM or SIGINT end
+//! it gracefully: in-flight requests finish).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use shared::config::Settings;
+use shared::db::Db;
+use shared::http::health::{self, Readiness};
+use shared::http::security_headers;
+use shared::startup::{StartupError, bind, prepare_database};
+use tracing_actix_web::TracingLogger;
+
+use crate::accounts::sessions;
+use crate::error::AppError;
+use crate::routes;
+use crate::state::AppState;
+use crate::web::forms::form_config;
+
+/// How often expired sessions are deleted.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let settings = Arc::new(settings);
+        let (db, readiness) = prepare_database(&settings).await?;
+        let listener = bind(settings.auth_server_bind)?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let state = web::Data::new(AppState::new(db.clone(), settings.clone()));
+        spawn_pruner(state.clone());
+        let server = build_server(listener, state, db.clone(), readiness, &settings)?;
+        tracing::info!(address = %settings.auth_server_bind, port, issuer = %settings.issuer, "auth-server listening");
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn build_server(
+    listener: std::net::TcpListener,
+    state: web::Data<AppState>,
+    db: Db,
+    readiness: Readiness,
+    settings: &Settings,
+) -> Result<Server, StartupError> {
+    let https = settings.is_https();
+    let db = web::Data::new(db);
+    let readiness = web::Data::new(readiness);
+    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(security_headers::page_headers(https))
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(db.clone())
+            .app_data(readiness.clone())
+            .app_data(form_config())
+            .app_data(query_config())
+            .configure(health::configure)
+            .configure(routes::configure)
+            .default_service(web::to(not_found))
+    })
+    .workers(settings.http_workers)
+    .shutdown_timeout(10)
+    .listen(listener)
+    .map_err(|source| StartupError::Bind { address, source })?
+    .run();
+    Ok(server)
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _req| {
+        AppError::BadRequest(format!("The address has an invalid query string: {error}.")).into()
+    })
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// Deletes expired sessions now and then, so the table holds only live ones.
+fn spawn_pruner(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(PRUNE_INTERVAL);
+        loop {
+            interval.tick().await;
+            match sessions::prune(&state.db, state.sessions).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "pruned expired sessions"),
+                Err(error) => tracing::warn!(error = %error, "could not prune sessions"),
+            }
+        }
+    });
+}

@@ -1,0 +1,35 @@
+//! What every handler can reach: the database, the settings, and the policies derived
+//! from them once at startup.
+
+use std::sync::Arc;
+
+use shared::config::Settings;
+use shared::db::Db;
+
+use crate::accounts::ip_slowdown::IpSlowdown;
+use crate::accounts::login::LoginPolicy;
+use crate::accounts::sessions::SessionPolicy;
+use crate::web::cookies::CookiePolicy;
+
+#[derive(Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub cookies: CookiePolicy,
+    pub sessions: SessionPolicy,
+    pub login: LoginPolicy,
+    pub ip_slowdown: IpSlowdown,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Arc<Settings>) -> Self {
+        Self {
+            cookies: CookiePolicy::new(&settings),
+            sessions: SessionPolicy::from_settings(&settings),
+            login: LoginPolicy::from_settings(&settings),
+            ip_slowdown: IpSlowdown::default(),
+            db,
+            settings,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The pages, as askama templates (in `templates/`, compiled into the binary). askama
+//! escapes every value, so anything a user or client typed shows as text (SECURITY.md 8).
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+
+/// Renders a page with the given status. A template that fails to render is a bug: 500.
+pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(error) => {
+            tracing::error!(error = %error, "template rendering failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("An unexpected error occurred.")
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub status: u16,
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub csrf_token: &'a str,
+    pub return_to: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    /// Shown when a person is already signed in and may want to switch account.
+    pub signed_in_as: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+pub struct RegisterPage<'a> {
+    pub csrf_token: &'a str,
+    pub return_to: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub username_error: Option<&'a str>,
+    pub email_error: Option<&'a str>,
+    pub password_error: Option<&'a str>,
+    pub form_error: Option<&'a str>,
+}
+
+/// One row of the account page's session list.
+#[derive(Debug)]
+pub struct SessionRow {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub signed_in: String,
+    pub last_active: String,
+    pub is_current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub csrf_token: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub member_since: String,
+    pub sessions: Vec<SessionRow>,
+    pub notice: Option<&'a str>,
+}
