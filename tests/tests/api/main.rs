@@ -1,1 +1,12 @@
-fn main() {}
+//! End-to-end tests: the servers are started in-process on port 0, each test on a fresh
+//! database (a temporary SQLite file, or a new PostgreSQL database when
+//! `TEST_DATABASE_URL=postgres://…` is set), and driven over real HTTP like a browser.
+
+mod helpers;
+
+mod csrf;
+mod health;
+mod login;
+mod pages;
+mod registration;
+mod sessions;

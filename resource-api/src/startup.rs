@@ -1,0 +1,67 @@
+//! `Application::build(settings)`: prepare the database, bind (port 0 works), serve.
+
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use serde_json::json;
+use shared::config::Settings;
+use shared::http::health;
+use shared::http::security_headers;
+use shared::startup::{StartupError, bind, prepare_database};
+use tracing_actix_web::TracingLogger;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let settings = Arc::new(settings);
+        let (db, readiness) = prepare_database(&settings).await?;
+        let listener = bind(settings.resource_api_bind)?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let https = settings.is_https();
+        let db = web::Data::new(db);
+        let readiness = web::Data::new(readiness);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(security_headers::api_headers(https))
+                .wrap(TracingLogger::default())
+                .app_data(db.clone())
+                .app_data(readiness.clone())
+                .configure(health::configure)
+                .default_service(web::to(not_found))
+        })
+        .workers(settings.http_workers)
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address, source })?
+        .run();
+        tracing::info!(address = %settings.resource_api_bind, port, "resource-api listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// RFC 9457 problem details for an unknown path.
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("application/problem+json")
+        .json(json!({ "type": "about:blank", "title": "Not Found", "status": 404 }))
+}

@@ -1,0 +1,103 @@
+//! `/healthz` and `/readyz`, including a database outage and the recovery after it.
+
+use std::time::Duration;
+
+use crate::helpers::{PASSWORD, TestDatabase, browser, spawn_app, spawn_app_on};
+
+#[actix_web::test]
+async fn health_and_readiness_answer_ok_with_a_database() {
+    let app = spawn_app().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "ok");
+}
+
+/// A port on loopback that nothing listens on (yet).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `postgres://user@host:5432/db` → the same URL on `port`.
+fn with_port(url: &str, port: u16) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap();
+    let (userinfo, hostport) = authority.rsplit_once('@').map_or(("", authority), |(u, h)| (u, h));
+    let host = hostport.rsplit_once(':').map_or(hostport, |(h, _)| h);
+    let at = if userinfo.is_empty() { String::new() } else { format!("{userinfo}@") };
+    format!("{scheme}://{at}{host}:{port}/{path}")
+}
+
+/// Forwards `listen_port` to `target` until the test ends: the database "comes back".
+async fn start_tcp_proxy(listen_port: u16, target: String) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", listen_port)).await.unwrap();
+    actix_web::rt::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let target = target.clone();
+            actix_web::rt::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _closed = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+}
+
+#[actix_web::test]
+async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itself() {
+    let (database, real_url) = TestDatabase::create();
+    // An unreachable database: a PostgreSQL port nobody listens on, or a SQLite file whose
+    // folder cannot be created because a plain file stands where the folder should be.
+    let (url, blocker, proxy_port) = if database.is_postgres() {
+        let port = free_port();
+        (with_port(&real_url, port), None, Some(port))
+    } else {
+        let base = std::env::temp_dir().join(format!("oauth-outage-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&base).unwrap();
+        let blocker = base.join("blocked");
+        std::fs::write(&blocker, "not a folder").unwrap();
+        (format!("sqlite://{}", blocker.join("db.sqlite3").display()), Some(base), None)
+    };
+    let app = spawn_app_on(database, &url, &[]).await;
+
+    assert_eq!(app.get("/healthz").await.status(), 200, "the process itself is fine");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.headers()["retry-after"], "5");
+    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "unavailable");
+
+    // Pages that need the database answer 503 with a page that says so; nothing is written.
+    let register = app.register("outage", "outage@example.com", PASSWORD).await;
+    assert_eq!(register.status(), 503);
+    assert!(register.text().await.unwrap().contains("cannot reach its database"));
+
+    // The database comes back: no restart needed.
+    match (blocker, proxy_port) {
+        (Some(base), _) => {
+            std::fs::remove_file(base.join("blocked")).unwrap();
+        }
+        (None, Some(port)) => {
+            let authority = real_url.split_once("://").unwrap().1.split('/').next().unwrap();
+            let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            start_tcp_proxy(port, host_port.to_owned()).await;
+        }
+        _ => unreachable!(),
+    }
+    let mut ready = false;
+    for _ in 0..40 {
+        if app.get("/readyz").await.status() == 200 {
+            ready = true;
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(ready, "readiness recovers once the database is reachable");
+
+    let register = app.register_with(&browser(), "outage", "outage@example.com", PASSWORD).await;
+    assert_eq!(register.status(), 303, "the refused registration left nothing behind");
+}

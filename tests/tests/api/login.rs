@@ -1,0 +1,173 @@
+//! `GET/POST /login` (SECURITY.md 24, 25, 2): one answer for unknown users and wrong
+//! passwords, lockout and its expiry, session rotation, and `return_to` kept local.
+
+use diesel::prelude::*;
+use shared::models::now;
+use shared::schema::login_throttles;
+
+use crate::helpers::{PASSWORD, browser, cookie_value, location, spawn_app, spawn_app_with, texts};
+
+#[actix_web::test]
+async fn the_form_has_the_contracted_fields_and_button() {
+    let app = spawn_app().await;
+    let html = app.get("/login").await.text().await.unwrap();
+    assert!(html.contains("name=\"username\""));
+    assert!(html.contains("name=\"password\""));
+    assert!(html.contains("name=\"csrf_token\""));
+    assert_eq!(texts(&html, "form button[type=submit]"), ["Sign in"]);
+}
+
+#[actix_web::test]
+async fn the_right_password_signs_in() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+
+    let response = app.login("Alice", PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/account");
+    assert!(cookie_value(response.headers(), "session").is_some_and(|v| v.starts_with("sess_")));
+
+    let account = app.get("/account").await;
+    assert_eq!(account.status(), 200);
+    assert_eq!(texts(&account.text().await.unwrap(), "h1"), ["alice"]);
+}
+
+#[actix_web::test]
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+
+    let wrong_password = app.login_with(&browser(), "alice", "not-the-password-at-all").await;
+    let unknown_user = app.login_with(&browser(), "nobody", "not-the-password-at-all").await;
+    assert_eq!(wrong_password.status(), 401);
+    assert_eq!(unknown_user.status(), 401);
+    assert!(cookie_value(wrong_password.headers(), "session").is_none());
+    let a = texts(&wrong_password.text().await.unwrap(), ".alert");
+    let b = texts(&unknown_user.text().await.unwrap(), ".alert");
+    assert_eq!(a, ["The username or password is incorrect."]);
+    assert_eq!(a, b);
+}
+
+#[actix_web::test]
+async fn empty_or_overlong_input_is_a_clear_400() {
+    let app = spawn_app().await;
+    let empty = app.login("", "").await;
+    assert_eq!(empty.status(), 400);
+    assert!(texts(&empty.text().await.unwrap(), ".alert")[0].contains("Enter your username"));
+    let long = app.login(&"a".repeat(300), PASSWORD).await;
+    assert_eq!(long.status(), 400);
+}
+
+async fn fail_times(app: &crate::helpers::TestApp, username: &str, times: usize) -> reqwest::Response {
+    let mut last = None;
+    for _ in 0..times {
+        last = Some(app.login_with(&browser(), username, "wrong-password-guess").await);
+    }
+    last.expect("at least one attempt")
+}
+
+#[actix_web::test]
+async fn five_failures_lock_the_account_even_for_the_right_password() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+
+    let fourth = fail_times(&app, "alice", 4).await;
+    assert_eq!(fourth.status(), 401, "four failures are not yet a lockout");
+    let fifth = app.login_with(&browser(), "alice", "wrong-password-guess").await;
+    assert_eq!(fifth.status(), 429);
+    assert_eq!(fifth.headers()["retry-after"], "900");
+    let message = texts(&fifth.text().await.unwrap(), ".alert");
+    assert!(message[0].contains("Wait 15 minutes"), "{message:?}");
+
+    let right_password = app.login_with(&browser(), "alice", PASSWORD).await;
+    assert_eq!(right_password.status(), 429, "a locked account refuses the right password");
+    assert!(cookie_value(right_password.headers(), "session").is_none());
+    assert_eq!(texts(&right_password.text().await.unwrap(), ".alert"), message);
+
+    // An unknown username locks the same way, so the lockout reveals no account.
+    let unknown = fail_times(&app, "nobody", 5).await;
+    assert_eq!(unknown.status(), 429);
+    assert_eq!(texts(&unknown.text().await.unwrap(), ".alert"), message);
+}
+
+#[actix_web::test]
+async fn a_lockout_ends_after_its_time() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
+    app.create_user("alice").await;
+    assert_eq!(fail_times(&app, "alice", 3).await.status(), 429);
+    assert_eq!(app.login_with(&browser(), "alice", PASSWORD).await.status(), 429);
+
+    // Fifteen minutes pass.
+    app.query(|conn| {
+        diesel::update(login_throttles::table)
+            .set(login_throttles::locked_until.eq(Some(now() - chrono::Duration::seconds(1))))
+            .execute(conn)
+    })
+    .await;
+    assert_eq!(app.login_with(&browser(), "alice", PASSWORD).await.status(), 303);
+}
+
+#[actix_web::test]
+async fn a_successful_sign_in_resets_the_failure_count() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    fail_times(&app, "alice", 4).await;
+    assert_eq!(app.login_with(&browser(), "alice", PASSWORD).await.status(), 303);
+    let after = fail_times(&app, "alice", 4).await;
+    assert_eq!(after.status(), 401, "the count started again after the success");
+}
+
+#[actix_web::test]
+async fn signing_in_again_replaces_the_session_id() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let first = app.login("alice", PASSWORD).await;
+    let first_id = cookie_value(first.headers(), "session").unwrap();
+    let second = app.login("alice", PASSWORD).await;
+    let second_id = cookie_value(second.headers(), "session").unwrap();
+    assert_ne!(first_id, second_id);
+
+    // The first id no longer works anywhere (session fixation defence).
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/account"))
+        .header("Cookie", format!("session={first_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 303);
+    assert_eq!(location(&replay), "/login?return_to=%2Faccount");
+    assert_eq!(app.get("/account").await.status(), 200, "the new session works");
+}
+
+#[actix_web::test]
+async fn return_to_accepts_local_paths_only() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let local = app.login_to_with(&browser(), "alice", PASSWORD, "/account?tab=sessions").await;
+    assert_eq!(location(&local), "/account?tab=sessions");
+
+    for external in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "http:evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+    ] {
+        let response = app.login_to_with(&browser(), "alice", PASSWORD, external).await;
+        assert_eq!(response.status(), 303);
+        assert_eq!(location(&response), "/account", "{external:?} is refused");
+    }
+}
+
+#[actix_web::test]
+async fn a_signed_in_person_sees_who_they_are_and_can_switch() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    app.login("alice", PASSWORD).await;
+    let html = app.get("/login").await.text().await.unwrap();
+    assert!(texts(&html, ".notice").join(" ").contains("You are signed in as alice"));
+}
