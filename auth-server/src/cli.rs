@@ -14,7 +14,11 @@ use crate::domain::{EmailAddress, NewPassword, Username};
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
-#[command(name = "auth-server", version, about = "OAuth 2.0 authorization server")]
+#[command(
+    name = "auth-server",
+    version,
+    about = "OAuth 2.0 authorization server"
+)]
 pub struct Cli {
     /// A TOML file of settings (environment variables override it).
     #[arg(long, global = true, value_name = "FILE")]
@@ -59,9 +63,9 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(&settings),
-        Command::Users { command: UsersCommand::Create { username, email } } => {
-            create_user(&settings, &username, &email).await
-        }
+        Command::Users {
+            command: UsersCommand::Create { username, email },
+        } => create_user(&settings, &username, &email).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,7 +77,9 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
-    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    let app = Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())?;
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }
 
@@ -83,7 +89,12 @@ fn migrate(settings: &Settings) -> Result<(), String> {
     if applied.is_empty() {
         println!("database is up to date ({})", settings.database_url);
     } else {
-        println!("applied {} migration(s) to {}: {}", applied.len(), settings.database_url, applied.join(", "));
+        println!(
+            "applied {} migration(s) to {}: {}",
+            applied.len(),
+            settings.database_url,
+            applied.join(", ")
+        );
     }
     Ok(())
 }
@@ -100,14 +111,19 @@ async fn create_user(settings: &Settings, username: &str, email: &str) -> Result
     let account = NewAccount {
         username: Username::parse(username).map_err(|m| format!("--username: {m}"))?,
         email: EmailAddress::parse(email).map_err(|m| format!("--email: {m}"))?,
-        password: NewPassword::parse(password, username, email).map_err(|m| format!("password: {m}"))?,
+        password: NewPassword::parse(password, username, email)
+            .map_err(|m| format!("password: {m}"))?,
     };
     let db = Db::new(build_pool(settings));
     db.migrate().map_err(|e| e.to_string())?;
-    let user = register::create_account(&db, account).await.map_err(|e| match e {
-        RegisterError::Taken => "that username or email address is already registered".to_owned(),
-        RegisterError::Failed(error) => error.to_string(),
-    })?;
+    let user = register::create_account(&db, account)
+        .await
+        .map_err(|e| match e {
+            RegisterError::Taken => {
+                "that username or email address is already registered".to_owned()
+            }
+            RegisterError::Failed(error) => error.to_string(),
+        })?;
     println!(
         "{}",
         serde_json::json!({ "id": user.id, "username": user.username, "email": user.email })

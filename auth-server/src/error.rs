@@ -48,7 +48,10 @@ impl AppError {
                     .into(),
             ),
             Self::NotFound => ("Page not found", "There is nothing at this address.".into()),
-            Self::PayloadTooLarge => ("Too much data", "The form sent more data than this page accepts.".into()),
+            Self::PayloadTooLarge => (
+                "Too much data",
+                "The form sent more data than this page accepts.".into(),
+            ),
             Self::UnsupportedMediaType => (
                 "Unsupported content type",
                 "This page accepts forms (application/x-www-form-urlencoded) only.".into(),
@@ -59,7 +62,10 @@ impl AppError {
                  again in a moment."
                     .into(),
             ),
-            Self::Internal(_) => ("Something went wrong", "An unexpected error occurred. Please try again.".into()),
+            Self::Internal(_) => (
+                "Something went wrong",
+                "An unexpected error occurred. Please try again.".into(),
+            ),
         }
     }
 }
@@ -81,16 +87,26 @@ impl ResponseError for AppError {
         match self {
             Self::Unavailable(cause) => tracing::warn!(cause = %cause, "database unavailable"),
             Self::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
-            Self::CsrfRejected => tracing::warn!(target: "security", event = "csrf_rejected", "form without a valid CSRF token refused"),
+            Self::CsrfRejected => {
+                tracing::warn!(target: "security", event = "csrf_rejected", "form without a valid CSRF token refused")
+            }
             _ => {}
         }
         let (title, message) = self.page_text();
         let status = self.status_code();
-        let mut response = render(status, &ErrorPage { title, message: &message, status: status.as_u16() });
+        let mut response = render(
+            status,
+            &ErrorPage {
+                title,
+                message: &message,
+                status: status.as_u16(),
+            },
+        );
         if matches!(self, Self::Unavailable(_)) {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("5"));
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("5"),
+            );
         }
         response
     }

@@ -25,7 +25,9 @@ pub fn hash(password: &str) -> Result<String, HashError> {
 
 /// Whether `password` matches the stored PHC string. A malformed stored hash is a mismatch.
 pub fn verify(password: &str, stored: &str) -> bool {
-    hasher().verify_password(password.as_bytes(), stored).is_ok()
+    hasher()
+        .verify_password(password.as_bytes(), stored)
+        .is_ok()
 }
 
 /// Spends the same work as [`verify`] against a hash no password matches, so an unknown
@@ -45,7 +47,10 @@ mod tests {
     #[test]
     fn hashes_verify_and_use_argon2id_owasp_parameters() {
         let stored = hash("violet-anchor-tundra-42").unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
         assert!(verify("violet-anchor-tundra-42", &stored));
         assert!(!verify("violet-anchor-tundra-43", &stored));
         assert!(!verify("violet-anchor-tundra-42", "not a hash"));

@@ -31,7 +31,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -71,7 +73,10 @@ fn build_server(
     let https = settings.is_https();
     let db = web::Data::new(db);
     let readiness = web::Data::new(readiness);
-    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let address = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let server = HttpServer::new(move || {
         App::new()
             .wrap(security_headers::page_headers(https))

@@ -20,7 +20,9 @@ async fn main() -> ExitCode {
     };
     shared::telemetry::init(settings.log_format);
     if settings.mode == Mode::Production {
-        eprintln!("quickstart: is for development; run `auth-server serve` and `resource-api serve` in production");
+        eprintln!(
+            "quickstart: is for development; run `auth-server serve` and `resource-api serve` in production"
+        );
         return ExitCode::from(2);
     }
     // One migration run before either server starts, so they do not race on SQLite.
@@ -50,7 +52,8 @@ async fn main() -> ExitCode {
         issuer = settings.issuer,
         api_bind = settings.resource_api_bind,
     );
-    let (auth_result, api_result) = futures_util::future::join(auth.run_until_stopped(), api.run_until_stopped()).await;
+    let (auth_result, api_result) =
+        futures_util::future::join(auth.run_until_stopped(), api.run_until_stopped()).await;
     match auth_result.and(api_result) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

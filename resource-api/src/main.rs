@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use shared::config::Settings;
 
 #[derive(Debug, Parser)]
-#[command(name = "resource-api", version, about = "The task API (OAuth 2.0 resource server)")]
+#[command(
+    name = "resource-api",
+    version,
+    about = "The task API (OAuth 2.0 resource server)"
+)]
 struct Cli {
     /// A TOML file of settings (environment variables override it).
     #[arg(long, global = true, value_name = "FILE")]

@@ -18,7 +18,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -28,7 +30,10 @@ impl Application {
         let (db, readiness) = prepare_database(&settings).await?;
         let listener = bind(settings.resource_api_bind)?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
-        let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let address = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let https = settings.is_https();
         let db = web::Data::new(db);
         let readiness = web::Data::new(readiness);

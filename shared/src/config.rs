@@ -48,9 +48,11 @@ impl DatabaseUrl {
             .or_else(|| value.strip_prefix("sqlite:"))
             .unwrap_or(value);
         if path.is_empty() || path.contains(":memory:") {
-            return Err("a SQLite database must be a file path (an in-memory database \
+            return Err(
+                "a SQLite database must be a file path (an in-memory database \
                  would not be shared between pooled connections)"
-                .into());
+                    .into(),
+            );
         }
         if let Some((scheme, _)) = value.split_once("://")
             && scheme != "sqlite"
@@ -212,15 +214,36 @@ impl Settings {
             Some(value) => DatabaseUrl::parse(value).map_err(|m| invalid("DATABASE_URL", m))?,
             None => DatabaseUrl::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)),
         };
-        let issuer = get("ISSUER").unwrap_or("http://127.0.0.1:8080");
-        let issuer = parse_issuer(issuer, mode).map_err(|m| invalid("ISSUER", m))?;
+        // In production an unset issuer is reported with the other missing settings below.
+        let issuer = match (get("ISSUER"), mode) {
+            (Some(value), _) => parse_issuer(value, mode).map_err(|m| invalid("ISSUER", m))?,
+            (None, Mode::Development) => "http://127.0.0.1:8080".to_owned(),
+            (None, Mode::Production) => String::new(),
+        };
 
         let settings = Settings {
             mode,
-            database_pool_size: parse_number(get("DATABASE_POOL_SIZE"), "DATABASE_POOL_SIZE", 10, 1..=1000)?,
-            database_timeout: parse_duration_setting(get("DATABASE_TIMEOUT"), "DATABASE_TIMEOUT", "5s")?,
-            auth_server_bind: parse_bind(get("AUTH_SERVER_BIND"), "AUTH_SERVER_BIND", "127.0.0.1:8080")?,
-            resource_api_bind: parse_bind(get("RESOURCE_API_BIND"), "RESOURCE_API_BIND", "127.0.0.1:8081")?,
+            database_pool_size: parse_number(
+                get("DATABASE_POOL_SIZE"),
+                "DATABASE_POOL_SIZE",
+                10,
+                1..=1000,
+            )?,
+            database_timeout: parse_duration_setting(
+                get("DATABASE_TIMEOUT"),
+                "DATABASE_TIMEOUT",
+                "5s",
+            )?,
+            auth_server_bind: parse_bind(
+                get("AUTH_SERVER_BIND"),
+                "AUTH_SERVER_BIND",
+                "127.0.0.1:8080",
+            )?,
+            resource_api_bind: parse_bind(
+                get("RESOURCE_API_BIND"),
+                "RESOURCE_API_BIND",
+                "127.0.0.1:8081",
+            )?,
             redis_url: get("REDIS_URL").map(|v| SecretString(v.to_owned())),
             key_encryption_key: get("KEY_ENCRYPTION_KEY").map(|v| SecretString(v.to_owned())),
             http_workers: parse_number(
@@ -229,21 +252,42 @@ impl Settings {
                 std::thread::available_parallelism().map_or(2, usize::from),
                 1..=1024,
             )?,
-            session_idle_timeout: parse_duration_setting(get("SESSION_IDLE_TIMEOUT"), "SESSION_IDLE_TIMEOUT", "30m")?,
+            session_idle_timeout: parse_duration_setting(
+                get("SESSION_IDLE_TIMEOUT"),
+                "SESSION_IDLE_TIMEOUT",
+                "30m",
+            )?,
             session_absolute_lifetime: parse_duration_setting(
                 get("SESSION_ABSOLUTE_LIFETIME"),
                 "SESSION_ABSOLUTE_LIFETIME",
                 "24h",
             )?,
-            session_max_per_user: parse_number(get("SESSION_MAX_PER_USER"), "SESSION_MAX_PER_USER", 10, 1..=1000)?,
-            login_max_failures: parse_number(get("LOGIN_MAX_FAILURES"), "LOGIN_MAX_FAILURES", 5, 1..=1000)?,
+            session_max_per_user: parse_number(
+                get("SESSION_MAX_PER_USER"),
+                "SESSION_MAX_PER_USER",
+                10,
+                1..=1000,
+            )?,
+            login_max_failures: parse_number(
+                get("LOGIN_MAX_FAILURES"),
+                "LOGIN_MAX_FAILURES",
+                5,
+                1..=1000,
+            )?,
             login_lockout: parse_duration_setting(get("LOGIN_LOCKOUT"), "LOGIN_LOCKOUT", "15m")?,
-            trust_proxy_headers: parse_bool(get("TRUST_PROXY_HEADERS"), "TRUST_PROXY_HEADERS", false)?,
+            trust_proxy_headers: parse_bool(
+                get("TRUST_PROXY_HEADERS"),
+                "TRUST_PROXY_HEADERS",
+                false,
+            )?,
             log_format: match get("LOG_FORMAT") {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
                 Some(other) => {
-                    return Err(invalid("LOG_FORMAT", format!("`{other}` is neither `pretty` nor `json`")));
+                    return Err(invalid(
+                        "LOG_FORMAT",
+                        format!("`{other}` is neither `pretty` nor `json`"),
+                    ));
                 }
             },
             database_url,
@@ -254,7 +298,8 @@ impl Settings {
         {
             return Err(invalid(
                 "KEY_ENCRYPTION_KEY",
-                "must be at least 32 characters of random data (e.g. `openssl rand -base64 32`)".into(),
+                "must be at least 32 characters of random data (e.g. `openssl rand -base64 32`)"
+                    .into(),
             ));
         }
         if settings.session_absolute_lifetime < settings.session_idle_timeout {
@@ -272,7 +317,8 @@ impl Settings {
                 missing.push("an explicit DATABASE_URL".to_owned());
             }
             if settings.key_encryption_key.is_none() {
-                missing.push("KEY_ENCRYPTION_KEY (the secret that encrypts signing keys)".to_owned());
+                missing
+                    .push("KEY_ENCRYPTION_KEY (the secret that encrypts signing keys)".to_owned());
             }
             if !missing.is_empty() {
                 return Err(ConfigError::MissingForProduction(missing));
@@ -330,7 +376,10 @@ fn read_toml_file(path: &Path) -> Result<RawSettings, ConfigError> {
             other => {
                 return Err(ConfigError::FileSyntax {
                     path: path.to_owned(),
-                    message: format!("`{key}` must be a string, integer or boolean, not {}", other.type_str()),
+                    message: format!(
+                        "`{key}` must be a string, integer or boolean, not {}",
+                        other.type_str()
+                    ),
                 });
             }
         };
@@ -368,7 +417,9 @@ fn host_of(authority: &str) -> &str {
     if let Some(bracketed) = authority.strip_prefix('[') {
         return bracketed.split(']').next().unwrap_or_default();
     }
-    authority.rsplit_once(':').map_or(authority, |(host, _port)| host)
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _port)| host)
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -376,11 +427,18 @@ fn is_loopback_host(host: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn parse_bind(value: Option<&str>, name: &'static str, default: &str) -> Result<SocketAddr, ConfigError> {
+fn parse_bind(
+    value: Option<&str>,
+    name: &'static str,
+    default: &str,
+) -> Result<SocketAddr, ConfigError> {
     let value = value.unwrap_or(default);
-    value
-        .parse()
-        .map_err(|_| invalid(name, format!("`{value}` is not an address like 127.0.0.1:8080")))
+    value.parse().map_err(|_| {
+        invalid(
+            name,
+            format!("`{value}` is not an address like 127.0.0.1:8080"),
+        )
+    })
 }
 
 fn parse_number<T>(
@@ -392,12 +450,18 @@ fn parse_number<T>(
 where
     T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
 {
-    let Some(value) = value else { return Ok(default) };
+    let Some(value) = value else {
+        return Ok(default);
+    };
     match value.parse::<T>() {
         Ok(n) if range.contains(&n) => Ok(n),
         _ => Err(invalid(
             name,
-            format!("`{value}` is not a whole number from {} to {}", range.start(), range.end()),
+            format!(
+                "`{value}` is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
         )),
     }
 }
@@ -420,7 +484,9 @@ fn parse_duration_setting(
     parse_duration(value).ok_or_else(|| {
         invalid(
             name,
-            format!("`{value}` is not a duration like 90s, 30m, 24h or 7d (plain numbers are seconds)"),
+            format!(
+                "`{value}` is not a duration like 90s, 30m, 24h or 7d (plain numbers are seconds)"
+            ),
         )
     })
 }
@@ -428,7 +494,9 @@ fn parse_duration_setting(
 /// `"90"`, `"90s"`, `"30m"`, `"24h"`, `"7d"` → a positive duration.
 pub fn parse_duration(value: &str) -> Option<Duration> {
     let value = value.trim();
-    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
     let (digits, unit) = value.split_at(split);
     let amount: u64 = digits.parse().ok()?;
     let seconds_per_unit = match unit {
@@ -447,19 +515,28 @@ mod tests {
     use super::*;
 
     fn values(pairs: &[(&str, &str)]) -> RawSettings {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn defaults_are_development_on_sqlite_and_loopback() {
         let settings = Settings::from_values(RawSettings::new()).unwrap();
         assert_eq!(settings.mode, Mode::Development);
-        assert_eq!(settings.database_url, DatabaseUrl::Sqlite(DEFAULT_SQLITE_PATH.into()));
+        assert_eq!(
+            settings.database_url,
+            DatabaseUrl::Sqlite(DEFAULT_SQLITE_PATH.into())
+        );
         assert_eq!(settings.auth_server_bind.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.resource_api_bind.to_string(), "127.0.0.1:8081");
         assert_eq!(settings.issuer, "http://127.0.0.1:8080");
         assert_eq!(settings.session_idle_timeout, Duration::from_secs(1800));
-        assert_eq!(settings.session_absolute_lifetime, Duration::from_secs(86_400));
+        assert_eq!(
+            settings.session_absolute_lifetime,
+            Duration::from_secs(86_400)
+        );
         assert_eq!(settings.login_max_failures, 5);
         assert_eq!(settings.login_lockout, Duration::from_secs(900));
         assert!(!settings.is_https());
@@ -467,8 +544,16 @@ mod tests {
 
     #[test]
     fn database_url_scheme_picks_the_backend() {
-        assert!(DatabaseUrl::parse("postgres://u@h/db").unwrap().is_postgres());
-        assert!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().is_postgres());
+        assert!(
+            DatabaseUrl::parse("postgres://u@h/db")
+                .unwrap()
+                .is_postgres()
+        );
+        assert!(
+            DatabaseUrl::parse("postgresql://u@h/db")
+                .unwrap()
+                .is_postgres()
+        );
         assert_eq!(
             DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
             DatabaseUrl::Sqlite("data/x.db".into())
@@ -477,14 +562,18 @@ mod tests {
             DatabaseUrl::parse("sqlite:///abs/x.db").unwrap(),
             DatabaseUrl::Sqlite("/abs/x.db".into())
         );
-        assert_eq!(DatabaseUrl::parse("x.db").unwrap(), DatabaseUrl::Sqlite("x.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("x.db").unwrap(),
+            DatabaseUrl::Sqlite("x.db".into())
+        );
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
     }
 
     #[test]
     fn database_url_debug_hides_the_password() {
-        let url = DatabaseUrl::parse("postgres://app:hunter2@db:5432/prod?sslmode=require").unwrap();
+        let url =
+            DatabaseUrl::parse("postgres://app:hunter2@db:5432/prod?sslmode=require").unwrap();
         let shown = format!("{url:?} {url}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://app:***@db:5432/prod"), "{shown}");
@@ -508,10 +597,18 @@ mod tests {
 
     #[test]
     fn http_issuer_only_for_loopback_in_development() {
-        for ok in ["http://localhost:8080", "http://127.0.0.1", "http://[::1]:9000"] {
-            assert!(Settings::from_values(values(&[("ISSUER", ok)])).is_ok(), "{ok}");
+        for ok in [
+            "http://localhost:8080",
+            "http://127.0.0.1",
+            "http://[::1]:9000",
+        ] {
+            assert!(
+                Settings::from_values(values(&[("ISSUER", ok)])).is_ok(),
+                "{ok}"
+            );
         }
-        let error = Settings::from_values(values(&[("ISSUER", "http://auth.example.com")])).unwrap_err();
+        let error =
+            Settings::from_values(values(&[("ISSUER", "http://auth.example.com")])).unwrap_err();
         assert!(error.to_string().contains("loopback"), "{error}");
     }
 
@@ -551,7 +648,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cfg-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("config.toml");
-        std::fs::write(&path, "session_max_per_user = 3\nissuer = \"http://localhost:9000\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "session_max_per_user = 3\nissuer = \"http://localhost:9000\"\n",
+        )
+        .unwrap();
         let raw = read_toml_file(&path).unwrap();
         let settings = Settings::from_values(raw).unwrap();
         assert_eq!(settings.session_max_per_user, 3);

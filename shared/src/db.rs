@@ -74,12 +74,16 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, ConnectError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgresql(PgConnection::establish(url)?)),
+            DatabaseUrl::Postgres(url) => {
+                Ok(DbConnection::Postgresql(PgConnection::establish(url)?))
+            }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(folder).map_err(|source| ConnectError::CreateFolder {
-                        path: path.display().to_string(),
-                        source,
+                    std::fs::create_dir_all(folder).map_err(|source| {
+                        ConnectError::CreateFolder {
+                            path: path.display().to_string(),
+                            source,
+                        }
                     })?;
                 }
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
@@ -161,7 +165,9 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, MigrationE
                 .execute(pg)?;
             apply(pg, POSTGRES_MIGRATIONS)
         }),
-        DbConnection::Sqlite(sqlite) => sqlite.exclusive_transaction(|sqlite| apply(sqlite, SQLITE_MIGRATIONS)),
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.exclusive_transaction(|sqlite| apply(sqlite, SQLITE_MIGRATIONS))
+        }
     }
 }
 
@@ -187,7 +193,9 @@ impl DbError {
         match self {
             Self::Pool(_) | Self::Cancelled => true,
             Self::Query(diesel::result::Error::DatabaseError(kind, info)) => match kind {
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => true,
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    true
+                }
                 DatabaseErrorKind::Unknown => {
                     let message = info.message();
                     [
@@ -212,7 +220,10 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,
-            Self::Query(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+            Self::Query(diesel::result::Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _
+            ))
         )
     }
 }
@@ -251,7 +262,8 @@ impl Db {
 
     /// Whether the database answers a trivial query now (for `/readyz`).
     pub async fn ping(&self) -> Result<(), DbError> {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from)).await
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
+            .await
     }
 
     /// Applies pending migrations (blocking; call at startup or from the CLI).

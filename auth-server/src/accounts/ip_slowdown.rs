@@ -23,7 +23,9 @@ pub struct IpSlowdown {
 impl IpSlowdown {
     /// How long to hold this IP's next attempt before answering it.
     pub fn delay_for(&self, ip: &str) -> Duration {
-        let Ok(map) = self.failures.lock() else { return Duration::ZERO };
+        let Ok(map) = self.failures.lock() else {
+            return Duration::ZERO;
+        };
         match map.get(ip) {
             Some((count, since)) if since.elapsed() < WINDOW && *count > FREE_FAILURES => {
                 (STEP * (count - FREE_FAILURES)).min(MAX_DELAY)
@@ -33,7 +35,9 @@ impl IpSlowdown {
     }
 
     pub fn record_failure(&self, ip: &str) {
-        let Ok(mut map) = self.failures.lock() else { return };
+        let Ok(mut map) = self.failures.lock() else {
+            return;
+        };
         if map.len() >= MAX_TRACKED && !map.contains_key(ip) {
             map.retain(|_, (_, since)| since.elapsed() < WINDOW);
         }

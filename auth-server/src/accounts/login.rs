@@ -26,7 +26,8 @@ impl LoginPolicy {
     pub fn from_settings(settings: &Settings) -> Self {
         Self {
             max_failures: settings.login_max_failures,
-            lockout: chrono::Duration::from_std(settings.login_lockout).unwrap_or(chrono::Duration::MAX),
+            lockout: chrono::Duration::from_std(settings.login_lockout)
+                .unwrap_or(chrono::Duration::MAX),
         }
     }
 
@@ -50,7 +51,10 @@ pub async fn authenticate(
     username_input: &str,
     password: String,
 ) -> Result<LoginOutcome, AppError> {
-    let key: String = username::normalize(username_input).chars().take(MAX_KEY_LEN).collect();
+    let key: String = username::normalize(username_input)
+        .chars()
+        .take(MAX_KEY_LEN)
+        .collect();
 
     let lookup_key = key.clone();
     let (locked_until, user) = db
@@ -89,7 +93,14 @@ pub async fn authenticate(
 
     let outcome = db
         .run(move |conn| {
-            LoginThrottle::record_failure(conn, &key, now(), policy.max_failures, policy.lockout, policy.lockout)
+            LoginThrottle::record_failure(
+                conn,
+                &key,
+                now(),
+                policy.max_failures,
+                policy.lockout,
+                policy.lockout,
+            )
         })
         .await?;
     tracing::warn!(target: "security", event = "login_failure", user_id = ?user_id, known_user = user_id.is_some(), "sign-in failed");

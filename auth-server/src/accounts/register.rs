@@ -27,7 +27,11 @@ pub enum RegisterError {
 
 /// Hashes the password (argon2id, on the blocking pool) and stores the account.
 pub async fn create_account(db: &Db, account: NewAccount) -> Result<User, RegisterError> {
-    let NewAccount { username, email, password } = account;
+    let NewAccount {
+        username,
+        email,
+        password,
+    } = account;
     let password_hash = actix_web::web::block(move || password_hash::hash(password.expose()))
         .await
         .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))?

@@ -32,7 +32,8 @@ pub struct SessionPolicy {
 
 impl SessionPolicy {
     pub fn from_settings(settings: &Settings) -> Self {
-        let to_chrono = |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        let to_chrono =
+            |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
         Self {
             idle_timeout: to_chrono(settings.session_idle_timeout),
             absolute_lifetime: to_chrono(settings.session_absolute_lifetime),
@@ -66,7 +67,7 @@ pub async fn start(
     let token_hash = token.hash();
     let ended = db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.transaction::<_, DbError, _>(|conn| {
                 if let Some(old_id) = &replacing {
                     Session::delete(conn, old_id)?;
                 }
@@ -93,7 +94,6 @@ pub async fn start(
                 )?;
                 Session::delete_oldest_beyond(conn, &user_id, policy.max_per_user)
             })
-            .map_err(DbError::from)
         })
         .await?;
     if ended > 0 {
@@ -104,7 +104,11 @@ pub async fn start(
 
 /// The live session a cookie value names, with its user; `None` for an unknown, idle or
 /// expired one (which is deleted on the way).
-pub async fn resolve(db: &Db, policy: SessionPolicy, cookie_value: &str) -> Result<Option<SignedIn>, AppError> {
+pub async fn resolve(
+    db: &Db,
+    policy: SessionPolicy,
+    cookie_value: &str,
+) -> Result<Option<SignedIn>, AppError> {
     if !cookie_value.starts_with(TOKEN_PREFIX) || cookie_value.len() > 128 {
         return Ok(None);
     }
@@ -137,7 +141,8 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, cookie_value: &str) -> Resu
 /// Ends a session server-side (logout).
 pub async fn end(db: &Db, session_id: String) -> Result<(), AppError> {
     let id_for_log = session_id.clone();
-    db.run(move |conn| Session::delete(conn, &session_id)).await?;
+    db.run(move |conn| Session::delete(conn, &session_id))
+        .await?;
     tracing::info!(target: "security", event = "session_ended", reason = "logout", session_id = %id_for_log);
     Ok(())
 }
@@ -155,7 +160,9 @@ pub async fn end_for_user(db: &Db, user_id: String, session_id: String) -> Resul
 }
 
 pub async fn list(db: &Db, user_id: String) -> Result<Vec<Session>, AppError> {
-    Ok(db.run(move |conn| Session::list_for_user(conn, &user_id)).await?)
+    Ok(db
+        .run(move |conn| Session::list_for_user(conn, &user_id))
+        .await?)
 }
 
 /// Deletes every expired or idle session (run periodically).

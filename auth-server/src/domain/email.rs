@@ -16,7 +16,9 @@ impl EmailAddress {
             return Err("Enter an email address.".into());
         }
         if value.chars().count() > MAX_LEN {
-            return Err(format!("An email address is at most {MAX_LEN} characters long."));
+            return Err(format!(
+                "An email address is at most {MAX_LEN} characters long."
+            ));
         }
         let invalid = || "Enter an email address like name@example.com.".to_owned();
         let (local, domain) = value.rsplit_once('@').ok_or_else(invalid)?;
@@ -28,9 +30,11 @@ impl EmailAddress {
             && domain
                 .chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'));
-        let no_bad_chars = !value
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '(' | ')' | ',' | ';' | '\\'));
+        let no_bad_chars = !value.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '<' | '>' | '"' | '(' | ')' | ',' | ';' | '\\')
+        });
         if local_ok && domain_ok && no_bad_chars {
             Ok(Self(value))
         } else {
@@ -55,16 +59,29 @@ mod tests {
 
     #[test]
     fn accepts_common_addresses() {
-        assert_eq!(EmailAddress::parse(" Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+        assert_eq!(
+            EmailAddress::parse(" Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
         assert!(EmailAddress::parse("a.b+tag@sub.example.co.uk").is_ok());
     }
 
     #[test]
     fn refuses_malformed_addresses() {
         let long = format!("{}@example.com", "a".repeat(250));
-        for bad in ["", "alice", "alice@", "@example.com", "alice@example", "a b@example.com",
-            "alice@@example.com", "alice@.example.com", "alice@example..com", "<a>@example.com", &long]
-        {
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@example",
+            "a b@example.com",
+            "alice@@example.com",
+            "alice@.example.com",
+            "alice@example..com",
+            "<a>@example.com",
+            &long,
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -71,8 +71,18 @@ mod tests {
 
     #[test]
     fn refuses_short_common_and_personal_passwords() {
-        for bad in ["", "short1A", "alllowercase", "password1234", "Password123", "qwertyuiop123"] {
-            assert!(NewPassword::parse(bad, "alice", "a@x.io").is_err(), "{bad:?}");
+        for bad in [
+            "",
+            "short1A",
+            "alllowercase",
+            "password1234",
+            "Password123",
+            "qwertyuiop123",
+        ] {
+            assert!(
+                NewPassword::parse(bad, "alice", "a@x.io").is_err(),
+                "{bad:?}"
+            );
         }
         assert!(NewPassword::parse("alicewonderland2", "alicewonderland", "a@x.io").is_err());
         assert!(NewPassword::parse(&"Ab1".repeat(50), "alice", "a@x.io").is_err());

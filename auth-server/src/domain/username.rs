@@ -16,14 +16,19 @@ impl Username {
             return Err("Enter a username.".into());
         }
         let length = value.chars().count();
-        if length < MIN_LEN || length > MAX_LEN {
-            return Err(format!("A username is {MIN_LEN} to {MAX_LEN} characters long."));
+        if !(MIN_LEN..=MAX_LEN).contains(&length) {
+            return Err(format!(
+                "A username is {MIN_LEN} to {MAX_LEN} characters long."
+            ));
         }
         if !value
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         {
-            return Err("A username may contain only letters a–z, digits, dots, dashes and underscores.".into());
+            return Err(
+                "A username may contain only letters a–z, digits, dots, dashes and underscores."
+                    .into(),
+            );
         }
         if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err("A username starts with a letter or a digit.".into());
@@ -61,7 +66,16 @@ mod tests {
 
     #[test]
     fn refuses_invalid_names() {
-        for bad in ["", "ab", &"a".repeat(33), "al ice", "_alice", "alïce", "a<b>", "a\u{0}b"] {
+        for bad in [
+            "",
+            "ab",
+            &"a".repeat(33),
+            "al ice",
+            "_alice",
+            "alïce",
+            "a<b>",
+            "a\u{0}b",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -76,7 +76,18 @@ pub async fn show(
         .is_some()
         .then_some("You have been signed out.");
     let return_to = query.return_to.as_deref().unwrap_or_default();
-    page(&req, &state, StatusCode::OK, &current, return_to, "", Messages { error: None, notice })
+    page(
+        &req,
+        &state,
+        StatusCode::OK,
+        &current,
+        return_to,
+        "",
+        Messages {
+            error: None,
+            notice,
+        },
+    )
 }
 
 pub async fn submit(
@@ -85,18 +96,43 @@ pub async fn submit(
     form: web::Form<LoginForm>,
     current: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let LoginForm { csrf_token, username, password, return_to } = form.into_inner();
+    let LoginForm {
+        csrf_token,
+        username,
+        password,
+        return_to,
+    } = form.into_inner();
     csrf::verify_anonymous(&req, &state.cookies, &csrf_token)?;
 
     let show_error = |status: StatusCode, message: &str| {
-        let username = username.chars().take(MAX_USERNAME_INPUT).collect::<String>();
-        page(&req, &state, status, &current, &return_to, &username, Messages { error: Some(message), notice: None })
+        let username = username
+            .chars()
+            .take(MAX_USERNAME_INPUT)
+            .collect::<String>();
+        page(
+            &req,
+            &state,
+            status,
+            &current,
+            &return_to,
+            &username,
+            Messages {
+                error: Some(message),
+                notice: None,
+            },
+        )
     };
     if username.trim().is_empty() || password.is_empty() {
-        return Ok(show_error(StatusCode::BAD_REQUEST, "Enter your username and password."));
+        return Ok(show_error(
+            StatusCode::BAD_REQUEST,
+            "Enter your username and password.",
+        ));
     }
     if username.len() > MAX_USERNAME_INPUT || password.len() > MAX_PASSWORD_INPUT {
-        return Ok(show_error(StatusCode::BAD_REQUEST, "The username or password is too long."));
+        return Ok(show_error(
+            StatusCode::BAD_REQUEST,
+            "The username or password is too long.",
+        ));
     }
 
     let client = client_info(&req, &state);
@@ -110,13 +146,26 @@ pub async fn submit(
         LoginOutcome::SignedIn(user) => {
             state.ip_slowdown.record_success(&ip);
             let replacing = current.0.map(|signed_in| signed_in.session.id);
-            let token = sessions::start(&state.db, state.sessions, user.id.clone(), client, replacing).await?;
+            let token = sessions::start(
+                &state.db,
+                state.sessions,
+                user.id.clone(),
+                client,
+                replacing,
+            )
+            .await?;
             let response = see_other(return_to::or_default(Some(&return_to)));
-            Ok(with_cookie(response, Some(state.cookies.session(token.expose()))))
+            Ok(with_cookie(
+                response,
+                Some(state.cookies.session(token.expose())),
+            ))
         }
         LoginOutcome::Refused => {
             state.ip_slowdown.record_failure(&ip);
-            Ok(show_error(StatusCode::UNAUTHORIZED, "The username or password is incorrect."))
+            Ok(show_error(
+                StatusCode::UNAUTHORIZED,
+                "The username or password is incorrect.",
+            ))
         }
         LoginOutcome::LockedOut => {
             state.ip_slowdown.record_failure(&ip);

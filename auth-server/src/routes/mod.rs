@@ -17,7 +17,10 @@ pub fn see_other(location: &str) -> HttpResponse {
 
 /// Adds a cookie to a response. Cookies we build always encode to a valid header, so a
 /// failure here is a bug worth a log line rather than a failed request.
-pub fn with_cookie(mut response: HttpResponse, cookie: Option<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
+pub fn with_cookie(
+    mut response: HttpResponse,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
     if let Some(cookie) = cookie
         && let Err(error) = response.add_cookie(&cookie)
     {
@@ -39,5 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/register", web::post().to(register::submit))
         .route("/logout", web::post().to(logout::submit))
         .route("/account", web::get().to(account::show))
-        .route("/account/sessions/{id}/end", web::post().to(account::end_session));
+        .route(
+            "/account/sessions/{id}/end",
+            web::post().to(account::end_session),
+        );
 }

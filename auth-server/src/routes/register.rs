@@ -44,7 +44,13 @@ struct Filled<'a> {
 
 const MAX_ECHO: usize = 256;
 
-fn page(req: &HttpRequest, state: &AppState, status: StatusCode, return_to: &str, filled: &Filled<'_>) -> HttpResponse {
+fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    return_to: &str,
+    filled: &Filled<'_>,
+) -> HttpResponse {
     let (csrf_token, new_cookie) = csrf::anonymous_token(req, &state.cookies);
     let echo = |value: &str| value.chars().take(MAX_ECHO).collect::<String>();
     let response = render(
@@ -82,7 +88,13 @@ pub async fn submit(
     form: web::Form<RegisterForm>,
     current: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let RegisterForm { csrf_token, username, email, password, return_to } = form.into_inner();
+    let RegisterForm {
+        csrf_token,
+        username,
+        email,
+        password,
+        return_to,
+    } = form.into_inner();
     csrf::verify_anonymous(&req, &state.cookies, &csrf_token)?;
 
     // SECURITY.md 23: validate every field and report each problem next to its field.
@@ -90,7 +102,11 @@ pub async fn submit(
     let parsed_email = EmailAddress::parse(&email);
     let parsed_password = NewPassword::parse(&password, username.trim(), email.trim());
     let account = match (parsed_username, parsed_email, parsed_password) {
-        (Ok(username), Ok(email), Ok(password)) => NewAccount { username, email, password },
+        (Ok(username), Ok(email), Ok(password)) => NewAccount {
+            username,
+            email,
+            password,
+        },
         (username_result, email_result, password_result) => {
             let filled = Filled {
                 username: &username,
@@ -100,7 +116,13 @@ pub async fn submit(
                 password_error: password_result.err(),
                 form_error: Some("Please correct the highlighted fields."),
             };
-            return Ok(page(&req, &state, StatusCode::BAD_REQUEST, &return_to, &filled));
+            return Ok(page(
+                &req,
+                &state,
+                StatusCode::BAD_REQUEST,
+                &return_to,
+                &filled,
+            ));
         }
     };
 
@@ -108,9 +130,13 @@ pub async fn submit(
         Ok(user) => {
             let replacing = current.0.map(|signed_in| signed_in.session.id);
             let client = client_info(&req, &state);
-            let token = sessions::start(&state.db, state.sessions, user.id, client, replacing).await?;
+            let token =
+                sessions::start(&state.db, state.sessions, user.id, client, replacing).await?;
             let response = see_other(return_to::or_default(Some(&return_to)));
-            Ok(with_cookie(response, Some(state.cookies.session(token.expose()))))
+            Ok(with_cookie(
+                response,
+                Some(state.cookies.session(token.expose())),
+            ))
         }
         Err(RegisterError::Taken) => {
             // One message for a taken username and a taken email: which one is not said.
@@ -123,7 +149,13 @@ pub async fn submit(
                 ),
                 ..Filled::default()
             };
-            Ok(page(&req, &state, StatusCode::CONFLICT, &return_to, &filled))
+            Ok(page(
+                &req,
+                &state,
+                StatusCode::CONFLICT,
+                &return_to,
+                &filled,
+            ))
         }
         Err(RegisterError::Failed(error)) => Err(error),
     }

@@ -17,7 +17,8 @@ pub struct CookiePolicy {
 impl CookiePolicy {
     pub fn new(settings: &Settings) -> Self {
         let secure = settings.is_https();
-        let lifetime = i64::try_from(settings.session_absolute_lifetime.as_secs()).unwrap_or(i64::MAX);
+        let lifetime =
+            i64::try_from(settings.session_absolute_lifetime.as_secs()).unwrap_or(i64::MAX);
         Self {
             secure,
             session_name: if secure { "__Host-session" } else { "session" },

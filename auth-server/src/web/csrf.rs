@@ -12,11 +12,17 @@ use crate::web::cookies::CookiePolicy;
 
 /// Cookie values we issued are 43 base64url characters; anything else is replaced.
 fn looks_like_our_token(value: &str) -> bool {
-    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The token for an anonymous form, and the cookie to set when the browser has none yet.
-pub fn anonymous_token(req: &HttpRequest, cookies: &CookiePolicy) -> (String, Option<Cookie<'static>>) {
+pub fn anonymous_token(
+    req: &HttpRequest,
+    cookies: &CookiePolicy,
+) -> (String, Option<Cookie<'static>>) {
     if let Some(existing) = req.cookie(cookies.csrf_name)
         && looks_like_our_token(existing.value())
     {
@@ -28,9 +34,18 @@ pub fn anonymous_token(req: &HttpRequest, cookies: &CookiePolicy) -> (String, Op
 }
 
 /// Refuses an anonymous form whose token does not match the browser's CSRF cookie.
-pub fn verify_anonymous(req: &HttpRequest, cookies: &CookiePolicy, submitted: &str) -> Result<(), AppError> {
+pub fn verify_anonymous(
+    req: &HttpRequest,
+    cookies: &CookiePolicy,
+    submitted: &str,
+) -> Result<(), AppError> {
     match req.cookie(cookies.csrf_name) {
-        Some(cookie) if looks_like_our_token(cookie.value()) && constant_time_eq(cookie.value(), submitted) => Ok(()),
+        Some(cookie)
+            if looks_like_our_token(cookie.value())
+                && constant_time_eq(cookie.value(), submitted) =>
+        {
+            Ok(())
+        }
         _ => Err(AppError::CsrfRejected),
     }
 }

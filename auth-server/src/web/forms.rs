@@ -21,7 +21,9 @@ fn form_error(error: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
     let app_error = match &error {
         UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge,
         UrlencodedError::ContentType => AppError::UnsupportedMediaType,
-        UrlencodedError::Parse(inner) => AppError::BadRequest(format!("The form could not be read: {inner}.")),
+        UrlencodedError::Parse(inner) => {
+            AppError::BadRequest(format!("The form could not be read: {inner}."))
+        }
         _ => AppError::BadRequest("The form could not be read.".into()),
     };
     let sent_json = req

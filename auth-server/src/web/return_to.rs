@@ -49,12 +49,20 @@ mod tests {
 
     #[test]
     fn login_url_encodes_the_path() {
-        assert_eq!(login_url("/authorize?a=b&c=d e"), "/login?return_to=%2Fauthorize%3Fa%3Db%26c%3Dd%20e");
+        assert_eq!(
+            login_url("/authorize?a=b&c=d e"),
+            "/login?return_to=%2Fauthorize%3Fa%3Db%26c%3Dd%20e"
+        );
     }
 
     #[test]
     fn accepts_local_paths() {
-        for ok in ["/", "/account", "/authorize?client_id=a&state=b%2Fc", "/a/b#frag"] {
+        for ok in [
+            "/",
+            "/account",
+            "/authorize?client_id=a&state=b%2Fc",
+            "/a/b#frag",
+        ] {
             assert_eq!(local_path(ok), Some(ok));
         }
     }
@@ -62,9 +70,18 @@ mod tests {
     #[test]
     fn refuses_everything_that_could_leave_the_site() {
         for bad in [
-            "", "account", "https://evil.example", "//evil.example", "/\\evil.example",
-            "\\\\evil.example", "/\t/evil.example", "javascript:alert(1)", "http:/evil.example",
-            " /account", "/acc\nount", "///evil.example",
+            "",
+            "account",
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "javascript:alert(1)",
+            "http:/evil.example",
+            " /account",
+            "/acc\nount",
+            "///evil.example",
         ] {
             assert_eq!(local_path(bad), None, "{bad:?}");
         }

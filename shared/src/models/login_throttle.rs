@@ -37,7 +37,11 @@ impl LoginThrottle {
     }
 
     /// The time until which the username is locked, if it is locked at `now`.
-    pub fn locked_until(conn: &mut DbConnection, username: &str, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, DbError> {
+    pub fn locked_until(
+        conn: &mut DbConnection,
+        username: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<NaiveDateTime>, DbError> {
         Ok(Self::find(conn, username)?
             .and_then(|row| row.locked_until)
             .filter(|until| *until > now))
@@ -95,7 +99,9 @@ impl LoginThrottle {
                 || row.locked_until.is_some_and(|until| until <= now);
             let failures = if streak_expired { 1 } else { row.failures };
             let outcome = if failures >= i32::try_from(max_failures).unwrap_or(i32::MAX) {
-                FailureOutcome::LockedNow { until: now + lockout }
+                FailureOutcome::LockedNow {
+                    until: now + lockout,
+                }
             } else {
                 FailureOutcome::Counted { failures }
             };

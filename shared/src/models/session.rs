@@ -51,11 +51,16 @@ pub struct NewSession<'a> {
 
 impl Session {
     pub fn insert(conn: &mut DbConnection, new_session: &NewSession<'_>) -> Result<(), DbError> {
-        diesel::insert_into(sessions::table).values(new_session).execute(conn)?;
+        diesel::insert_into(sessions::table)
+            .values(new_session)
+            .execute(conn)?;
         Ok(())
     }
 
-    pub fn find_by_token(conn: &mut DbConnection, token: &HashedToken) -> Result<Option<Session>, DbError> {
+    pub fn find_by_token(
+        conn: &mut DbConnection,
+        token: &HashedToken,
+    ) -> Result<Option<Session>, DbError> {
         Ok(sessions::table
             .filter(sessions::token_hash.eq(token.as_str()))
             .select(Session::as_select())
@@ -85,7 +90,11 @@ impl Session {
     }
 
     /// Deletes one of the user's sessions (and no one else's); returns whether it existed.
-    pub fn delete_for_user(conn: &mut DbConnection, user_id: &str, id: &str) -> Result<bool, DbError> {
+    pub fn delete_for_user(
+        conn: &mut DbConnection,
+        user_id: &str,
+        id: &str,
+    ) -> Result<bool, DbError> {
         let deleted = diesel::delete(
             sessions::table
                 .filter(sessions::id.eq(id))
@@ -96,7 +105,11 @@ impl Session {
     }
 
     /// Keeps the user's `keep` newest sessions and deletes the rest; returns how many ended.
-    pub fn delete_oldest_beyond(conn: &mut DbConnection, user_id: &str, keep: u32) -> Result<usize, DbError> {
+    pub fn delete_oldest_beyond(
+        conn: &mut DbConnection,
+        user_id: &str,
+        keep: u32,
+    ) -> Result<usize, DbError> {
         let doomed: Vec<String> = sessions::table
             .filter(sessions::user_id.eq(user_id))
             .order((sessions::created_at.desc(), sessions::id.desc()))
@@ -116,7 +129,11 @@ impl Session {
         idle_cutoff: NaiveDateTime,
     ) -> Result<usize, DbError> {
         Ok(diesel::delete(
-            sessions::table.filter(sessions::expires_at.le(now).or(sessions::last_seen_at.lt(idle_cutoff))),
+            sessions::table.filter(
+                sessions::expires_at
+                    .le(now)
+                    .or(sessions::last_seen_at.lt(idle_cutoff)),
+            ),
         )
         .execute(conn)?)
     }

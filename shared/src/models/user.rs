@@ -43,11 +43,16 @@ impl User {
     /// Inserts a user; a taken username or email comes back as a unique violation
     /// (see [`DbError::is_unique_violation`]).
     pub fn insert(conn: &mut DbConnection, new_user: &NewUser<'_>) -> Result<(), DbError> {
-        diesel::insert_into(users::table).values(new_user).execute(conn)?;
+        diesel::insert_into(users::table)
+            .values(new_user)
+            .execute(conn)?;
         Ok(())
     }
 
-    pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Option<User>, DbError> {
+    pub fn find_by_username(
+        conn: &mut DbConnection,
+        username: &str,
+    ) -> Result<Option<User>, DbError> {
         Ok(users::table
             .filter(users::username.eq(username))
             .select(User::as_select())
@@ -56,6 +61,10 @@ impl User {
     }
 
     pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {
-        Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
+        Ok(users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
     }
 }

@@ -15,22 +15,52 @@ async fn sign_in_without_a_matching_token_is_refused() {
     let victim = browser();
     let _victim_has_a_cookie = app.csrf_from_with(&victim, "/login").await;
     let response = app
-        .post_form_with(&victim, "/login", &[("csrf_token", &attacker_token), ("username", "alice"), ("password", PASSWORD)])
+        .post_form_with(
+            &victim,
+            "/login",
+            &[
+                ("csrf_token", &attacker_token),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(response.status(), 403);
     assert!(cookie_value(response.headers(), "session").is_none());
-    assert!(response.text().await.unwrap().contains("This form has expired"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("This form has expired")
+    );
 
     // No cookie at all (a cross-site form post from a fresh browser).
     let response = app
-        .post_form_with(&browser(), "/login", &[("csrf_token", &attacker_token), ("username", "alice"), ("password", PASSWORD)])
+        .post_form_with(
+            &browser(),
+            "/login",
+            &[
+                ("csrf_token", &attacker_token),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(response.status(), 403);
 
     // No token field at all.
-    let response = app.post_form_with(&victim, "/login", &[("username", "alice"), ("password", PASSWORD)]).await;
+    let response = app
+        .post_form_with(
+            &victim,
+            "/login",
+            &[("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status(), 400);
-    let count: i64 = app.query(|conn| sessions::table.count().get_result(conn)).await;
+    let count: i64 = app
+        .query(|conn| sessions::table.count().get_result(conn))
+        .await;
     assert_eq!(count, 0);
 }
 
@@ -43,12 +73,18 @@ async fn registration_without_a_matching_token_creates_nothing() {
         .post_form_with(
             &client,
             "/register",
-            &[("csrf_token", "forged-forged-forged-forged-forged-forged-f"), ("username", "mallory"),
-              ("email", "m@example.com"), ("password", PASSWORD)],
+            &[
+                ("csrf_token", "forged-forged-forged-forged-forged-forged-f"),
+                ("username", "mallory"),
+                ("email", "m@example.com"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(response.status(), 403);
-    let count: i64 = app.query(|conn| users::table.count().get_result(conn)).await;
+    let count: i64 = app
+        .query(|conn| users::table.count().get_result(conn))
+        .await;
     assert_eq!(count, 0);
 }
 
@@ -64,9 +100,18 @@ async fn logout_and_ending_sessions_need_the_sessions_token() {
     assert_eq!(response.status(), 403);
     assert_eq!(app.get("/account").await.status(), 200, "still signed in");
 
-    let session_row: String = app.query(|conn| sessions::table.select(sessions::id).first(conn)).await;
-    let response = app.post_form(&format!("/account/sessions/{session_row}/end"), &[("csrf_token", &wrong)]).await;
+    let session_row: String = app
+        .query(|conn| sessions::table.select(sessions::id).first(conn))
+        .await;
+    let response = app
+        .post_form(
+            &format!("/account/sessions/{session_row}/end"),
+            &[("csrf_token", &wrong)],
+        )
+        .await;
     assert_eq!(response.status(), 403);
-    let count: i64 = app.query(|conn| sessions::table.count().get_result(conn)).await;
+    let count: i64 = app
+        .query(|conn| sessions::table.count().get_result(conn))
+        .await;
     assert_eq!(count, 1);
 }

@@ -9,7 +9,10 @@ async fn health_and_readiness_answer_ok_with_a_database() {
     let app = spawn_app().await;
     let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200);
-    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
 
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
@@ -20,22 +23,34 @@ async fn health_and_readiness_answer_ok_with_a_database() {
 
 /// A port on loopback that nothing listens on (yet).
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// `postgres://user@host:5432/db` → the same URL on `port`.
 fn with_port(url: &str, port: u16) -> String {
     let (scheme, rest) = url.split_once("://").unwrap();
     let (authority, path) = rest.split_once('/').unwrap();
-    let (userinfo, hostport) = authority.rsplit_once('@').map_or(("", authority), |(u, h)| (u, h));
+    let (userinfo, hostport) = authority
+        .rsplit_once('@')
+        .map_or(("", authority), |(u, h)| (u, h));
     let host = hostport.rsplit_once(':').map_or(hostport, |(h, _)| h);
-    let at = if userinfo.is_empty() { String::new() } else { format!("{userinfo}@") };
+    let at = if userinfo.is_empty() {
+        String::new()
+    } else {
+        format!("{userinfo}@")
+    };
     format!("{scheme}://{at}{host}:{port}/{path}")
 }
 
 /// Forwards `listen_port` to `target` until the test ends: the database "comes back".
 async fn start_tcp_proxy(listen_port: u16, target: String) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", listen_port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", listen_port))
+        .await
+        .unwrap();
     actix_web::rt::spawn(async move {
         while let Ok((mut inbound, _)) = listener.accept().await {
             let target = target.clone();
@@ -57,24 +72,42 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
         let port = free_port();
         (with_port(&real_url, port), None, Some(port))
     } else {
-        let base = std::env::temp_dir().join(format!("oauth-outage-{}", uuid::Uuid::new_v4().simple()));
+        let base =
+            std::env::temp_dir().join(format!("oauth-outage-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&base).unwrap();
         let blocker = base.join("blocked");
         std::fs::write(&blocker, "not a folder").unwrap();
-        (format!("sqlite://{}", blocker.join("db.sqlite3").display()), Some(base), None)
+        (
+            format!("sqlite://{}", blocker.join("db.sqlite3").display()),
+            Some(base),
+            None,
+        )
     };
     let app = spawn_app_on(database, &url, &[]).await;
 
-    assert_eq!(app.get("/healthz").await.status(), 200, "the process itself is fine");
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "the process itself is fine"
+    );
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.headers()["retry-after"], "5");
-    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "unavailable");
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.unwrap()["status"],
+        "unavailable"
+    );
 
     // Pages that need the database answer 503 with a page that says so; nothing is written.
     let register = app.register("outage", "outage@example.com", PASSWORD).await;
     assert_eq!(register.status(), 503);
-    assert!(register.text().await.unwrap().contains("cannot reach its database"));
+    assert!(
+        register
+            .text()
+            .await
+            .unwrap()
+            .contains("cannot reach its database")
+    );
 
     // The database comes back: no restart needed.
     match (blocker, proxy_port) {
@@ -82,7 +115,13 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
             std::fs::remove_file(base.join("blocked")).unwrap();
         }
         (None, Some(port)) => {
-            let authority = real_url.split_once("://").unwrap().1.split('/').next().unwrap();
+            let authority = real_url
+                .split_once("://")
+                .unwrap()
+                .1
+                .split('/')
+                .next()
+                .unwrap();
             let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
             start_tcp_proxy(port, host_port.to_owned()).await;
         }
@@ -98,6 +137,12 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
     }
     assert!(ready, "readiness recovers once the database is reachable");
 
-    let register = app.register_with(&browser(), "outage", "outage@example.com", PASSWORD).await;
-    assert_eq!(register.status(), 303, "the refused registration left nothing behind");
+    let register = app
+        .register_with(&browser(), "outage", "outage@example.com", PASSWORD)
+        .await;
+    assert_eq!(
+        register.status(),
+        303,
+        "the refused registration left nothing behind"
+    );
 }

@@ -39,7 +39,8 @@ impl TestDatabase {
                 (Self::Postgres { admin_url, name }, url)
             }
             _ => {
-                let dir = std::env::temp_dir().join(format!("oauth-test-{}", uuid::Uuid::new_v4().simple()));
+                let dir = std::env::temp_dir()
+                    .join(format!("oauth-test-{}", uuid::Uuid::new_v4().simple()));
                 let url = format!("sqlite://{}", dir.join("test.sqlite3").display());
                 (Self::Sqlite { dir }, url)
             }
@@ -59,8 +60,10 @@ impl Drop for TestDatabase {
             }
             Self::Postgres { admin_url, name } => {
                 if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
-                    let _ignored = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut admin);
+                    let _ignored = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut admin);
                 }
             }
         }
@@ -69,7 +72,9 @@ impl Drop for TestDatabase {
 
 /// `postgres://u@h:5432/test?x=y` with the database name replaced.
 pub fn replace_database_name(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let (scheme, rest) = base.split_once("://").expect("a URL");
     let authority = rest.split('/').next().unwrap_or(rest);
     let mut replaced = format!("{scheme}://{authority}/{name}");
@@ -128,7 +133,11 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 }
 
 /// Starts auth-server on `url` (which may be unreachable), keeping `database` until the end.
-pub async fn spawn_app_on(database: TestDatabase, url: &str, overrides: &[(&str, &str)]) -> TestApp {
+pub async fn spawn_app_on(
+    database: TestDatabase,
+    url: &str,
+    overrides: &[(&str, &str)],
+) -> TestApp {
     let settings = test_settings(url, overrides);
     let app = auth_server::startup::Application::build(settings)
         .await
@@ -136,7 +145,12 @@ pub async fn spawn_app_on(database: TestDatabase, url: &str, overrides: &[(&str,
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp { address, client: browser(), db, _database: database }
+    TestApp {
+        address,
+        client: browser(),
+        db,
+        _database: database,
+    }
 }
 
 impl TestApp {
@@ -156,31 +170,63 @@ impl TestApp {
         self.post_form_with(&self.client, path, fields).await
     }
 
-    pub async fn post_form_with(&self, client: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        client.post(self.url(path)).form(fields).send().await.expect("POST")
+    pub async fn post_form_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Loads `page` and returns its form's CSRF token (setting the CSRF cookie on the way).
     pub async fn csrf_from_with(&self, client: &reqwest::Client, page: &str) -> String {
-        let html = self.get_with(client, page).await.text().await.expect("body");
+        let html = self
+            .get_with(client, page)
+            .await
+            .text()
+            .await
+            .expect("body");
         hidden_field(&html, "csrf_token").expect("page has a CSRF field")
     }
 
-    pub async fn register_with(&self, client: &reqwest::Client, username: &str, email: &str, password: &str) -> reqwest::Response {
+    pub async fn register_with(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
         let csrf = self.csrf_from_with(client, "/register").await;
         self.post_form_with(
             client,
             "/register",
-            &[("csrf_token", &csrf), ("username", username), ("email", email), ("password", password)],
+            &[
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("email", email),
+                ("password", password),
+            ],
         )
         .await
     }
 
     pub async fn register(&self, username: &str, email: &str, password: &str) -> reqwest::Response {
-        self.register_with(&self.client, username, email, password).await
+        self.register_with(&self.client, username, email, password)
+            .await
     }
 
-    pub async fn login_with(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
+    pub async fn login_with(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
         self.login_to_with(client, username, password, "").await
     }
 
@@ -195,7 +241,12 @@ impl TestApp {
         self.post_form_with(
             client,
             "/login",
-            &[("csrf_token", &csrf), ("username", username), ("password", password), ("return_to", return_to)],
+            &[
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("password", password),
+                ("return_to", return_to),
+            ],
         )
         .await
     }
@@ -213,7 +264,9 @@ impl TestApp {
             email: EmailAddress::parse(&email).expect("valid email"),
             password: NewPassword::parse(PASSWORD, username, &email).expect("valid password"),
         };
-        register::create_account(&self.db, account).await.expect("account created");
+        register::create_account(&self.db, account)
+            .await
+            .expect("account created");
     }
 
     /// The CSRF token of the signed-in account page.

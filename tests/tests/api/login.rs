@@ -37,8 +37,12 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let app = spawn_app().await;
     app.create_user("alice").await;
 
-    let wrong_password = app.login_with(&browser(), "alice", "not-the-password-at-all").await;
-    let unknown_user = app.login_with(&browser(), "nobody", "not-the-password-at-all").await;
+    let wrong_password = app
+        .login_with(&browser(), "alice", "not-the-password-at-all")
+        .await;
+    let unknown_user = app
+        .login_with(&browser(), "nobody", "not-the-password-at-all")
+        .await;
     assert_eq!(wrong_password.status(), 401);
     assert_eq!(unknown_user.status(), 401);
     assert!(cookie_value(wrong_password.headers(), "session").is_none());
@@ -58,10 +62,17 @@ async fn empty_or_overlong_input_is_a_clear_400() {
     assert_eq!(long.status(), 400);
 }
 
-async fn fail_times(app: &crate::helpers::TestApp, username: &str, times: usize) -> reqwest::Response {
+async fn fail_times(
+    app: &crate::helpers::TestApp,
+    username: &str,
+    times: usize,
+) -> reqwest::Response {
     let mut last = None;
     for _ in 0..times {
-        last = Some(app.login_with(&browser(), username, "wrong-password-guess").await);
+        last = Some(
+            app.login_with(&browser(), username, "wrong-password-guess")
+                .await,
+        );
     }
     last.expect("at least one attempt")
 }
@@ -73,16 +84,25 @@ async fn five_failures_lock_the_account_even_for_the_right_password() {
 
     let fourth = fail_times(&app, "alice", 4).await;
     assert_eq!(fourth.status(), 401, "four failures are not yet a lockout");
-    let fifth = app.login_with(&browser(), "alice", "wrong-password-guess").await;
+    let fifth = app
+        .login_with(&browser(), "alice", "wrong-password-guess")
+        .await;
     assert_eq!(fifth.status(), 429);
     assert_eq!(fifth.headers()["retry-after"], "900");
     let message = texts(&fifth.text().await.unwrap(), ".alert");
     assert!(message[0].contains("Wait 15 minutes"), "{message:?}");
 
     let right_password = app.login_with(&browser(), "alice", PASSWORD).await;
-    assert_eq!(right_password.status(), 429, "a locked account refuses the right password");
+    assert_eq!(
+        right_password.status(),
+        429,
+        "a locked account refuses the right password"
+    );
     assert!(cookie_value(right_password.headers(), "session").is_none());
-    assert_eq!(texts(&right_password.text().await.unwrap(), ".alert"), message);
+    assert_eq!(
+        texts(&right_password.text().await.unwrap(), ".alert"),
+        message
+    );
 
     // An unknown username locks the same way, so the lockout reveals no account.
     let unknown = fail_times(&app, "nobody", 5).await;
@@ -95,7 +115,10 @@ async fn a_lockout_ends_after_its_time() {
     let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
     app.create_user("alice").await;
     assert_eq!(fail_times(&app, "alice", 3).await.status(), 429);
-    assert_eq!(app.login_with(&browser(), "alice", PASSWORD).await.status(), 429);
+    assert_eq!(
+        app.login_with(&browser(), "alice", PASSWORD).await.status(),
+        429
+    );
 
     // Fifteen minutes pass.
     app.query(|conn| {
@@ -104,7 +127,10 @@ async fn a_lockout_ends_after_its_time() {
             .execute(conn)
     })
     .await;
-    assert_eq!(app.login_with(&browser(), "alice", PASSWORD).await.status(), 303);
+    assert_eq!(
+        app.login_with(&browser(), "alice", PASSWORD).await.status(),
+        303
+    );
 }
 
 #[actix_web::test]
@@ -112,9 +138,16 @@ async fn a_successful_sign_in_resets_the_failure_count() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     fail_times(&app, "alice", 4).await;
-    assert_eq!(app.login_with(&browser(), "alice", PASSWORD).await.status(), 303);
+    assert_eq!(
+        app.login_with(&browser(), "alice", PASSWORD).await.status(),
+        303
+    );
     let after = fail_times(&app, "alice", 4).await;
-    assert_eq!(after.status(), 401, "the count started again after the success");
+    assert_eq!(
+        after.status(),
+        401,
+        "the count started again after the success"
+    );
 }
 
 #[actix_web::test]
@@ -139,14 +172,20 @@ async fn signing_in_again_replaces_the_session_id() {
         .unwrap();
     assert_eq!(replay.status(), 303);
     assert_eq!(location(&replay), "/login?return_to=%2Faccount");
-    assert_eq!(app.get("/account").await.status(), 200, "the new session works");
+    assert_eq!(
+        app.get("/account").await.status(),
+        200,
+        "the new session works"
+    );
 }
 
 #[actix_web::test]
 async fn return_to_accepts_local_paths_only() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let local = app.login_to_with(&browser(), "alice", PASSWORD, "/account?tab=sessions").await;
+    let local = app
+        .login_to_with(&browser(), "alice", PASSWORD, "/account?tab=sessions")
+        .await;
     assert_eq!(location(&local), "/account?tab=sessions");
 
     for external in [
@@ -157,7 +196,9 @@ async fn return_to_accepts_local_paths_only() {
         "javascript:alert(1)",
         "/\t/evil.example",
     ] {
-        let response = app.login_to_with(&browser(), "alice", PASSWORD, external).await;
+        let response = app
+            .login_to_with(&browser(), "alice", PASSWORD, external)
+            .await;
         assert_eq!(response.status(), 303);
         assert_eq!(location(&response), "/account", "{external:?} is refused");
     }
@@ -169,5 +210,9 @@ async fn a_signed_in_person_sees_who_they_are_and_can_switch() {
     app.create_user("alice").await;
     app.login("alice", PASSWORD).await;
     let html = app.get("/login").await.text().await.unwrap();
-    assert!(texts(&html, ".notice").join(" ").contains("You are signed in as alice"));
+    assert!(
+        texts(&html, ".notice")
+            .join(" ")
+            .contains("You are signed in as alice")
+    );
 }

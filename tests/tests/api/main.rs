@@ -2,6 +2,9 @@
 //! database (a temporary SQLite file, or a new PostgreSQL database when
 //! `TEST_DATABASE_URL=postgres://…` is set), and driven over real HTTP like a browser.
 
+// Tests fail by panicking: unwrap and expect are the point here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod csrf;

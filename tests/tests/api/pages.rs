@@ -21,10 +21,23 @@ fn assert_page_headers(response: &reqwest::Response) {
 #[actix_web::test]
 async fn every_page_and_error_carries_the_security_headers() {
     let app = spawn_app().await;
-    for path in ["/login", "/register", "/account", "/no-such-page", "/healthz", "/readyz"] {
+    for path in [
+        "/login",
+        "/register",
+        "/account",
+        "/no-such-page",
+        "/healthz",
+        "/readyz",
+    ] {
         let response = app.get(path).await;
         assert_page_headers(&response);
-        assert!(response.headers().get("strict-transport-security").is_none(), "no HSTS over http");
+        assert!(
+            response
+                .headers()
+                .get("strict-transport-security")
+                .is_none(),
+            "no HSTS over http"
+        );
     }
     let refused = app.post_form("/login", &[("csrf_token", "x")]).await;
     assert_page_headers(&refused);
@@ -34,7 +47,9 @@ async fn every_page_and_error_carries_the_security_headers() {
 async fn hsts_is_sent_when_the_issuer_is_https() {
     let app = spawn_app_with(&[("ISSUER", "https://auth.example.test")]).await;
     let response = app.get("/login").await;
-    let hsts = response.headers()["strict-transport-security"].to_str().unwrap();
+    let hsts = response.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap();
     assert!(hsts.contains("max-age=63072000"), "{hsts}");
 }
 
@@ -43,11 +58,17 @@ async fn the_stylesheet_is_served_by_the_server_itself() {
     let app = spawn_app().await;
     let response = app.get("/static/style.css").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/css; charset=utf-8"
+    );
     assert!(response.text().await.unwrap().contains(".card"));
     let html = app.get("/login").await.text().await.unwrap();
     assert!(html.contains("href=\"/static/style.css\""));
-    assert!(!html.contains("<script"), "no scripts, no third-party assets");
+    assert!(
+        !html.contains("<script"),
+        "no scripts, no third-party assets"
+    );
 }
 
 #[actix_web::test]
@@ -66,13 +87,24 @@ async fn what_people_type_is_shown_as_text() {
     assert_eq!(response.status(), 400);
     let html = response.text().await.unwrap();
     assert!(!html.contains(script), "the username is escaped");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || html.contains("&#60;script&#62;"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || html.contains("&#60;script&#62;"),
+        "{html}"
+    );
 
-    let response = app.login_with(&browser(), "\"><img src=x onerror=alert(1)>", "wrong-password-guess").await;
+    let response = app
+        .login_with(
+            &browser(),
+            "\"><img src=x onerror=alert(1)>",
+            "wrong-password-guess",
+        )
+        .await;
     let html = response.text().await.unwrap();
     assert!(!html.contains("<img src=x"), "{html}");
 
-    let response = app.get("/login?return_to=%2F%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    let response = app
+        .get("/login?return_to=%2F%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await;
     assert!(!response.text().await.unwrap().contains("<script>alert(1)"));
 }
 
@@ -88,22 +120,48 @@ async fn malformed_forms_get_a_clear_4xx_and_change_nothing() {
             .body(body)
             .send()
     };
-    let valid = format!("csrf_token={csrf}&username=zoe&email=zoe%40example.com&password=violet-anchor-tundra-42");
+    let valid = format!(
+        "csrf_token={csrf}&username=zoe&email=zoe%40example.com&password=violet-anchor-tundra-42"
+    );
 
-    let unknown_field = post_raw(format!("{valid}&is_admin=true").into_bytes(), "application/x-www-form-urlencoded").await.unwrap();
+    let unknown_field = post_raw(
+        format!("{valid}&is_admin=true").into_bytes(),
+        "application/x-www-form-urlencoded",
+    )
+    .await
+    .unwrap();
     assert_eq!(unknown_field.status(), 400);
     assert!(unknown_field.text().await.unwrap().contains("is_admin"));
 
-    let duplicate = post_raw(format!("{valid}&username=zed").into_bytes(), "application/x-www-form-urlencoded").await.unwrap();
+    let duplicate = post_raw(
+        format!("{valid}&username=zed").into_bytes(),
+        "application/x-www-form-urlencoded",
+    )
+    .await
+    .unwrap();
     assert_eq!(duplicate.status(), 400);
 
-    let bad_utf8 = post_raw(format!("{valid}&x=%FF%FE").replace("username=zoe", "username=%FF%FE").into_bytes(), "application/x-www-form-urlencoded").await.unwrap();
+    let bad_utf8 = post_raw(
+        format!("{valid}&x=%FF%FE")
+            .replace("username=zoe", "username=%FF%FE")
+            .into_bytes(),
+        "application/x-www-form-urlencoded",
+    )
+    .await
+    .unwrap();
     assert_eq!(bad_utf8.status(), 400);
 
-    let too_large = post_raw(format!("{valid}&pad={}", "a".repeat(20_000)).into_bytes(), "application/x-www-form-urlencoded").await.unwrap();
+    let too_large = post_raw(
+        format!("{valid}&pad={}", "a".repeat(20_000)).into_bytes(),
+        "application/x-www-form-urlencoded",
+    )
+    .await
+    .unwrap();
     assert_eq!(too_large.status(), 413);
 
-    let json = post_raw(br#"{"username":"zoe"}"#.to_vec(), "application/json").await.unwrap();
+    let json = post_raw(br#"{"username":"zoe"}"#.to_vec(), "application/json")
+        .await
+        .unwrap();
     assert_eq!(json.status(), 415);
     let body: serde_json::Value = json.json().await.unwrap();
     assert_eq!(body["error"], "unsupported_media_type");
@@ -111,10 +169,14 @@ async fn malformed_forms_get_a_clear_4xx_and_change_nothing() {
     let duplicate_query = app.get("/login?return_to=%2Fa&return_to=%2Fb").await;
     assert_eq!(duplicate_query.status(), 400);
 
-    let count: i64 = app.query(|conn| users::table.count().get_result(conn)).await;
+    let count: i64 = app
+        .query(|conn| users::table.count().get_result(conn))
+        .await;
     assert_eq!(count, 0, "nothing was written");
 
     // The well-formed request still works afterwards.
-    let ok = post_raw(valid.into_bytes(), "application/x-www-form-urlencoded").await.unwrap();
+    let ok = post_raw(valid.into_bytes(), "application/x-www-form-urlencoded")
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 303);
 }

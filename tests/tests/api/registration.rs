@@ -27,14 +27,24 @@ async fn registering_stores_a_hashed_password_and_signs_in() {
     let account = app.get("/account").await;
     assert_eq!(account.status(), 200);
     let html = account.text().await.unwrap();
-    assert!(html.contains("alice"), "the account page shows the new user");
+    assert!(
+        html.contains("alice"),
+        "the account page shows the new user"
+    );
 
     let (username, email, hash): (String, String, String) = app
-        .query(|conn| users::table.select((users::username, users::email, users::password_hash)).first(conn))
+        .query(|conn| {
+            users::table
+                .select((users::username, users::email, users::password_hash))
+                .first(conn)
+        })
         .await;
     assert_eq!(username, "alice", "usernames are stored lower-cased");
     assert_eq!(email, "alice@example.com");
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     assert!(!hash.contains(PASSWORD));
 }
 
@@ -42,23 +52,73 @@ async fn registering_stores_a_hashed_password_and_signs_in() {
 async fn each_invalid_field_is_reported_beside_it_and_nothing_is_stored() {
     let app = spawn_app().await;
     let cases = [
-        ("ab", "ok@example.com", PASSWORD, "username-error", "3 to 32"),
-        ("bad name", "ok@example.com", PASSWORD, "username-error", "letters"),
-        ("carol", "not-an-email", PASSWORD, "email-error", "name@example.com"),
-        ("carol", "ok@example.com", "short1A", "password-error", "at least 12"),
-        ("carol", "ok@example.com", "password1234", "password-error", "too easy to guess"),
-        ("carol", "ok@example.com", "Password123", "password-error", "too easy to guess"),
-        ("carol", "ok@example.com", &"x".repeat(129), "password-error", "at most 128"),
+        (
+            "ab",
+            "ok@example.com",
+            PASSWORD,
+            "username-error",
+            "3 to 32",
+        ),
+        (
+            "bad name",
+            "ok@example.com",
+            PASSWORD,
+            "username-error",
+            "letters",
+        ),
+        (
+            "carol",
+            "not-an-email",
+            PASSWORD,
+            "email-error",
+            "name@example.com",
+        ),
+        (
+            "carol",
+            "ok@example.com",
+            "short1A",
+            "password-error",
+            "at least 12",
+        ),
+        (
+            "carol",
+            "ok@example.com",
+            "password1234",
+            "password-error",
+            "too easy to guess",
+        ),
+        (
+            "carol",
+            "ok@example.com",
+            "Password123",
+            "password-error",
+            "too easy to guess",
+        ),
+        (
+            "carol",
+            "ok@example.com",
+            &"x".repeat(129),
+            "password-error",
+            "at most 128",
+        ),
     ];
     for (username, email, password, error_id, message) in cases {
         let response = app.register(username, email, password).await;
         assert_eq!(response.status(), 400, "{username} {email} {password}");
         let html = response.text().await.unwrap();
         let shown = texts(&html, &format!("#{error_id}")).join(" ");
-        assert!(shown.contains(message), "{error_id}: {shown:?} should mention {message:?}");
-        assert!(!html.contains(&format!("value=\"{password}\"")), "the password is never echoed");
+        assert!(
+            shown.contains(message),
+            "{error_id}: {shown:?} should mention {message:?}"
+        );
+        assert!(
+            !html.contains(&format!("value=\"{password}\"")),
+            "the password is never echoed"
+        );
     }
-    let count: i64 = app.query(|conn| users::table.count().get_result(conn)).await;
+    let count: i64 = app
+        .query(|conn| users::table.count().get_result(conn))
+        .await;
     assert_eq!(count, 0);
 }
 
@@ -67,8 +127,12 @@ async fn a_taken_username_or_email_gets_one_message_that_names_neither() {
     let app = spawn_app().await;
     app.create_user("dave").await;
 
-    let same_username = app.register_with(&browser(), "DAVE", "other@example.com", PASSWORD).await;
-    let same_email = app.register_with(&browser(), "dave2", "dave@example.com", PASSWORD).await;
+    let same_username = app
+        .register_with(&browser(), "DAVE", "other@example.com", PASSWORD)
+        .await;
+    let same_email = app
+        .register_with(&browser(), "dave2", "dave@example.com", PASSWORD)
+        .await;
     assert_eq!(same_username.status(), 409);
     assert_eq!(same_email.status(), 409);
     let first = texts(&same_username.text().await.unwrap(), ".alert");
@@ -76,7 +140,9 @@ async fn a_taken_username_or_email_gets_one_message_that_names_neither() {
     assert_eq!(first, second);
     assert!(first[0].contains("cannot be used"), "{first:?}");
 
-    let count: i64 = app.query(|conn| users::table.count().get_result(conn)).await;
+    let count: i64 = app
+        .query(|conn| users::table.count().get_result(conn))
+        .await;
     assert_eq!(count, 1);
 }
 
@@ -84,7 +150,9 @@ async fn a_taken_username_or_email_gets_one_message_that_names_neither() {
 async fn return_to_after_registration_must_be_local() {
     let app = spawn_app().await;
     let client = browser();
-    let csrf = app.csrf_from_with(&client, "/register?return_to=%2Faccount%3Fwelcome%3D1").await;
+    let csrf = app
+        .csrf_from_with(&client, "/register?return_to=%2Faccount%3Fwelcome%3D1")
+        .await;
     let response = app
         .post_form_with(
             &client,

@@ -6,7 +6,10 @@ use shared::models::now;
 use shared::schema::sessions;
 use shared::token::HashedToken;
 
-use crate::helpers::{PASSWORD, TestApp, browser, cookie_value, location, set_cookies, spawn_app, spawn_app_with, texts};
+use crate::helpers::{
+    PASSWORD, TestApp, browser, cookie_value, location, set_cookies, spawn_app, spawn_app_with,
+    texts,
+};
 
 /// A client that sends exactly the given session cookie and nothing else.
 async fn get_with_session(app: &TestApp, session_id: &str, path: &str) -> reqwest::Response {
@@ -40,7 +43,10 @@ async fn the_session_cookie_is_httponly_lax_and_host_wide() {
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
     assert!(cookie.contains("Max-Age=86400"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http on loopback in development: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http on loopback in development: {cookie}"
+    );
     assert!(!cookie.contains("Domain"), "{cookie}");
 }
 
@@ -49,25 +55,46 @@ async fn over_https_the_cookies_are_secure_and_host_prefixed() {
     let app = spawn_app_with(&[("ISSUER", "https://auth.example.test")]).await;
     app.create_user("alice").await;
     // A browser would send these cookies only over https; send them by hand here.
-    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let page = plain.get(app.url("/login")).send().await.unwrap();
-    let csrf_cookie = set_cookies(page.headers()).into_iter().find(|c| c.starts_with("__Host-csrf=")).unwrap();
-    assert!(csrf_cookie.contains("Secure") && csrf_cookie.contains("Path=/"), "{csrf_cookie}");
+    let csrf_cookie = set_cookies(page.headers())
+        .into_iter()
+        .find(|c| c.starts_with("__Host-csrf="))
+        .unwrap();
+    assert!(
+        csrf_cookie.contains("Secure") && csrf_cookie.contains("Path=/"),
+        "{csrf_cookie}"
+    );
     let csrf = cookie_value(page.headers(), "__Host-csrf").unwrap();
     let response = plain
         .post(app.url("/login"))
         .header("Cookie", format!("__Host-csrf={csrf}"))
-        .form(&[("csrf_token", csrf.as_str()), ("username", "alice"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
-    let cookie = set_cookies(response.headers()).into_iter().find(|c| c.starts_with("__Host-session=")).unwrap();
+    let cookie = set_cookies(response.headers())
+        .into_iter()
+        .find(|c| c.starts_with("__Host-session="))
+        .unwrap();
     for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
     assert!(!cookie.contains("Domain"), "{cookie}");
-    assert!(response.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
 }
 
 #[actix_web::test]
@@ -75,8 +102,13 @@ async fn only_a_hash_of_the_session_id_is_stored() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let session_id = signed_in(&app, &app.client).await;
-    let stored: Vec<(String, String)> =
-        app.query(|conn| sessions::table.select((sessions::id, sessions::token_hash)).load(conn)).await;
+    let stored: Vec<(String, String)> = app
+        .query(|conn| {
+            sessions::table
+                .select((sessions::id, sessions::token_hash))
+                .load(conn)
+        })
+        .await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].1, HashedToken::of(&session_id).as_str());
     assert!(!stored[0].0.contains(&session_id) && !stored[0].1.contains(&session_id));
@@ -92,21 +124,40 @@ async fn an_idle_session_ends_after_30_minutes() {
 
     // 29 minutes idle: still alive, and the visit counts as activity.
     let stale = now() - chrono::Duration::minutes(29);
-    app.query(move |conn| diesel::update(sessions::table).set(sessions::last_seen_at.eq(stale)).execute(conn))
+    app.query(move |conn| {
+        diesel::update(sessions::table)
+            .set(sessions::last_seen_at.eq(stale))
+            .execute(conn)
+    })
+    .await;
+    assert_eq!(
+        get_with_session(&app, &session_id, "/account")
+            .await
+            .status(),
+        200
+    );
+    let seen: chrono::NaiveDateTime = app
+        .query(|conn| sessions::table.select(sessions::last_seen_at).first(conn))
         .await;
-    assert_eq!(get_with_session(&app, &session_id, "/account").await.status(), 200);
-    let seen: chrono::NaiveDateTime =
-        app.query(|conn| sessions::table.select(sessions::last_seen_at).first(conn)).await;
-    assert!(seen > stale + chrono::Duration::minutes(28), "activity was recorded");
+    assert!(
+        seen > stale + chrono::Duration::minutes(28),
+        "activity was recorded"
+    );
 
     // 31 minutes idle: gone, and the row is removed.
     let idle = now() - chrono::Duration::minutes(31);
-    app.query(move |conn| diesel::update(sessions::table).set(sessions::last_seen_at.eq(idle)).execute(conn))
-        .await;
+    app.query(move |conn| {
+        diesel::update(sessions::table)
+            .set(sessions::last_seen_at.eq(idle))
+            .execute(conn)
+    })
+    .await;
     let response = get_with_session(&app, &session_id, "/account").await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/login?return_to=%2Faccount");
-    let left: i64 = app.query(|conn| sessions::table.count().get_result(conn)).await;
+    let left: i64 = app
+        .query(|conn| sessions::table.count().get_result(conn))
+        .await;
     assert_eq!(left, 0);
 }
 
@@ -115,15 +166,25 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let session_id = signed_in(&app, &app.client).await;
-    let stored_expiry: chrono::NaiveDateTime =
-        app.query(|conn| sessions::table.select(sessions::expires_at).first(conn)).await;
+    let stored_expiry: chrono::NaiveDateTime = app
+        .query(|conn| sessions::table.select(sessions::expires_at).first(conn))
+        .await;
     let lifetime = stored_expiry - now();
     assert!(lifetime > chrono::Duration::hours(23) && lifetime <= chrono::Duration::hours(24));
 
     let past = now() - chrono::Duration::seconds(1);
-    app.query(move |conn| diesel::update(sessions::table).set(sessions::expires_at.eq(past)).execute(conn))
-        .await;
-    assert_eq!(get_with_session(&app, &session_id, "/account").await.status(), 303);
+    app.query(move |conn| {
+        diesel::update(sessions::table)
+            .set(sessions::expires_at.eq(past))
+            .execute(conn)
+    })
+    .await;
+    assert_eq!(
+        get_with_session(&app, &session_id, "/account")
+            .await
+            .status(),
+        303
+    );
 }
 
 #[actix_web::test]
@@ -136,12 +197,22 @@ async fn logout_ends_the_session_on_the_server() {
     let response = app.post_form("/logout", &[("csrf_token", &csrf)]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/login?signed_out=1");
-    let removal = set_cookies(response.headers()).into_iter().find(|c| c.starts_with("session=")).unwrap();
+    let removal = set_cookies(response.headers())
+        .into_iter()
+        .find(|c| c.starts_with("session="))
+        .unwrap();
     assert!(removal.contains("Max-Age=0"), "{removal}");
 
     // A copy of the old cookie is worthless: the server forgot the session.
-    assert_eq!(get_with_session(&app, &session_id, "/account").await.status(), 303);
-    let left: i64 = app.query(|conn| sessions::table.count().get_result(conn)).await;
+    assert_eq!(
+        get_with_session(&app, &session_id, "/account")
+            .await
+            .status(),
+        303
+    );
+    let left: i64 = app
+        .query(|conn| sessions::table.count().get_result(conn))
+        .await;
     assert_eq!(left, 0);
     let page = app.get("/login?signed_out=1").await.text().await.unwrap();
     assert!(texts(&page, ".notice").join(" ").contains("signed out"));
@@ -156,7 +227,12 @@ async fn the_account_page_lists_sessions_and_ends_one() {
     signed_in(&app, &laptop).await;
     let phone_session = signed_in(&app, &phone).await;
 
-    let html = app.get_with(&laptop, "/account").await.text().await.unwrap();
+    let html = app
+        .get_with(&laptop, "/account")
+        .await
+        .text()
+        .await
+        .unwrap();
     let rows = texts(&html, "table.sessions tbody tr");
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows.iter().filter(|r| r.contains("this device")).count(), 1);
@@ -168,19 +244,33 @@ async fn the_account_page_lists_sessions_and_ends_one() {
     let phone_row_id: String = app
         .query(move |conn| {
             sessions::table
-                .filter(sessions::token_hash.eq(HashedToken::of(&phone_session).as_str().to_owned()))
+                .filter(
+                    sessions::token_hash.eq(HashedToken::of(&phone_session).as_str().to_owned()),
+                )
                 .select(sessions::id)
                 .first(conn)
         })
         .await;
     let csrf = app.account_csrf(&laptop).await;
     let ended = app
-        .post_form_with(&laptop, &format!("/account/sessions/{phone_row_id}/end"), &[("csrf_token", &csrf)])
+        .post_form_with(
+            &laptop,
+            &format!("/account/sessions/{phone_row_id}/end"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(ended.status(), 303);
     assert_eq!(location(&ended), "/account?ended=1");
-    assert_eq!(app.get_with(&phone, "/account").await.status(), 303, "the phone is signed out");
-    assert_eq!(app.get_with(&laptop, "/account").await.status(), 200, "the laptop is not");
+    assert_eq!(
+        app.get_with(&phone, "/account").await.status(),
+        303,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        app.get_with(&laptop, "/account").await.status(),
+        200,
+        "the laptop is not"
+    );
 }
 
 #[actix_web::test]
@@ -190,13 +280,19 @@ async fn nobody_can_end_another_persons_session() {
     app.create_user("bob").await;
     let alice = browser();
     signed_in(&app, &alice).await;
-    let alice_row: String = app.query(|conn| sessions::table.select(sessions::id).first(conn)).await;
+    let alice_row: String = app
+        .query(|conn| sessions::table.select(sessions::id).first(conn))
+        .await;
 
     let bob = browser();
     assert_eq!(app.login_with(&bob, "bob", PASSWORD).await.status(), 303);
     let csrf = app.account_csrf(&bob).await;
     let response = app
-        .post_form_with(&bob, &format!("/account/sessions/{alice_row}/end"), &[("csrf_token", &csrf)])
+        .post_form_with(
+            &bob,
+            &format!("/account/sessions/{alice_row}/end"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(response.status(), 404);
     assert_eq!(app.get_with(&alice, "/account").await.status(), 200);
@@ -210,9 +306,15 @@ async fn the_oldest_session_ends_beyond_the_per_user_limit() {
     signed_in(&app, &first).await;
     signed_in(&app, &second).await;
     signed_in(&app, &third).await;
-    assert_eq!(app.get_with(&first, "/account").await.status(), 303, "the oldest ended");
+    assert_eq!(
+        app.get_with(&first, "/account").await.status(),
+        303,
+        "the oldest ended"
+    );
     assert_eq!(app.get_with(&second, "/account").await.status(), 200);
     assert_eq!(app.get_with(&third, "/account").await.status(), 200);
-    let count: i64 = app.query(|conn| sessions::table.count().get_result(conn)).await;
+    let count: i64 = app
+        .query(|conn| sessions::table.count().get_result(conn))
+        .await;
     assert_eq!(count, 2);
 }
