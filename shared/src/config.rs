@@ -149,6 +149,15 @@ pub struct Settings {
     pub login_lockout: Duration,
     /// Whether `X-Forwarded-For` names the client (only behind a proxy that sets it).
     pub trust_proxy_headers: bool,
+    /// The task API's public URL: the `aud` of every access token.
+    pub resource_api_url: String,
+    pub access_token_ttl: Duration,
+    /// At most 10 minutes (RFC 6749 §4.1.2); 60 s by default.
+    pub authorization_code_ttl: Duration,
+    /// A refresh token unused for this long expires.
+    pub refresh_token_idle_ttl: Duration,
+    /// A refresh token family ends this long after the authorization, however used.
+    pub refresh_token_ttl: Duration,
     pub log_format: LogFormat,
 }
 
@@ -280,6 +289,22 @@ impl Settings {
                 "TRUST_PROXY_HEADERS",
                 false,
             )?,
+            resource_api_url: match get("RESOURCE_API_URL") {
+                Some(value) => parse_public_url(value, mode).map_err(|m| invalid("RESOURCE_API_URL", m))?,
+                None => "http://127.0.0.1:8081".to_owned(),
+            },
+            access_token_ttl: parse_duration_setting(get("ACCESS_TOKEN_TTL"), "ACCESS_TOKEN_TTL", "15m")?,
+            authorization_code_ttl: parse_duration_setting(
+                get("AUTHORIZATION_CODE_TTL"),
+                "AUTHORIZATION_CODE_TTL",
+                "60s",
+            )?,
+            refresh_token_idle_ttl: parse_duration_setting(
+                get("REFRESH_TOKEN_IDLE_TTL"),
+                "REFRESH_TOKEN_IDLE_TTL",
+                "30d",
+            )?,
+            refresh_token_ttl: parse_duration_setting(get("REFRESH_TOKEN_TTL"), "REFRESH_TOKEN_TTL", "90d")?,
             log_format: match get("LOG_FORMAT") {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -300,6 +325,18 @@ impl Settings {
                 "KEY_ENCRYPTION_KEY",
                 "must be at least 32 characters of random data (e.g. `openssl rand -base64 32`)"
                     .into(),
+            ));
+        }
+        if settings.authorization_code_ttl > Duration::from_secs(600) {
+            return Err(invalid(
+                "AUTHORIZATION_CODE_TTL",
+                "must be at most 10m (RFC 6749 §4.1.2)".into(),
+            ));
+        }
+        if settings.refresh_token_ttl < settings.refresh_token_idle_ttl {
+            return Err(invalid(
+                "REFRESH_TOKEN_TTL",
+                "must not be shorter than REFRESH_TOKEN_IDLE_TTL".into(),
             ));
         }
         if settings.session_absolute_lifetime < settings.session_idle_timeout {
@@ -352,6 +389,11 @@ pub const SETTING_NAMES: &[&str] = &[
     "LOGIN_LOCKOUT",
     "TRUST_PROXY_HEADERS",
     "LOG_FORMAT",
+    "RESOURCE_API_URL",
+    "ACCESS_TOKEN_TTL",
+    "AUTHORIZATION_CODE_TTL",
+    "REFRESH_TOKEN_IDLE_TTL",
+    "REFRESH_TOKEN_TTL",
 ];
 
 fn invalid(name: &'static str, message: String) -> ConfigError {
@@ -391,6 +433,12 @@ fn read_toml_file(path: &Path) -> Result<RawSettings, ConfigError> {
 /// The issuer is an absolute http(s) URL with no query or fragment (RFC 8414 §2).
 /// Plain http is accepted only for a loopback host, and only in development.
 fn parse_issuer(value: &str, mode: Mode) -> Result<String, String> {
+    parse_public_url(value, mode)
+}
+
+/// A public base URL of one of our servers: http(s), no query or fragment, no trailing
+/// slash; plain http only for a loopback host in development.
+fn parse_public_url(value: &str, mode: Mode) -> Result<String, String> {
     let value = value.trim_end_matches('/');
     let (scheme, rest) = value
         .split_once("://")
@@ -589,6 +637,9 @@ mod tests {
             ("ISSUER", "ftp://x"),
             ("TRUST_PROXY_HEADERS", "maybe"),
             ("KEY_ENCRYPTION_KEY", "short"),
+            ("AUTHORIZATION_CODE_TTL", "11m"),
+            ("RESOURCE_API_URL", "http://api.example.com"),
+            ("REFRESH_TOKEN_TTL", "1d"),
         ] {
             let error = Settings::from_values(values(&[(name, value)])).unwrap_err();
             assert!(error.to_string().contains(name), "{name}: {error}");

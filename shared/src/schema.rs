@@ -1,11 +1,93 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    access_tokens (jti) {
+        jti -> Text,
+        grant_id -> Nullable<Text>,
+        client_id -> Text,
+        user_id -> Nullable<Text>,
+        scope -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Text,
+        redirect_uri_in_request -> Bool,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        grant_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    clients (client_id) {
+        client_id -> Text,
+        secret_hash -> Nullable<Text>,
+        name -> Text,
+        redirect_uris -> Text,
+        scopes -> Text,
+        grant_types -> Text,
+        is_public -> Bool,
+        is_first_party -> Bool,
+        require_pkce -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    consents (user_id, client_id) {
+        user_id -> Text,
+        client_id -> Text,
+        scope -> Text,
+        granted_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        client_id -> Text,
+        scope -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     login_throttles (username) {
         username -> Text,
         failures -> Integer,
         last_failure_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        parent_hash -> Nullable<Text>,
+        scope -> Text,
+        issued_at -> Timestamp,
+        idle_expires_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -24,6 +106,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        public_jwk -> Text,
+        private_key -> Text,
+        created_at -> Timestamp,
+        retire_after -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         username -> Text,
@@ -34,6 +127,26 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(access_tokens -> grants (grant_id));
+diesel::joinable!(authorization_codes -> clients (client_id));
+diesel::joinable!(authorization_codes -> grants (grant_id));
+diesel::joinable!(authorization_codes -> users (user_id));
+diesel::joinable!(consents -> clients (client_id));
+diesel::joinable!(consents -> users (user_id));
+diesel::joinable!(grants -> clients (client_id));
+diesel::joinable!(grants -> users (user_id));
+diesel::joinable!(refresh_tokens -> grants (grant_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(login_throttles, sessions, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    access_tokens,
+    authorization_codes,
+    clients,
+    consents,
+    grants,
+    login_throttles,
+    refresh_tokens,
+    sessions,
+    signing_keys,
+    users,
+);

@@ -1,8 +1,15 @@
 //! One module per table: the row structs and the queries on that table.
 //! Queries take `&mut DbConnection` and are run through [`crate::db::Db::run`].
 
+pub mod access_token;
+pub mod authorization_code;
+pub mod client;
+pub mod consent;
+pub mod grant;
 pub mod login_throttle;
+pub mod refresh_token;
 pub mod session;
+pub mod signing_key;
 pub mod user;
 
 use chrono::{NaiveDateTime, SubsecRound as _, Utc};

@@ -1,0 +1,75 @@
+//! `authorization_codes`: issued codes (only their SHA-256 is kept) and their one use.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbError};
+use crate::schema::authorization_codes;
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = authorization_codes)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub redirect_uri_in_request: bool,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub grant_id: Option<String>,
+}
+
+impl std::fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationCode")
+            .field("client_id", &self.client_id)
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .field("used_at", &self.used_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthorizationCode {
+    pub fn insert(conn: &mut DbConnection, code: &AuthorizationCode) -> Result<(), DbError> {
+        diesel::insert_into(authorization_codes::table).values(code).execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut DbConnection, code_hash: &str) -> Result<Option<AuthorizationCode>, DbError> {
+        Ok(authorization_codes::table
+            .find(code_hash)
+            .select(AuthorizationCode::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Marks the code used if nobody has: `true` for the one caller that wins, `false`
+    /// for every later (or concurrent) one — the database decides (RFC 6749 §4.1.2).
+    pub fn claim(conn: &mut DbConnection, code_hash: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+        Ok(diesel::update(
+            authorization_codes::table
+                .find(code_hash)
+                .filter(authorization_codes::used_at.is_null()),
+        )
+        .set(authorization_codes::used_at.eq(now))
+        .execute(conn)?
+            == 1)
+    }
+
+    pub fn set_grant(conn: &mut DbConnection, code_hash: &str, grant_id: &str) -> Result<(), DbError> {
+        diesel::update(authorization_codes::table.find(code_hash))
+            .set(authorization_codes::grant_id.eq(grant_id))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Removes codes that expired before `cutoff`, used or not.
+    pub fn delete_expired(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, DbError> {
+        Ok(diesel::delete(authorization_codes::table.filter(authorization_codes::expires_at.lt(cutoff)))
+            .execute(conn)?)
+    }
+}

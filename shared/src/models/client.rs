@@ -1,0 +1,107 @@
+//! `clients`: the registered OAuth clients (apps).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbError};
+use crate::schema::clients;
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+pub struct Client {
+    pub client_id: String,
+    pub secret_hash: Option<String>,
+    pub name: String,
+    /// Space-separated, exact URIs.
+    pub redirect_uris: String,
+    /// Space-separated scopes the client may ask for.
+    pub scopes: String,
+    /// Space-separated grant types the client may use.
+    pub grant_types: String,
+    pub is_public: bool,
+    pub is_first_party: bool,
+    pub require_pkce: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub disabled_at: Option<NaiveDateTime>,
+}
+
+/// Leaves the secret hash out of logs.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .field("is_public", &self.is_public)
+            .field("disabled_at", &self.disabled_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn redirect_uri_list(&self) -> impl Iterator<Item = &str> {
+        self.redirect_uris.split_whitespace()
+    }
+
+    pub fn scope_list(&self) -> impl Iterator<Item = &str> {
+        self.scopes.split_whitespace()
+    }
+
+    pub fn allows_grant_type(&self, grant_type: &str) -> bool {
+        self.grant_types.split_whitespace().any(|g| g == grant_type)
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.disabled_at.is_none()
+    }
+
+    pub fn insert(conn: &mut DbConnection, client: &Client) -> Result<(), DbError> {
+        diesel::insert_into(clients::table).values(client).execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut DbConnection, client_id: &str) -> Result<Option<Client>, DbError> {
+        Ok(clients::table
+            .find(client_id)
+            .select(Client::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, DbError> {
+        Ok(clients::table
+            .order(clients::created_at.asc())
+            .select(Client::as_select())
+            .load(conn)?)
+    }
+
+    /// Returns whether the client existed.
+    pub fn set_disabled(
+        conn: &mut DbConnection,
+        client_id: &str,
+        disabled_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        Ok(diesel::update(clients::table.find(client_id))
+            .set((clients::disabled_at.eq(disabled_at), clients::updated_at.eq(now)))
+            .execute(conn)?
+            > 0)
+    }
+
+    /// Returns whether the client existed (and was confidential).
+    pub fn set_secret_hash(
+        conn: &mut DbConnection,
+        client_id: &str,
+        secret_hash: &str,
+        now: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        Ok(diesel::update(
+            clients::table
+                .find(client_id)
+                .filter(clients::is_public.eq(false)),
+        )
+        .set((clients::secret_hash.eq(secret_hash), clients::updated_at.eq(now)))
+        .execute(conn)?
+            > 0)
+    }
+}

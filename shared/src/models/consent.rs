@@ -1,0 +1,53 @@
+//! `consents`: the scopes a user has allowed each app, so consent is asked only once.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbError};
+use crate::schema::consents;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consents)]
+pub struct Consent {
+    pub user_id: String,
+    pub client_id: String,
+    /// Space-separated scopes allowed so far.
+    pub scope: String,
+    pub granted_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Consent {
+    pub fn find(conn: &mut DbConnection, user_id: &str, client_id: &str) -> Result<Option<Consent>, DbError> {
+        Ok(consents::table
+            .find((user_id, client_id))
+            .select(Consent::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Records that the user allowed `scope` (all scopes allowed so far) to the client.
+    pub fn save(
+        conn: &mut DbConnection,
+        user_id: &str,
+        client_id: &str,
+        scope: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), DbError> {
+        let updated = diesel::update(consents::table.find((user_id, client_id)))
+            .set((consents::scope.eq(scope), consents::updated_at.eq(now)))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(consents::table)
+                .values((
+                    consents::user_id.eq(user_id),
+                    consents::client_id.eq(client_id),
+                    consents::scope.eq(scope),
+                    consents::granted_at.eq(now),
+                    consents::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! `grants`: one row per authorization, the family its tokens descend from. Revoking a
+//! grant revokes every refresh and access token issued under it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbError};
+use crate::schema::{access_tokens, grants, refresh_tokens};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = grants)]
+pub struct Grant {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub client_id: String,
+    pub scope: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl Grant {
+    pub fn insert(conn: &mut DbConnection, grant: &Grant) -> Result<(), DbError> {
+        diesel::insert_into(grants::table).values(grant).execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Grant>, DbError> {
+        Ok(grants::table.find(id).select(Grant::as_select()).first(conn).optional()?)
+    }
+
+    /// Revokes the grant and everything issued under it; returns the access-token ids
+    /// newly revoked (for the revocation list). Idempotent.
+    pub fn revoke_family(conn: &mut DbConnection, grant_id: &str, now: NaiveDateTime) -> Result<Vec<String>, DbError> {
+        diesel::update(grants::table.find(grant_id).filter(grants::revoked_at.is_null()))
+            .set(grants::revoked_at.eq(now))
+            .execute(conn)?;
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::grant_id.eq(grant_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)?;
+        let jtis: Vec<String> = access_tokens::table
+            .filter(access_tokens::grant_id.eq(grant_id))
+            .filter(access_tokens::revoked_at.is_null())
+            .select(access_tokens::jti)
+            .load(conn)?;
+        if !jtis.is_empty() {
+            diesel::update(access_tokens::table.filter(access_tokens::jti.eq_any(&jtis)))
+                .set(access_tokens::revoked_at.eq(now))
+                .execute(conn)?;
+        }
+        Ok(jtis)
+    }
+}

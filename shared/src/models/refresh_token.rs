@@ -1,0 +1,47 @@
+//! `refresh_tokens`: issued refresh tokens (only their SHA-256 is kept), in families.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbError};
+use crate::schema::refresh_tokens;
+
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub parent_hash: Option<String>,
+    pub scope: String,
+    pub issued_at: NaiveDateTime,
+    pub idle_expires_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshToken")
+            .field("grant_id", &self.grant_id)
+            .field("client_id", &self.client_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RefreshToken {
+    pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> Result<(), DbError> {
+        diesel::insert_into(refresh_tokens::table).values(token).execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshToken>, DbError> {
+        Ok(refresh_tokens::table
+            .find(token_hash)
+            .select(RefreshToken::as_select())
+            .first(conn)
+            .optional()?)
+    }
+}
