@@ -11,7 +11,9 @@ use shared::db::{Db, build_pool};
 
 use crate::accounts::register::{self, NewAccount, RegisterError};
 use crate::domain::{EmailAddress, NewPassword, Username};
+use crate::oauth::clients::{self, NewClient};
 use crate::startup::Application;
+use shared::models::client::Client;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,6 +40,49 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Manage OAuth clients (the apps that ask users for access).
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Register a client; prints its client_id and, for a confidential client, its secret
+    /// (shown this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// An exact redirect URI; repeat for several.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Space-separated scopes the client may ask for.
+        #[arg(long, default_value = "tasks:read tasks:write")]
+        scope: String,
+        /// A public client (a browser or native app that cannot keep a secret).
+        #[arg(long)]
+        public: bool,
+        /// One of our own apps: users are not asked for consent.
+        #[arg(long)]
+        first_party: bool,
+        /// Let a confidential client skip PKCE (not recommended; public clients never can).
+        #[arg(long)]
+        no_pkce: bool,
+        /// Grant types allowed; repeat for several.
+        #[arg(long = "grant-type", default_values_t = [String::from("authorization_code"), String::from("refresh_token")])]
+        grant_types: Vec<String>,
+    },
+    /// List every client.
+    List,
+    /// Show one client.
+    Show { client_id: String },
+    /// Disable a client: its users can no longer authorize it or exchange codes.
+    Disable { client_id: String },
+    /// Enable a disabled client again.
+    Enable { client_id: String },
+    /// Replace a confidential client's secret; the old one stops working at once.
+    RotateSecret { client_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +111,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Users {
             command: UsersCommand::Create { username, email },
         } => create_user(&settings, &username, &email).await,
+        Command::Clients { command } => clients_command(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,5 +174,103 @@ async fn create_user(settings: &Settings, username: &str, email: &str) -> Result
         "{}",
         serde_json::json!({ "id": user.id, "username": user.username, "email": user.email })
     );
+    Ok(())
+}
+
+/// A client as the CLI prints it (never the secret hash).
+fn client_json(client: &Client) -> serde_json::Value {
+    serde_json::json!({
+        "client_id": client.client_id,
+        "name": client.name,
+        "redirect_uris": client.redirect_uri_list().collect::<Vec<_>>(),
+        "scope": client.scopes,
+        "grant_types": client.grant_types.split_whitespace().collect::<Vec<_>>(),
+        "public": client.is_public,
+        "first_party": client.is_first_party,
+        "require_pkce": client.require_pkce,
+        "token_endpoint_auth_method": if client.is_public { "none" } else { "client_secret_basic" },
+        "created_at": client.created_at.and_utc().to_rfc3339(),
+        "disabled_at": client.disabled_at.map(|at| at.and_utc().to_rfc3339()),
+    })
+}
+
+async fn clients_command(settings: &Settings, command: ClientsCommand) -> Result<(), String> {
+    let db = Db::new(build_pool(settings));
+    db.migrate().map_err(|e| e.to_string())?;
+    let no_such = |id: &str| format!("no such client: {id}");
+    match command {
+        ClientsCommand::Create {
+            name,
+            redirect_uris,
+            scope,
+            public,
+            first_party,
+            no_pkce,
+            grant_types,
+        } => {
+            let new = NewClient {
+                name,
+                redirect_uris,
+                scope,
+                grant_types,
+                is_public: public,
+                is_first_party: first_party,
+                require_pkce: !no_pkce,
+            };
+            let (client, secret) = clients::register(&db, new).await?;
+            let mut output = client_json(&client);
+            if let Some(secret) = secret {
+                output["client_secret"] = serde_json::Value::String(secret.expose().to_owned());
+            }
+            println!("{output:#}");
+        }
+        ClientsCommand::List => {
+            let all = clients::list(&db).await.map_err(|e| e.to_string())?;
+            let list: Vec<_> = all.iter().map(client_json).collect();
+            println!("{:#}", serde_json::Value::Array(list));
+        }
+        ClientsCommand::Show { client_id } => {
+            let client = clients::find(&db, client_id.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            let client = client.ok_or_else(|| no_such(&client_id))?;
+            println!("{:#}", client_json(&client));
+        }
+        ClientsCommand::Disable { client_id } => {
+            if !clients::set_enabled(&db, client_id.clone(), false)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(no_such(&client_id));
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "client_id": client_id, "disabled": true })
+            );
+        }
+        ClientsCommand::Enable { client_id } => {
+            if !clients::set_enabled(&db, client_id.clone(), true)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(no_such(&client_id));
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "client_id": client_id, "disabled": false })
+            );
+        }
+        ClientsCommand::RotateSecret { client_id } => {
+            let secret = clients::rotate_secret(&db, client_id.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            let secret =
+                secret.ok_or_else(|| format!("no such confidential client: {client_id}"))?;
+            println!(
+                "{:#}",
+                serde_json::json!({ "client_id": client_id, "client_secret": secret.expose() })
+            );
+        }
+    }
     Ok(())
 }

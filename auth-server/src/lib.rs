@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cli;
 pub mod domain;
 pub mod error;
+pub mod oauth;
 pub mod password_hash;
 pub mod routes;
 pub mod startup;

@@ -16,12 +16,17 @@ use tracing_actix_web::TracingLogger;
 
 use crate::accounts::sessions;
 use crate::error::AppError;
+use crate::oauth::keys::KeyError;
 use crate::routes;
 use crate::state::AppState;
 use crate::web::forms::form_config;
 
 /// How often expired sessions are deleted.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
+/// How often the signing keys are reloaded (a rotation on another instance shows up).
+const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+/// How often loading is retried while the keys could not be loaded yet.
+const KEY_RETRY_INTERVAL: Duration = Duration::from_secs(2);
 
 pub struct Application {
     port: u16,
@@ -44,6 +49,8 @@ impl Application {
         let listener = bind(settings.auth_server_bind)?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let state = web::Data::new(AppState::new(db.clone(), settings.clone()));
+        load_signing_keys(&state, readiness.is_migrated()).await?;
+        spawn_key_refresher(state.clone());
         spawn_pruner(state.clone());
         let server = build_server(listener, state, db.clone(), readiness, &settings)?;
         tracing::info!(address = %settings.auth_server_bind, port, issuer = %settings.issuer, "auth-server listening");
@@ -106,6 +113,39 @@ fn query_config() -> web::QueryConfig {
 
 async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+/// Loads (creating if needed) the signing keys. A key that cannot be decrypted stops
+/// startup; an unreachable database does not (the refresher keeps trying).
+async fn load_signing_keys(state: &AppState, database_ready: bool) -> Result<(), StartupError> {
+    if !database_ready {
+        return Ok(());
+    }
+    match state.keys.refresh(&state.db).await {
+        Ok(()) => Ok(()),
+        Err(KeyError::Db(error)) if error.is_unavailable() => {
+            tracing::warn!(error = %error, "signing keys not loaded yet: database unavailable");
+            Ok(())
+        }
+        Err(error) => Err(StartupError::Fatal(format!("signing keys: {error}"))),
+    }
+}
+
+fn spawn_key_refresher(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        loop {
+            let loaded = state.keys.current().is_some();
+            actix_web::rt::time::sleep(if loaded {
+                KEY_REFRESH_INTERVAL
+            } else {
+                KEY_RETRY_INTERVAL
+            })
+            .await;
+            if let Err(error) = state.keys.refresh(&state.db).await {
+                tracing::warn!(error = %error, "could not reload the signing keys");
+            }
+        }
+    });
 }
 
 /// Deletes expired sessions now and then, so the table holds only live ones.

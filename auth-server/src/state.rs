@@ -9,6 +9,8 @@ use shared::db::Db;
 use crate::accounts::ip_slowdown::IpSlowdown;
 use crate::accounts::login::LoginPolicy;
 use crate::accounts::sessions::SessionPolicy;
+use crate::oauth::keys::{KeyEncryptionKey, Keys};
+use crate::oauth::tokens::TokenPolicy;
 use crate::web::cookies::CookiePolicy;
 
 #[derive(Debug)]
@@ -19,6 +21,8 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     pub login: LoginPolicy,
     pub ip_slowdown: IpSlowdown,
+    pub keys: Keys,
+    pub tokens: TokenPolicy,
 }
 
 impl AppState {
@@ -28,6 +32,13 @@ impl AppState {
             sessions: SessionPolicy::from_settings(&settings),
             login: LoginPolicy::from_settings(&settings),
             ip_slowdown: IpSlowdown::default(),
+            keys: Keys::new(
+                settings
+                    .key_encryption_key
+                    .as_ref()
+                    .map(KeyEncryptionKey::from_secret),
+            ),
+            tokens: TokenPolicy::from_settings(&settings),
             db,
             settings,
         }

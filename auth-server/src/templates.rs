@@ -74,3 +74,24 @@ pub struct AccountPage<'a> {
     pub sessions: Vec<SessionRow>,
     pub notice: Option<&'a str>,
 }
+
+/// One requested scope on the consent page.
+#[derive(Debug)]
+pub struct ScopeLine<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub already_allowed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage<'a> {
+    pub csrf_token: &'a str,
+    pub client_name: &'a str,
+    pub username: &'a str,
+    pub scopes: Vec<ScopeLine<'a>>,
+    /// The original authorization request's query string, sent back with the decision.
+    pub request: &'a str,
+    pub redirect_host: &'a str,
+    pub switch_account_url: &'a str,
+}

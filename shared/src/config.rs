@@ -290,10 +290,16 @@ impl Settings {
                 false,
             )?,
             resource_api_url: match get("RESOURCE_API_URL") {
-                Some(value) => parse_public_url(value, mode).map_err(|m| invalid("RESOURCE_API_URL", m))?,
+                Some(value) => {
+                    parse_public_url(value, mode).map_err(|m| invalid("RESOURCE_API_URL", m))?
+                }
                 None => "http://127.0.0.1:8081".to_owned(),
             },
-            access_token_ttl: parse_duration_setting(get("ACCESS_TOKEN_TTL"), "ACCESS_TOKEN_TTL", "15m")?,
+            access_token_ttl: parse_duration_setting(
+                get("ACCESS_TOKEN_TTL"),
+                "ACCESS_TOKEN_TTL",
+                "15m",
+            )?,
             authorization_code_ttl: parse_duration_setting(
                 get("AUTHORIZATION_CODE_TTL"),
                 "AUTHORIZATION_CODE_TTL",
@@ -304,7 +310,11 @@ impl Settings {
                 "REFRESH_TOKEN_IDLE_TTL",
                 "30d",
             )?,
-            refresh_token_ttl: parse_duration_setting(get("REFRESH_TOKEN_TTL"), "REFRESH_TOKEN_TTL", "90d")?,
+            refresh_token_ttl: parse_duration_setting(
+                get("REFRESH_TOKEN_TTL"),
+                "REFRESH_TOKEN_TTL",
+                "90d",
+            )?,
             log_format: match get("LOG_FORMAT") {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,

@@ -147,6 +147,33 @@ pub enum MigrationError {
     Migration(String),
 }
 
+/// Runs `work` in a transaction that no other instance runs at the same time under the
+/// same `lock_id`: a PostgreSQL advisory lock, or SQLite's exclusive transaction.
+pub fn exclusive<T, E, F>(conn: &mut DbConnection, lock_id: i64, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let is_postgres = matches!(conn, DbConnection::Postgresql(_));
+    if is_postgres {
+        conn.transaction(|conn| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({lock_id})")).execute(conn)?;
+            work(conn)
+        })
+    } else {
+        // BEGIN IMMEDIATE is not reachable through the multi-backend connection; a write
+        // statement as the transaction's first does the same: SQLite takes its single
+        // writer lock when a write statement starts, even one that changes no row.
+        conn.transaction(|conn| {
+            diesel::sql_query(
+                "UPDATE __diesel_schema_migrations SET version = version WHERE 1 = 0",
+            )
+            .execute(conn)?;
+            work(conn)
+        })
+    }
+}
+
 /// Runs the pending migrations of the connected backend, all or none, and returns the
 /// versions applied. Safe to run from several instances at once.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {

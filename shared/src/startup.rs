@@ -14,6 +14,8 @@ const MIGRATION_RETRY: Duration = Duration::from_secs(2);
 pub enum StartupError {
     #[error("database migrations failed: {0}")]
     Migrations(MigrationError),
+    #[error("{0}")]
+    Fatal(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::authorize::with_flow_csp;
 use super::{see_other, with_cookie};
 use crate::accounts::login::{self, LoginOutcome};
 use crate::accounts::sessions;
@@ -123,16 +124,15 @@ pub async fn submit(
         )
     };
     if username.trim().is_empty() || password.is_empty() {
-        return Ok(show_error(
-            StatusCode::BAD_REQUEST,
-            "Enter your username and password.",
-        ));
+        let response = show_error(StatusCode::BAD_REQUEST, "Enter your username and password.");
+        return Ok(with_flow_csp(&state, &return_to, response).await);
     }
     if username.len() > MAX_USERNAME_INPUT || password.len() > MAX_PASSWORD_INPUT {
-        return Ok(show_error(
+        let response = show_error(
             StatusCode::BAD_REQUEST,
             "The username or password is too long.",
-        ));
+        );
+        return Ok(with_flow_csp(&state, &return_to, response).await);
     }
 
     let client = client_info(&req, &state);
@@ -162,10 +162,11 @@ pub async fn submit(
         }
         LoginOutcome::Refused => {
             state.ip_slowdown.record_failure(&ip);
-            Ok(show_error(
+            let response = show_error(
                 StatusCode::UNAUTHORIZED,
                 "The username or password is incorrect.",
-            ))
+            );
+            Ok(with_flow_csp(&state, &return_to, response).await)
         }
         LoginOutcome::LockedOut => {
             state.ip_slowdown.record_failure(&ip);
@@ -178,7 +179,7 @@ pub async fn submit(
                 actix_web::http::header::RETRY_AFTER,
                 actix_web::http::header::HeaderValue::from(minutes * 60),
             );
-            Ok(response)
+            Ok(with_flow_csp(&state, &return_to, response).await)
         }
     }
 }

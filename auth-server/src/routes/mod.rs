@@ -2,9 +2,12 @@
 
 mod account;
 mod assets;
+pub mod authorize;
+mod discovery;
 mod login;
 mod logout;
 mod register;
+mod token;
 
 use actix_web::{HttpResponse, web};
 
@@ -45,5 +48,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/account/sessions/{id}/end",
             web::post().to(account::end_session),
+        )
+        .route("/authorize", web::get().to(authorize::start))
+        .route("/authorize", web::post().to(authorize::decide))
+        .service(
+            web::resource("/token")
+                .app_data(token::form_config())
+                .route(web::post().to(token::exchange)),
+        )
+        .route("/jwks.json", web::get().to(discovery::jwks))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(discovery::authorization_server_metadata),
         );
 }

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::authorize::with_flow_csp;
 use super::{see_other, with_cookie};
 use crate::accounts::register::{self, NewAccount, RegisterError};
 use crate::accounts::sessions;
@@ -79,7 +80,8 @@ pub async fn show(
         return see_other(return_to::DEFAULT);
     }
     let return_to = query.return_to.as_deref().unwrap_or_default();
-    page(&req, &state, StatusCode::OK, return_to, &Filled::default())
+    let response = page(&req, &state, StatusCode::OK, return_to, &Filled::default());
+    with_flow_csp(&state, return_to, response).await
 }
 
 pub async fn submit(
@@ -116,13 +118,8 @@ pub async fn submit(
                 password_error: password_result.err(),
                 form_error: Some("Please correct the highlighted fields."),
             };
-            return Ok(page(
-                &req,
-                &state,
-                StatusCode::BAD_REQUEST,
-                &return_to,
-                &filled,
-            ));
+            let response = page(&req, &state, StatusCode::BAD_REQUEST, &return_to, &filled);
+            return Ok(with_flow_csp(&state, &return_to, response).await);
         }
     };
 
@@ -149,13 +146,8 @@ pub async fn submit(
                 ),
                 ..Filled::default()
             };
-            Ok(page(
-                &req,
-                &state,
-                StatusCode::CONFLICT,
-                &return_to,
-                &filled,
-            ))
+            let response = page(&req, &state, StatusCode::CONFLICT, &return_to, &filled);
+            Ok(with_flow_csp(&state, &return_to, response).await)
         }
         Err(RegisterError::Failed(error)) => Err(error),
     }

@@ -11,6 +11,16 @@ const HSTS: &str = "max-age=63072000; includeSubDomains";
 pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The page CSP with extra `form-action` sources: a page whose form leads, through
+/// redirects, to a client's redirect URI must allow that URI's origin, or the browser
+/// blocks the redirect.
+pub fn page_csp_allowing_form_action(source: &str) -> String {
+    PAGE_CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {source}"),
+    )
+}
+
 /// For JSON APIs: no sniffing, HSTS when served over https.
 pub fn api_headers(https: bool) -> DefaultHeaders {
     let headers = DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff"));

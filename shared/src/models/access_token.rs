@@ -22,7 +22,9 @@ pub struct AccessTokenRecord {
 
 impl AccessTokenRecord {
     pub fn insert(conn: &mut DbConnection, record: &AccessTokenRecord) -> Result<(), DbError> {
-        diesel::insert_into(access_tokens::table).values(record).execute(conn)?;
+        diesel::insert_into(access_tokens::table)
+            .values(record)
+            .execute(conn)?;
         Ok(())
     }
 

@@ -35,11 +35,16 @@ impl std::fmt::Debug for AuthorizationCode {
 
 impl AuthorizationCode {
     pub fn insert(conn: &mut DbConnection, code: &AuthorizationCode) -> Result<(), DbError> {
-        diesel::insert_into(authorization_codes::table).values(code).execute(conn)?;
+        diesel::insert_into(authorization_codes::table)
+            .values(code)
+            .execute(conn)?;
         Ok(())
     }
 
-    pub fn find(conn: &mut DbConnection, code_hash: &str) -> Result<Option<AuthorizationCode>, DbError> {
+    pub fn find(
+        conn: &mut DbConnection,
+        code_hash: &str,
+    ) -> Result<Option<AuthorizationCode>, DbError> {
         Ok(authorization_codes::table
             .find(code_hash)
             .select(AuthorizationCode::as_select())
@@ -49,7 +54,11 @@ impl AuthorizationCode {
 
     /// Marks the code used if nobody has: `true` for the one caller that wins, `false`
     /// for every later (or concurrent) one — the database decides (RFC 6749 §4.1.2).
-    pub fn claim(conn: &mut DbConnection, code_hash: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    pub fn claim(
+        conn: &mut DbConnection,
+        code_hash: &str,
+        now: NaiveDateTime,
+    ) -> Result<bool, DbError> {
         Ok(diesel::update(
             authorization_codes::table
                 .find(code_hash)
@@ -60,7 +69,11 @@ impl AuthorizationCode {
             == 1)
     }
 
-    pub fn set_grant(conn: &mut DbConnection, code_hash: &str, grant_id: &str) -> Result<(), DbError> {
+    pub fn set_grant(
+        conn: &mut DbConnection,
+        code_hash: &str,
+        grant_id: &str,
+    ) -> Result<(), DbError> {
         diesel::update(authorization_codes::table.find(code_hash))
             .set(authorization_codes::grant_id.eq(grant_id))
             .execute(conn)?;
@@ -68,8 +81,13 @@ impl AuthorizationCode {
     }
 
     /// Removes codes that expired before `cutoff`, used or not.
-    pub fn delete_expired(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Result<usize, DbError> {
-        Ok(diesel::delete(authorization_codes::table.filter(authorization_codes::expires_at.lt(cutoff)))
-            .execute(conn)?)
+    pub fn delete_expired(
+        conn: &mut DbConnection,
+        cutoff: NaiveDateTime,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::delete(
+            authorization_codes::table.filter(authorization_codes::expires_at.lt(cutoff)),
+        )
+        .execute(conn)?)
     }
 }

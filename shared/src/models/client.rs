@@ -56,7 +56,9 @@ impl Client {
     }
 
     pub fn insert(conn: &mut DbConnection, client: &Client) -> Result<(), DbError> {
-        diesel::insert_into(clients::table).values(client).execute(conn)?;
+        diesel::insert_into(clients::table)
+            .values(client)
+            .execute(conn)?;
         Ok(())
     }
 
@@ -83,7 +85,10 @@ impl Client {
         now: NaiveDateTime,
     ) -> Result<bool, DbError> {
         Ok(diesel::update(clients::table.find(client_id))
-            .set((clients::disabled_at.eq(disabled_at), clients::updated_at.eq(now)))
+            .set((
+                clients::disabled_at.eq(disabled_at),
+                clients::updated_at.eq(now),
+            ))
             .execute(conn)?
             > 0)
     }
@@ -100,7 +105,10 @@ impl Client {
                 .find(client_id)
                 .filter(clients::is_public.eq(false)),
         )
-        .set((clients::secret_hash.eq(secret_hash), clients::updated_at.eq(now)))
+        .set((
+            clients::secret_hash.eq(secret_hash),
+            clients::updated_at.eq(now),
+        ))
         .execute(conn)?
             > 0)
     }

@@ -18,7 +18,11 @@ pub struct Consent {
 }
 
 impl Consent {
-    pub fn find(conn: &mut DbConnection, user_id: &str, client_id: &str) -> Result<Option<Consent>, DbError> {
+    pub fn find(
+        conn: &mut DbConnection,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Option<Consent>, DbError> {
         Ok(consents::table
             .find((user_id, client_id))
             .select(Consent::as_select())

@@ -20,20 +20,34 @@ pub struct Grant {
 
 impl Grant {
     pub fn insert(conn: &mut DbConnection, grant: &Grant) -> Result<(), DbError> {
-        diesel::insert_into(grants::table).values(grant).execute(conn)?;
+        diesel::insert_into(grants::table)
+            .values(grant)
+            .execute(conn)?;
         Ok(())
     }
 
     pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Grant>, DbError> {
-        Ok(grants::table.find(id).select(Grant::as_select()).first(conn).optional()?)
+        Ok(grants::table
+            .find(id)
+            .select(Grant::as_select())
+            .first(conn)
+            .optional()?)
     }
 
     /// Revokes the grant and everything issued under it; returns the access-token ids
     /// newly revoked (for the revocation list). Idempotent.
-    pub fn revoke_family(conn: &mut DbConnection, grant_id: &str, now: NaiveDateTime) -> Result<Vec<String>, DbError> {
-        diesel::update(grants::table.find(grant_id).filter(grants::revoked_at.is_null()))
-            .set(grants::revoked_at.eq(now))
-            .execute(conn)?;
+    pub fn revoke_family(
+        conn: &mut DbConnection,
+        grant_id: &str,
+        now: NaiveDateTime,
+    ) -> Result<Vec<String>, DbError> {
+        diesel::update(
+            grants::table
+                .find(grant_id)
+                .filter(grants::revoked_at.is_null()),
+        )
+        .set(grants::revoked_at.eq(now))
+        .execute(conn)?;
         diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::grant_id.eq(grant_id))

@@ -33,11 +33,16 @@ impl std::fmt::Debug for RefreshToken {
 
 impl RefreshToken {
     pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> Result<(), DbError> {
-        diesel::insert_into(refresh_tokens::table).values(token).execute(conn)?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(token)
+            .execute(conn)?;
         Ok(())
     }
 
-    pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshToken>, DbError> {
+    pub fn find(
+        conn: &mut DbConnection,
+        token_hash: &str,
+    ) -> Result<Option<RefreshToken>, DbError> {
         Ok(refresh_tokens::table
             .find(token_hash)
             .select(RefreshToken::as_select())

@@ -32,14 +32,23 @@ impl std::fmt::Debug for SigningKeyRow {
 
 impl SigningKeyRow {
     pub fn insert(conn: &mut DbConnection, row: &SigningKeyRow) -> Result<(), DbError> {
-        diesel::insert_into(signing_keys::table).values(row).execute(conn)?;
+        diesel::insert_into(signing_keys::table)
+            .values(row)
+            .execute(conn)?;
         Ok(())
     }
 
     /// Keys still published at `now` (not retired), newest first: the first one signs.
-    pub fn published(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<SigningKeyRow>, DbError> {
+    pub fn published(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+    ) -> Result<Vec<SigningKeyRow>, DbError> {
         Ok(signing_keys::table
-            .filter(signing_keys::retire_after.is_null().or(signing_keys::retire_after.gt(now)))
+            .filter(
+                signing_keys::retire_after
+                    .is_null()
+                    .or(signing_keys::retire_after.gt(now)),
+            )
             .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
             .select(SigningKeyRow::as_select())
             .load(conn)?)

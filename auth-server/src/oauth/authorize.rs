@@ -1,0 +1,268 @@
+//! Validating an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9700).
+//!
+//! The client and its redirect URI are checked first: while either is in doubt, errors
+//! are shown on our own page and never redirected (RFC 6749 §4.1.2.1, RFC 9700 §4.11: no
+//! open redirector). Everything after that goes back to the client as an error redirect
+//! carrying `state` and `iss` (RFC 9207).
+
+use shared::db::Db;
+use shared::models::client::Client;
+
+use super::clients::{self, GRANT_AUTHORIZATION_CODE};
+use super::error::{ErrorCode, OAuthError};
+use super::params::{MAX_VALUE_LEN, Params};
+use super::pkce;
+use super::redirect_uri;
+use super::scope::{Scope, ScopeError};
+
+/// The longest `state` echoed back; longer is refused as invalid_request.
+pub const MAX_STATE_LEN: usize = 1024;
+
+/// A request that passed every check: ready for consent and a code.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    pub client: Client,
+    pub redirect_uri: String,
+    pub redirect_uri_in_request: bool,
+    pub scope: Scope,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+}
+
+/// Why a request was refused, and where the person learns about it.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// Shown on our error page: the client or its redirect URI cannot be trusted.
+    Page(String),
+    /// Sent to the client's (verified) redirect URI.
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: ErrorCode,
+        description: String,
+    },
+    /// The database failed: a 503 page.
+    Unavailable(OAuthError),
+}
+
+impl AuthorizeError {
+    fn redirect(
+        request_uri: &str,
+        state: Option<&str>,
+        error: ErrorCode,
+        description: impl Into<String>,
+    ) -> Self {
+        Self::Redirect {
+            redirect_uri: request_uri.to_owned(),
+            state: state.map(str::to_owned),
+            error,
+            description: description.into(),
+        }
+    }
+}
+
+/// Checks an authorization request's parameters against the registry.
+pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
+    // 1. The client, before anything else.
+    if params.is_repeated("client_id") {
+        return Err(AuthorizeError::Page(
+            "The request names more than one client_id.".into(),
+        ));
+    }
+    let client_id = params.get("client_id").ok_or_else(|| {
+        AuthorizeError::Page(
+            "The request does not say which app is asking (client_id is missing).".into(),
+        )
+    })?;
+    if client_id.len() > MAX_VALUE_LEN {
+        return Err(AuthorizeError::Page("The client_id is too long.".into()));
+    }
+    let client = clients::find(db, client_id.to_owned())
+        .await
+        .map_err(|e| AuthorizeError::Unavailable(OAuthError::from(e)))?
+        .ok_or_else(|| {
+            AuthorizeError::Page(
+                "The app that sent you here is not registered (unknown client_id).".into(),
+            )
+        })?;
+    if !client.is_enabled() {
+        return Err(AuthorizeError::Page(format!(
+            "The app “{}” has been disabled.",
+            client.name
+        )));
+    }
+
+    // 2. The redirect URI: registered for this client, exactly (RFC 9700 §4.1.3).
+    if params.is_repeated("redirect_uri") {
+        return Err(AuthorizeError::Page(
+            "The request names more than one redirect_uri.".into(),
+        ));
+    }
+    let (redirect_uri, redirect_uri_in_request) = match params.get("redirect_uri") {
+        Some(requested) => {
+            if requested.len() > redirect_uri::MAX_LEN
+                || !client
+                    .redirect_uri_list()
+                    .any(|registered| redirect_uri::matches(registered, requested))
+            {
+                return Err(AuthorizeError::Page(
+                    "The redirect_uri is not registered for this app, so you cannot be sent back to it.".into(),
+                ));
+            }
+            (requested.to_owned(), true)
+        }
+        None => {
+            // RFC 6749 §3.1.2.3: may be omitted only when one URI is registered.
+            let mut registered = client.redirect_uri_list();
+            match (registered.next(), registered.next()) {
+                (Some(only), None) => (only.to_owned(), false),
+                _ => {
+                    return Err(AuthorizeError::Page(
+                        "The request must name its redirect_uri (the app has several).".into(),
+                    ));
+                }
+            }
+        }
+    };
+
+    // From here on, errors go back to the client.
+    let state = params.get("state").filter(|s| s.len() <= MAX_STATE_LEN);
+    let fail = |error: ErrorCode, description: &str| {
+        Err(AuthorizeError::redirect(
+            &redirect_uri,
+            state,
+            error,
+            description,
+        ))
+    };
+    if params.get("state").is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        return fail(ErrorCode::InvalidRequest, "state is too long");
+    }
+    if let Some(name) = params.first_repeated() {
+        return fail(
+            ErrorCode::InvalidRequest,
+            &format!("parameter {name} is repeated"),
+        );
+    }
+    if let Some(name) = params.first_too_long(&[
+        "response_type",
+        "scope",
+        "code_challenge",
+        "code_challenge_method",
+        "response_mode",
+    ]) {
+        return fail(
+            ErrorCode::InvalidRequest,
+            &format!("parameter {name} is too long"),
+        );
+    }
+    match params.get("response_type") {
+        None => return fail(ErrorCode::InvalidRequest, "response_type is missing"),
+        Some("code") => {}
+        Some(_) => {
+            return fail(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            );
+        }
+    }
+    if params
+        .get("response_mode")
+        .is_some_and(|mode| mode != "query")
+    {
+        return fail(
+            ErrorCode::InvalidRequest,
+            "only response_mode=query is supported",
+        );
+    }
+    if !client.allows_grant_type(GRANT_AUTHORIZATION_CODE) {
+        return fail(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code grant",
+        );
+    }
+
+    let allowed = Scope::from_stored(&client.scopes);
+    let scope = match params.get("scope") {
+        None => allowed.clone(),
+        Some(requested) => match Scope::parse(requested) {
+            Ok(scope) if scope.is_subset_of(&allowed) => scope,
+            Ok(_) => {
+                return fail(
+                    ErrorCode::InvalidScope,
+                    "the requested scope exceeds what this client may ask for",
+                );
+            }
+            Err(error @ (ScopeError::Malformed | ScopeError::Unknown(_) | ScopeError::Empty)) => {
+                return fail(ErrorCode::InvalidScope, &error.to_string());
+            }
+        },
+    };
+
+    // PKCE (RFC 7636 §4.3, RFC 9700 §2.1.1): S256 only; required for public clients and,
+    // by default, for all.
+    let code_challenge = match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
+        (Some(challenge), Some("S256")) => {
+            if !pkce::is_valid_s256_challenge(challenge) {
+                return fail(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge is not a valid S256 challenge",
+                );
+            }
+            Some(challenge.to_owned())
+        }
+        (Some(_), None) => {
+            return fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method is required and must be S256",
+            );
+        }
+        (_, Some(_)) if params.get("code_challenge").is_none() => {
+            return fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method was sent without code_challenge",
+            );
+        }
+        (_, Some(_)) => {
+            return fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method must be S256",
+            );
+        }
+        (None, None) => None,
+    };
+    if code_challenge.is_none() && (client.is_public || client.require_pkce) {
+        return fail(
+            ErrorCode::InvalidRequest,
+            "PKCE is required: send code_challenge with code_challenge_method=S256",
+        );
+    }
+
+    Ok(AuthorizationRequest {
+        redirect_uri,
+        redirect_uri_in_request,
+        scope,
+        state: state.map(str::to_owned),
+        code_challenge,
+        client,
+    })
+}
+
+/// The redirect that sends the person back to the client with `params`, plus `state`
+/// and `iss` (RFC 9207 §2).
+pub fn response_uri(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+    issuer: &str,
+) -> String {
+    let mut all: Vec<(&str, &str)> = params.to_vec();
+    if let Some(state) = state {
+        all.push(("state", state));
+    }
+    all.push(("iss", issuer));
+    redirect_uri::with_params(redirect_uri, &all)
+}

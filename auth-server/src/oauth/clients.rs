@@ -1,0 +1,264 @@
+//! The client registry: registering apps (secrets generated here, shown once, stored as
+//! SHA-256), and authenticating them at the token endpoint (RFC 6749 §2.3):
+//! `client_secret_basic`, `client_secret_post`, or `none` for public clients.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use shared::db::{Db, DbError};
+use shared::models::client::Client;
+use shared::models::now;
+use shared::token::{HashedToken, PlainToken, constant_time_eq};
+
+use super::error::OAuthError;
+use super::redirect_uri;
+use super::scope::Scope;
+
+/// Client secrets start with this, so a leaked one can be recognised.
+pub const SECRET_PREFIX: &str = "cs_";
+
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+pub const SUPPORTED_GRANT_TYPES: &[&str] = &[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN];
+
+const MAX_NAME_LEN: usize = 100;
+
+/// What an operator asks for when registering an app.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub scope: String,
+    pub grant_types: Vec<String>,
+    pub is_public: bool,
+    pub is_first_party: bool,
+    /// Confidential clients may turn PKCE off; public clients always need it.
+    pub require_pkce: bool,
+}
+
+/// Validates and stores a client. Returns it with its secret (confidential clients only),
+/// which exists nowhere else from then on.
+pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainToken>), String> {
+    let name = new.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(format!("--name: 1 to {MAX_NAME_LEN} characters"));
+    }
+    if new.redirect_uris.is_empty() {
+        return Err("--redirect-uri: at least one is required".into());
+    }
+    for uri in &new.redirect_uris {
+        redirect_uri::validate_for_registration(uri).map_err(|m| format!("--redirect-uri: {m}"))?;
+    }
+    let scope = Scope::parse(new.scope.trim()).map_err(|e| format!("--scope: {e}"))?;
+    let mut grant_types = new.grant_types.clone();
+    grant_types.sort();
+    grant_types.dedup();
+    if let Some(unknown) = grant_types
+        .iter()
+        .find(|g| !SUPPORTED_GRANT_TYPES.contains(&g.as_str()))
+    {
+        return Err(format!(
+            "--grant-type: `{unknown}` is not supported (supported: {})",
+            SUPPORTED_GRANT_TYPES.join(", ")
+        ));
+    }
+    if !grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE) {
+        return Err("--grant-type: authorization_code is required".into());
+    }
+    if new.is_public && !new.require_pkce {
+        return Err("public clients always use PKCE (RFC 9700 §2.1.1)".into());
+    }
+
+    let secret = (!new.is_public).then(|| PlainToken::generate(SECRET_PREFIX));
+    let at = now();
+    let client = Client {
+        client_id: new_client_id(),
+        secret_hash: secret.as_ref().map(|s| s.hash().as_str().to_owned()),
+        name,
+        redirect_uris: new.redirect_uris.join(" "),
+        scopes: scope.to_string(),
+        grant_types: grant_types.join(" "),
+        is_public: new.is_public,
+        is_first_party: new.is_first_party,
+        require_pkce: new.require_pkce || new.is_public,
+        created_at: at,
+        updated_at: at,
+        disabled_at: None,
+    };
+    let stored = client.clone();
+    db.run(move |conn| Client::insert(conn, &stored))
+        .await
+        .map_err(|e: DbError| e.to_string())?;
+    Ok((client, secret))
+}
+
+/// 128 random bits, URL-safe: identifiers need not be secret, only unique.
+fn new_client_id() -> String {
+    let token = PlainToken::generate("");
+    format!("client_{}", &token.expose()[..22])
+}
+
+/// How the client presented itself at the token endpoint.
+#[derive(Debug)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: Option<PlainToken>,
+    /// Whether the secret came in the `Authorization: Basic` header.
+    pub via_basic: bool,
+}
+
+/// Reads the client's credentials from the `Authorization` header and the body. Using two
+/// methods at once is refused (RFC 6749 §2.3).
+pub fn credentials(
+    authorization_header: Option<&str>,
+    body_client_id: Option<&str>,
+    body_secret: Option<&str>,
+) -> Result<ClientCredentials, OAuthError> {
+    if let Some(header) = authorization_header {
+        let Some(encoded) = header
+            .strip_prefix("Basic ")
+            .or_else(|| header.strip_prefix("basic "))
+        else {
+            return Err(OAuthError::invalid_client(
+                "unsupported Authorization scheme; use Basic",
+            ));
+        };
+        if body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        let decoded = STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+        let (id, secret) = decoded
+            .split_once(':')
+            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+        // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+        let id = form_urldecode(id)
+            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+        let secret = form_urldecode(secret)
+            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+        if body_client_id.is_some_and(|body_id| body_id != id) {
+            return Err(OAuthError::invalid_request(
+                "client_id in the body differs from the Basic credentials",
+            ));
+        }
+        return Ok(ClientCredentials {
+            client_id: id,
+            secret: Some(PlainToken::from_client(secret)),
+            via_basic: true,
+        });
+    }
+    let client_id = body_client_id
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    Ok(ClientCredentials {
+        client_id: client_id.to_owned(),
+        secret: body_secret.map(PlainToken::from_client),
+        via_basic: false,
+    })
+}
+
+fn form_urldecode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Checks the credentials against the registry: a confidential client must present its
+/// secret, a public client must present none. Every failure is `invalid_client` and says
+/// no more than that (no hint whether the client exists).
+pub async fn authenticate(db: &Db, credentials: ClientCredentials) -> Result<Client, OAuthError> {
+    let client_id = credentials.client_id.clone();
+    let client = db
+        .run(move |conn| Client::find(conn, &client_id))
+        .await
+        .map_err(OAuthError::from)?;
+    let verdict = match (&client, &credentials.secret) {
+        (Some(client), Some(secret)) if !client.is_public => client
+            .secret_hash
+            .as_deref()
+            .is_some_and(|stored| constant_time_eq(stored, secret.hash().as_str())),
+        (Some(client), None) => client.is_public,
+        _ => {
+            // Same work as a real comparison, so timing does not reveal unknown clients.
+            let _digest = credentials.secret.as_ref().map(PlainToken::hash);
+            false
+        }
+    };
+    match client {
+        Some(client) if verdict && client.is_enabled() => Ok(client),
+        Some(client) if verdict => {
+            tracing::warn!(target: "security", event = "client_auth_failure", client_id = %client.client_id, reason = "disabled");
+            Err(OAuthError::invalid_client("client authentication failed"))
+        }
+        _ => {
+            tracing::warn!(target: "security", event = "client_auth_failure", client_id = %credentials.client_id.chars().take(64).collect::<String>(), via_basic = credentials.via_basic);
+            Err(OAuthError::invalid_client("client authentication failed"))
+        }
+    }
+}
+
+pub async fn find(db: &Db, client_id: String) -> Result<Option<Client>, DbError> {
+    db.run(move |conn| Client::find(conn, &client_id)).await
+}
+
+pub async fn list(db: &Db) -> Result<Vec<Client>, DbError> {
+    db.run(Client::list).await
+}
+
+/// Disables (or re-enables) a client; returns whether it exists.
+pub async fn set_enabled(db: &Db, client_id: String, enabled: bool) -> Result<bool, DbError> {
+    db.run(move |conn| {
+        let at = now();
+        Client::set_disabled(conn, &client_id, (!enabled).then_some(at), at)
+    })
+    .await
+}
+
+/// Replaces a confidential client's secret; the old one stops working at once.
+/// `None` when there is no such confidential client.
+pub async fn rotate_secret(db: &Db, client_id: String) -> Result<Option<PlainToken>, DbError> {
+    let secret = PlainToken::generate(SECRET_PREFIX);
+    let hash: HashedToken = secret.hash();
+    let rotated = db
+        .run(move |conn| Client::set_secret_hash(conn, &client_id, hash.as_str(), now()))
+        .await?;
+    Ok(rotated.then_some(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_urldecoded() {
+        let header = format!("Basic {}", STANDARD.encode("my%20client:s%3Acret+x"));
+        let credentials = credentials(Some(&header), None, None).unwrap();
+        assert_eq!(credentials.client_id, "my client");
+        assert_eq!(credentials.secret.unwrap().expose(), "s:cret x");
+    }
+
+    #[test]
+    fn two_methods_or_malformed_headers_are_refused() {
+        let header = format!("Basic {}", STANDARD.encode("a:b"));
+        assert!(credentials(Some(&header), None, Some("b")).is_err());
+        assert!(credentials(Some("Basic !!!"), None, None).is_err());
+        assert!(credentials(Some("Bearer x"), None, None).is_err());
+        assert!(credentials(None, None, None).is_err());
+    }
+}

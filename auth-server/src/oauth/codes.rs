@@ -1,0 +1,197 @@
+//! Authorization codes (SECURITY.md 10): issued after consent — 256 random bits, stored
+//! as SHA-256, 60 s by default, bound to client, redirect URI, PKCE challenge, user and
+//! scope — and exchanged once at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6).
+//! A code presented twice revokes everything the first exchange issued (§4.1.2).
+
+use diesel::Connection as _;
+use shared::db::{Db, DbConnection, DbError};
+use shared::models::authorization_code::AuthorizationCode;
+use shared::models::client::Client;
+use shared::models::grant::Grant;
+use shared::models::now;
+use shared::token::{HashedToken, PlainToken};
+
+use super::authorize::AuthorizationRequest;
+use super::clients::GRANT_REFRESH_TOKEN;
+use super::error::OAuthError;
+use super::keys::KeyRing;
+use super::pkce;
+use super::tokens::{
+    IssueError, TokenPolicy, TokenResponse, issue_access_token, issue_refresh_token,
+};
+
+/// Codes start with this, so a leaked one can be recognised.
+pub const CODE_PREFIX: &str = "ac_";
+
+/// Stores a new code for the approved request and returns it (for the redirect only).
+pub async fn issue(
+    db: &Db,
+    policy: &TokenPolicy,
+    user_id: &str,
+    request: &AuthorizationRequest,
+) -> Result<PlainToken, DbError> {
+    let code = PlainToken::generate(CODE_PREFIX);
+    let at = now();
+    let row = AuthorizationCode {
+        code_hash: code.hash().as_str().to_owned(),
+        client_id: request.client.client_id.clone(),
+        user_id: user_id.to_owned(),
+        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_in_request: request.redirect_uri_in_request,
+        scope: request.scope.to_string(),
+        code_challenge: request.code_challenge.clone(),
+        created_at: at,
+        expires_at: at + policy.code_ttl,
+        used_at: None,
+        grant_id: None,
+    };
+    db.run(move |conn| AuthorizationCode::insert(conn, &row))
+        .await?;
+    Ok(code)
+}
+
+/// The token request's parameters for this grant.
+#[derive(Debug)]
+pub struct CodeExchange {
+    pub code: PlainToken,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+}
+
+/// What the transaction decided. A refusal may still commit (a replay's revocation).
+enum Outcome {
+    Issued(TokenResponse),
+    Refused(OAuthError),
+}
+
+/// Exchanges a code for tokens, for the authenticated `client`.
+pub async fn exchange(
+    db: &Db,
+    ring: std::sync::Arc<KeyRing>,
+    policy: TokenPolicy,
+    client: Client,
+    request: CodeExchange,
+) -> Result<TokenResponse, OAuthError> {
+    let code_hash = request.code.hash();
+    let outcome = db
+        .run(move |conn| {
+            conn.transaction::<_, IssueError, _>(|conn| {
+                exchange_in_transaction(conn, &ring, &policy, &client, &code_hash, &request)
+            })
+        })
+        .await;
+    match outcome {
+        Ok(Outcome::Issued(response)) => Ok(response),
+        Ok(Outcome::Refused(error)) => Err(error),
+        Err(IssueError::Db(error)) => Err(OAuthError::from(error)),
+        Err(IssueError::Sign(message)) => {
+            tracing::error!(error = %message, "access token signing failed");
+            Err(OAuthError::new(
+                super::error::ErrorCode::ServerError,
+                "an unexpected error occurred",
+            ))
+        }
+    }
+}
+
+fn exchange_in_transaction(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    policy: &TokenPolicy,
+    client: &Client,
+    code_hash: &HashedToken,
+    request: &CodeExchange,
+) -> Result<Outcome, IssueError> {
+    let at = now();
+    let refuse = |description: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(description)));
+    let Some(code) = AuthorizationCode::find(conn, code_hash.as_str())? else {
+        return refuse("the authorization code is invalid");
+    };
+    // RFC 6749 §4.1.3: the code was issued to this client.
+    if code.client_id != client.client_id {
+        tracing::warn!(target: "security", event = "code_wrong_client", client_id = %client.client_id, code_ref = code_hash.log_ref());
+        return refuse("the authorization code is invalid");
+    }
+    // RFC 6749 §4.1.2: single use; a second use revokes what the first one issued.
+    if code.used_at.is_some() {
+        let revoked = match &code.grant_id {
+            Some(grant_id) => Grant::revoke_family(conn, grant_id, at)?,
+            None => Vec::new(),
+        };
+        tracing::warn!(
+            target: "security",
+            event = "code_replay",
+            client_id = %client.client_id,
+            grant_id = ?code.grant_id,
+            revoked_access_tokens = revoked.len(),
+            "authorization code used twice; its tokens are revoked"
+        );
+        return refuse("the authorization code has already been used");
+    }
+    if code.expires_at <= at {
+        return refuse("the authorization code has expired");
+    }
+    // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request.
+    match &request.redirect_uri {
+        Some(sent) if *sent != code.redirect_uri => {
+            return refuse("redirect_uri does not match the authorization request");
+        }
+        None if code.redirect_uri_in_request => {
+            return refuse("redirect_uri is required: it was in the authorization request");
+        }
+        _ => {}
+    }
+    // RFC 7636 §4.6; RFC 9700 §4.8.2: a verifier without a challenge is a downgrade.
+    match (&code.code_challenge, &request.code_verifier) {
+        (Some(challenge), Some(verifier)) => {
+            if !pkce::is_valid_verifier(verifier) || !pkce::verify_s256(verifier, challenge) {
+                AuthorizationCode::claim(conn, code_hash.as_str(), at)?;
+                tracing::warn!(target: "security", event = "pkce_failure", client_id = %client.client_id);
+                return Ok(Outcome::Refused(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                )));
+            }
+        }
+        (Some(_), None) => return refuse("code_verifier is required"),
+        (None, Some(_)) => {
+            return refuse(
+                "code_verifier sent, but the authorization request had no code_challenge",
+            );
+        }
+        (None, None) => {}
+    }
+    if !AuthorizationCode::claim(conn, code_hash.as_str(), at)? {
+        // Claimed concurrently by another request, which won.
+        return refuse("the authorization code has already been used");
+    }
+
+    let grant = Grant {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: Some(code.user_id.clone()),
+        client_id: client.client_id.clone(),
+        scope: code.scope.clone(),
+        created_at: at,
+        revoked_at: None,
+    };
+    Grant::insert(conn, &grant)?;
+    AuthorizationCode::set_grant(conn, code_hash.as_str(), &grant.id)?;
+    let (access_token, expires_in) =
+        issue_access_token(conn, ring, policy, &grant, &grant.scope, at)?;
+    let refresh_token = if client.allows_grant_type(GRANT_REFRESH_TOKEN) {
+        Some(
+            issue_refresh_token(conn, policy, &grant, &grant.scope, None, at)?
+                .expose()
+                .to_owned(),
+        )
+    } else {
+        None
+    };
+    tracing::info!(target: "security", event = "tokens_issued", grant_type = "authorization_code", client_id = %client.client_id, grant_id = %grant.id);
+    Ok(Outcome::Issued(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope: grant.scope,
+        refresh_token,
+    }))
+}

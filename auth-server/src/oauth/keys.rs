@@ -1,0 +1,316 @@
+//! Token-signing keys (SECURITY.md 11): Ed25519 keys kept in the database so every instance
+//! signs with the same key and publishes the same JWKS. The private half is encrypted with
+//! ChaCha20-Poly1305 under a key derived from `KEY_ENCRYPTION_KEY` (bound to the key's
+//! `kid`); in development without that secret it is stored plain, with a warning.
+//!
+//! Every instance keeps the published keys in memory (`KeyRing`) and reloads them
+//! periodically, so a key added by `keys rotate` on one instance reaches all of them.
+
+use std::sync::{Arc, RwLock};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use rand::RngCore as _;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use shared::config::SecretString;
+use shared::db::{Db, DbConnection, DbError, exclusive};
+use shared::models::now;
+use shared::models::signing_key::SigningKeyRow;
+
+/// The one algorithm we sign with (see README, "Signing algorithm").
+pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
+pub const ALGORITHM_NAME: &str = "EdDSA";
+
+const ENCRYPTED_PREFIX: &str = "v1:";
+const PLAIN_PREFIX: &str = "plain:";
+/// Serialises key creation across instances.
+const KEY_LOCK_ID: i64 = 0x6f61_7574_685f_6b79; // "oauth_ky"
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{0}")]
+    Db(#[from] DbError),
+    #[error(
+        "signing key {kid} cannot be decrypted: KEY_ENCRYPTION_KEY is missing or not the one it was encrypted with"
+    )]
+    Decrypt { kid: String },
+    #[error("signing key {kid} is stored in an unknown format")]
+    Format { kid: String },
+    #[error("key generation failed: {0}")]
+    Generate(String),
+}
+
+impl From<diesel::result::Error> for KeyError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(DbError::from(error))
+    }
+}
+
+/// The secret that encrypts private keys at rest. `Debug` shows nothing.
+#[derive(Clone)]
+pub struct KeyEncryptionKey([u8; 32]);
+
+impl std::fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyEncryptionKey(***)")
+    }
+}
+
+impl KeyEncryptionKey {
+    pub fn from_secret(secret: &SecretString) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(b"oauth-signing-key-encryption-v1:");
+        hasher.update(secret.expose().as_bytes());
+        Self(hasher.finalize().into())
+    }
+
+    fn cipher(&self) -> ChaCha20Poly1305 {
+        ChaCha20Poly1305::new((&self.0).into())
+    }
+}
+
+/// A key that signs: its `kid` and the encoding key built once.
+pub struct ActiveKey {
+    pub kid: String,
+    pub encoding_key: EncodingKey,
+}
+
+impl std::fmt::Debug for ActiveKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keys in force: the newest signs, all are published.
+#[derive(Debug)]
+pub struct KeyRing {
+    pub signing: ActiveKey,
+    /// The JWKS document (RFC 7517), serialised once.
+    pub jwks: String,
+}
+
+/// Builds a JWK and its RFC 7638 thumbprint, used as the `kid`.
+fn public_jwk(key: &SigningKey) -> (String, serde_json::Value) {
+    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+    // RFC 7638 §3.2: the required members, in lexicographic order, no whitespace.
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+    let jwk = json!({ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": ALGORITHM_NAME, "use": "sig" });
+    (kid, jwk)
+}
+
+/// A new Ed25519 key, ready to store.
+pub fn generate(kek: Option<&KeyEncryptionKey>) -> Result<SigningKeyRow, KeyError> {
+    let mut seed = [0u8; 32];
+    rand::rng().fill_bytes(&mut seed);
+    let key = SigningKey::from_bytes(&seed);
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let (kid, jwk) = public_jwk(&key);
+    let private_key = match kek {
+        Some(kek) => {
+            let mut nonce = [0u8; 12];
+            rand::rng().fill_bytes(&mut nonce);
+            let ciphertext = kek
+                .cipher()
+                .encrypt(
+                    Nonce::from_slice(&nonce),
+                    Payload {
+                        msg: der.as_bytes(),
+                        aad: kid.as_bytes(),
+                    },
+                )
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
+            let mut sealed = nonce.to_vec();
+            sealed.extend_from_slice(&ciphertext);
+            format!("{ENCRYPTED_PREFIX}{}", STANDARD.encode(sealed))
+        }
+        None => format!("{PLAIN_PREFIX}{}", STANDARD.encode(der.as_bytes())),
+    };
+    Ok(SigningKeyRow {
+        kid,
+        alg: ALGORITHM_NAME.to_owned(),
+        public_jwk: jwk.to_string(),
+        private_key,
+        created_at: now(),
+        retire_after: None,
+    })
+}
+
+/// The PKCS#8 DER of a stored private key.
+fn private_der(row: &SigningKeyRow, kek: Option<&KeyEncryptionKey>) -> Result<Vec<u8>, KeyError> {
+    if let Some(encoded) = row.private_key.strip_prefix(PLAIN_PREFIX) {
+        return STANDARD.decode(encoded).map_err(|_| KeyError::Format {
+            kid: row.kid.clone(),
+        });
+    }
+    let encoded = row
+        .private_key
+        .strip_prefix(ENCRYPTED_PREFIX)
+        .ok_or_else(|| KeyError::Format {
+            kid: row.kid.clone(),
+        })?;
+    let sealed = STANDARD.decode(encoded).map_err(|_| KeyError::Format {
+        kid: row.kid.clone(),
+    })?;
+    let kek = kek.ok_or_else(|| KeyError::Decrypt {
+        kid: row.kid.clone(),
+    })?;
+    if sealed.len() < 12 {
+        return Err(KeyError::Format {
+            kid: row.kid.clone(),
+        });
+    }
+    let (nonce, ciphertext) = sealed.split_at(12);
+    kek.cipher()
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: row.kid.as_bytes(),
+            },
+        )
+        .map_err(|_| KeyError::Decrypt {
+            kid: row.kid.clone(),
+        })
+}
+
+/// Creates the first signing key if no key is published, once across all instances.
+pub fn ensure_key(
+    conn: &mut DbConnection,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<bool, KeyError> {
+    exclusive(conn, KEY_LOCK_ID, |conn| {
+        if !SigningKeyRow::published(conn, now())?.is_empty() {
+            return Ok(false);
+        }
+        let row = generate(kek)?;
+        SigningKeyRow::insert(conn, &row)?;
+        tracing::info!(kid = %row.kid, encrypted = kek.is_some(), "generated the first token-signing key");
+        Ok(true)
+    })
+}
+
+/// Loads the published keys into a ring: the newest signs.
+pub fn load(conn: &mut DbConnection, kek: Option<&KeyEncryptionKey>) -> Result<KeyRing, KeyError> {
+    let rows = SigningKeyRow::published(conn, now())?;
+    let newest = rows.first().ok_or_else(|| KeyError::Format {
+        kid: "(none published)".into(),
+    })?;
+    let signing = ActiveKey {
+        kid: newest.kid.clone(),
+        encoding_key: EncodingKey::from_ed_der(&private_der(newest, kek)?),
+    };
+    let keys: Vec<serde_json::Value> = rows
+        .iter()
+        .filter_map(|row| serde_json::from_str(&row.public_jwk).ok())
+        .collect();
+    Ok(KeyRing {
+        signing,
+        jwks: json!({ "keys": keys }).to_string(),
+    })
+}
+
+/// The ring in force on this instance, swapped whole on reload. Empty until the database
+/// could first be reached.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    ring: Arc<RwLock<Option<Arc<KeyRing>>>>,
+    kek: Option<KeyEncryptionKey>,
+}
+
+impl Keys {
+    pub fn new(kek: Option<KeyEncryptionKey>) -> Self {
+        Self {
+            ring: Arc::new(RwLock::new(None)),
+            kek,
+        }
+    }
+
+    /// The keys in force, or `None` while they could not be loaded yet.
+    pub fn current(&self) -> Option<Arc<KeyRing>> {
+        match self.ring.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Creates the first key if none is published, then (re)loads the published keys.
+    pub async fn refresh(&self, db: &Db) -> Result<(), KeyError> {
+        let kek = self.kek.clone();
+        let ring = db
+            .run(move |conn| {
+                ensure_key(conn, kek.as_ref())?;
+                load(conn, kek.as_ref())
+            })
+            .await?;
+        let ring = Some(Arc::new(ring));
+        match self.ring.write() {
+            Ok(mut guard) => *guard = ring,
+            Err(poisoned) => *poisoned.into_inner() = ring,
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kek(secret: &str) -> KeyEncryptionKey {
+        let values = [("KEY_ENCRYPTION_KEY".to_owned(), secret.to_owned())]
+            .into_iter()
+            .collect();
+        let settings = shared::config::Settings::from_values(values).unwrap();
+        KeyEncryptionKey::from_secret(settings.key_encryption_key.as_ref().unwrap())
+    }
+
+    #[test]
+    fn encrypted_keys_decrypt_only_with_their_secret_and_kid() {
+        let right = kek("0123456789abcdef0123456789abcdef");
+        let wrong = kek("fedcba9876543210fedcba9876543210");
+        let row = generate(Some(&right)).unwrap();
+        assert!(row.private_key.starts_with(ENCRYPTED_PREFIX));
+        assert!(private_der(&row, Some(&right)).is_ok());
+        assert!(matches!(
+            private_der(&row, Some(&wrong)),
+            Err(KeyError::Decrypt { .. })
+        ));
+        assert!(matches!(
+            private_der(&row, None),
+            Err(KeyError::Decrypt { .. })
+        ));
+        let mut moved = row.clone();
+        moved.kid = "another-kid".into();
+        assert!(
+            private_der(&moved, Some(&right)).is_err(),
+            "the ciphertext is bound to its kid"
+        );
+    }
+
+    #[test]
+    fn kid_is_the_rfc_7638_thumbprint_of_the_public_jwk() {
+        let row = generate(None).unwrap();
+        let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk).unwrap();
+        let canonical = format!(
+            r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+            jwk["x"].as_str().unwrap()
+        );
+        assert_eq!(
+            row.kid,
+            URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+        );
+        assert_eq!(jwk["kid"], row.kid);
+        assert_eq!(jwk["alg"], "EdDSA");
+        assert!(jwk.get("d").is_none(), "no private part in the JWK");
+    }
+}

@@ -1,0 +1,25 @@
+//! Authorization server metadata (RFC 8414 §2), served at
+//! `/.well-known/oauth-authorization-server`.
+
+use serde_json::{Value, json};
+
+use super::clients::GRANT_AUTHORIZATION_CODE;
+use super::scope::KNOWN_SCOPES;
+
+pub fn document(issuer: &str) -> Value {
+    let scopes: Vec<&str> = KNOWN_SCOPES.iter().map(|(name, _)| *name).collect();
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks.json"),
+        "scopes_supported": scopes,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        // The grants the token endpoint accepts today; refresh_token joins when it lands.
+        "grant_types_supported": [GRANT_AUTHORIZATION_CODE],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+    })
+}

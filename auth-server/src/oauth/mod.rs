@@ -1,0 +1,17 @@
+//! The OAuth 2.0 protocol, with no actix types: the client registry, authorization
+//! requests, consent, codes, token issuance, signing keys and metadata. Handlers in
+//! `routes` parse HTTP and call these; the roles follow oxide-auth's split (registrar,
+//! authorizer, issuer), written over our own store.
+
+pub mod authorize;
+pub mod clients;
+pub mod codes;
+pub mod consent;
+pub mod error;
+pub mod keys;
+pub mod metadata;
+pub mod params;
+pub mod pkce;
+pub mod redirect_uri;
+pub mod scope;
+pub mod tokens;

@@ -1,0 +1,154 @@
+//! Issuing tokens for a grant: a JWT access token (RFC 9068) recorded by its `jti`, and an
+//! opaque refresh token (256 bits, stored as SHA-256) when the client may refresh.
+//! Runs inside the caller's transaction, so either everything is issued or nothing is.
+
+use chrono::NaiveDateTime;
+use jsonwebtoken::Header;
+use serde::Serialize;
+use shared::claims::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
+use shared::config::Settings;
+use shared::db::{DbConnection, DbError};
+use shared::models::access_token::AccessTokenRecord;
+use shared::models::grant::Grant;
+use shared::models::refresh_token::RefreshToken;
+use shared::token::PlainToken;
+
+use super::keys::{ALGORITHM, KeyRing};
+
+/// Refresh tokens start with this, so a leaked one can be recognised.
+pub const REFRESH_TOKEN_PREFIX: &str = "rt_";
+
+/// Lifetimes and audience, from the settings.
+#[derive(Debug, Clone)]
+pub struct TokenPolicy {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl: chrono::Duration,
+    pub refresh_idle_ttl: chrono::Duration,
+    pub refresh_ttl: chrono::Duration,
+    pub code_ttl: chrono::Duration,
+}
+
+impl TokenPolicy {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let to_chrono =
+            |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        Self {
+            issuer: settings.issuer.clone(),
+            audience: settings.resource_api_url.clone(),
+            access_token_ttl: to_chrono(settings.access_token_ttl),
+            refresh_idle_ttl: to_chrono(settings.refresh_token_idle_ttl),
+            refresh_ttl: to_chrono(settings.refresh_token_ttl),
+            code_ttl: to_chrono(settings.authorization_code_ttl),
+        }
+    }
+}
+
+/// The token response body (RFC 6749 §5.1).
+#[derive(Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
+impl From<diesel::result::Error> for IssueError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(DbError::from(error))
+    }
+}
+
+/// Signs an access token for the grant and records it.
+pub fn issue_access_token(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    policy: &TokenPolicy,
+    grant: &Grant,
+    scope: &str,
+    at: NaiveDateTime,
+) -> Result<(String, i64), IssueError> {
+    let jti = uuid::Uuid::new_v4().to_string();
+    let expires_at = at + policy.access_token_ttl;
+    let claims = AccessTokenClaims {
+        iss: policy.issuer.clone(),
+        sub: grant
+            .user_id
+            .clone()
+            .unwrap_or_else(|| grant.client_id.clone()),
+        aud: policy.audience.clone(),
+        client_id: grant.client_id.clone(),
+        scope: scope.to_owned(),
+        iat: at.and_utc().timestamp(),
+        exp: expires_at.and_utc().timestamp(),
+        jti: jti.clone(),
+    };
+    let mut header = Header::new(ALGORITHM);
+    header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+    header.kid = Some(ring.signing.kid.clone());
+    let jwt = jsonwebtoken::encode(&header, &claims, &ring.signing.encoding_key)
+        .map_err(|e| IssueError::Sign(e.to_string()))?;
+    AccessTokenRecord::insert(
+        conn,
+        &AccessTokenRecord {
+            jti,
+            grant_id: Some(grant.id.clone()),
+            client_id: grant.client_id.clone(),
+            user_id: grant.user_id.clone(),
+            scope: scope.to_owned(),
+            issued_at: at,
+            expires_at,
+            revoked_at: None,
+        },
+    )?;
+    Ok((jwt, policy.access_token_ttl.num_seconds()))
+}
+
+/// Issues and stores a refresh token in the grant's family. The family's absolute end is
+/// fixed by the grant's creation; each token's idle end by its own issue time.
+pub fn issue_refresh_token(
+    conn: &mut DbConnection,
+    policy: &TokenPolicy,
+    grant: &Grant,
+    scope: &str,
+    parent_hash: Option<String>,
+    at: NaiveDateTime,
+) -> Result<PlainToken, IssueError> {
+    let token = PlainToken::generate(REFRESH_TOKEN_PREFIX);
+    let expires_at = grant.created_at + policy.refresh_ttl;
+    RefreshToken::insert(
+        conn,
+        &RefreshToken {
+            token_hash: token.hash().as_str().to_owned(),
+            grant_id: grant.id.clone(),
+            client_id: grant.client_id.clone(),
+            parent_hash,
+            scope: scope.to_owned(),
+            issued_at: at,
+            idle_expires_at: (at + policy.refresh_idle_ttl).min(expires_at),
+            expires_at,
+            used_at: None,
+            revoked_at: None,
+        },
+    )?;
+    Ok(token)
+}
