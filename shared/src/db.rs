@@ -147,31 +147,44 @@ pub enum MigrationError {
     Migration(String),
 }
 
-/// Runs `work` in a transaction that no other instance runs at the same time under the
-/// same `lock_id`: a PostgreSQL advisory lock, or SQLite's exclusive transaction.
+/// Runs `work` in a transaction that will write. On SQLite the transaction takes the
+/// writer lock first (waiting up to the busy timeout), so a read followed by a write cannot
+/// fail with "database is locked" when another writer got in between; on PostgreSQL it is
+/// a plain transaction (use row conditions for races).
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let is_sqlite = matches!(conn, DbConnection::Sqlite(_));
+    conn.transaction(|conn| {
+        if is_sqlite {
+            // BEGIN IMMEDIATE is not reachable through the multi-backend connection; a
+            // write statement first does the same: SQLite takes its writer lock when a write
+            // statement starts, even one that changes no row.
+            diesel::sql_query(
+                "UPDATE __diesel_schema_migrations SET version = version WHERE 1 = 0",
+            )
+            .execute(conn)?;
+        }
+        work(conn)
+    })
+}
+
+/// Runs `work` in a write transaction that no other instance runs at the same time under
+/// the same `lock_id`: a PostgreSQL advisory lock, or SQLite's single writer lock.
 pub fn exclusive<T, E, F>(conn: &mut DbConnection, lock_id: i64, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     let is_postgres = matches!(conn, DbConnection::Postgresql(_));
-    if is_postgres {
-        conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
+        if is_postgres {
             diesel::sql_query(format!("SELECT pg_advisory_xact_lock({lock_id})")).execute(conn)?;
-            work(conn)
-        })
-    } else {
-        // BEGIN IMMEDIATE is not reachable through the multi-backend connection; a write
-        // statement as the transaction's first does the same: SQLite takes its single
-        // writer lock when a write statement starts, even one that changes no row.
-        conn.transaction(|conn| {
-            diesel::sql_query(
-                "UPDATE __diesel_schema_migrations SET version = version WHERE 1 = 0",
-            )
-            .execute(conn)?;
-            work(conn)
-        })
-    }
+        }
+        work(conn)
+    })
 }
 
 /// Runs the pending migrations of the connected backend, all or none, and returns the

@@ -3,7 +3,6 @@
 //! lifetime, at most N per user (the oldest ends), and server-side logout.
 
 use chrono::NaiveDateTime;
-use diesel::Connection as _;
 use shared::config::Settings;
 use shared::db::{Db, DbError};
 use shared::models::now;
@@ -67,7 +66,7 @@ pub async fn start(
     let token_hash = token.hash();
     let ended = db
         .run(move |conn| {
-            conn.transaction::<_, DbError, _>(|conn| {
+            shared::db::write_transaction::<_, DbError, _>(conn, |conn| {
                 if let Some(old_id) = &replacing {
                     Session::delete(conn, old_id)?;
                 }

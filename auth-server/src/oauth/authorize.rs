@@ -144,6 +144,12 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
             &format!("parameter {name} is repeated"),
         );
     }
+    if let Some(name) = params.first_malformed() {
+        return fail(
+            ErrorCode::InvalidRequest,
+            &format!("parameter {name} is not valid UTF-8"),
+        );
+    }
     if let Some(name) = params.first_too_long(&[
         "response_type",
         "scope",

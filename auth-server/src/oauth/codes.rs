@@ -3,7 +3,6 @@
 //! scope — and exchanged once at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6).
 //! A code presented twice revokes everything the first exchange issued (§4.1.2).
 
-use diesel::Connection as _;
 use shared::db::{Db, DbConnection, DbError};
 use shared::models::authorization_code::AuthorizationCode;
 use shared::models::client::Client;
@@ -75,7 +74,7 @@ pub async fn exchange(
     let code_hash = request.code.hash();
     let outcome = db
         .run(move |conn| {
-            conn.transaction::<_, IssueError, _>(|conn| {
+            shared::db::write_transaction::<_, IssueError, _>(conn, |conn| {
                 exchange_in_transaction(conn, &ring, &policy, &client, &code_hash, &request)
             })
         })

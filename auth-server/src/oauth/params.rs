@@ -3,6 +3,7 @@
 //! may be repeated.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// The longest value accepted for any parameter.
 pub const MAX_VALUE_LEN: usize = 2048;
@@ -11,6 +12,8 @@ pub const MAX_VALUE_LEN: usize = 2048;
 pub struct Params {
     values: HashMap<String, String>,
     repeated: Vec<String>,
+    /// Parameters whose percent-encoding was not UTF-8 (decoded to U+FFFD).
+    malformed: Vec<String>,
 }
 
 impl Params {
@@ -20,12 +23,18 @@ impl Params {
             if value.is_empty() {
                 continue;
             }
-            if params.values.contains_key(&name) {
-                if !params.repeated.contains(&name) {
-                    params.repeated.push(name);
+            if value.contains('\u{FFFD}') && !params.malformed.contains(&name) {
+                params.malformed.push(name.clone());
+            }
+            match params.values.entry(name) {
+                Entry::Occupied(seen) => {
+                    if !params.repeated.contains(seen.key()) {
+                        params.repeated.push(seen.key().clone());
+                    }
                 }
-            } else {
-                params.values.insert(name, value);
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
             }
         }
         params
@@ -43,6 +52,11 @@ impl Params {
     /// The first parameter sent more than once, if any.
     pub fn first_repeated(&self) -> Option<&str> {
         self.repeated.first().map(String::as_str)
+    }
+
+    /// The first parameter whose value was not valid UTF-8.
+    pub fn first_malformed(&self) -> Option<&str> {
+        self.malformed.first().map(String::as_str)
     }
 
     /// The first parameter (among `names`) whose value is too long.

@@ -77,18 +77,20 @@ pub async fn show(
         .is_some()
         .then_some("You have been signed out.");
     let return_to = query.return_to.as_deref().unwrap_or_default();
-    page(
+    let messages = Messages {
+        error: None,
+        notice,
+    };
+    let response = page(
         &req,
         &state,
         StatusCode::OK,
         &current,
         return_to,
         "",
-        Messages {
-            error: None,
-            notice,
-        },
-    )
+        messages,
+    );
+    with_flow_csp(&state, return_to, response).await
 }
 
 pub async fn submit(

@@ -41,6 +41,11 @@ pub async fn exchange(
             "parameter {name} is repeated"
         )));
     }
+    if let Some(name) = params.first_malformed() {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {name} is not valid UTF-8"
+        )));
+    }
     if let Some(name) = params.first_too_long(&[
         "grant_type",
         "code",

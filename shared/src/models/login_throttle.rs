@@ -58,7 +58,7 @@ impl LoginThrottle {
         window: chrono::Duration,
         lockout: chrono::Duration,
     ) -> Result<FailureOutcome, DbError> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             // Claim the row first (the write lock makes concurrent failures queue up).
             let updated = diesel::update(login_throttles::table.find(username))
                 .set(login_throttles::failures.eq(login_throttles::failures + 1))

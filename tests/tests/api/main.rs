@@ -5,11 +5,17 @@
 // Tests fail by panicking: unwrap and expect are the point here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod flow;
 mod helpers;
 
+mod authorize_errors;
+mod client_library;
 mod csrf;
+mod discovery;
 mod health;
 mod login;
+mod oauth_flow;
 mod pages;
 mod registration;
 mod sessions;
+mod token_errors;

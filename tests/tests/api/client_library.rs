@@ -1,0 +1,84 @@
+//! A standard client library (the `oauth2` crate), unchanged, through the whole flow.
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
+    Scope, TokenResponse, TokenUrl,
+};
+
+use crate::flow::{ClientOptions, query_param};
+use crate::helpers::{location, spawn_app};
+
+#[derive(Debug)]
+struct HttpError(String);
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+async fn http_client(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, HttpError> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| HttpError(e.to_string()))?;
+    let mut builder = client
+        .request(request.method().clone(), request.uri().to_string())
+        .body(request.body().clone());
+    for (name, value) in request.headers() {
+        builder = builder.header(name, value);
+    }
+    let response = builder.send().await.map_err(|e| HttpError(e.to_string()))?;
+    let mut http = oauth2::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        http = http.header(name, value);
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| HttpError(e.to_string()))?
+        .to_vec();
+    http.body(body).map_err(|e| HttpError(e.to_string()))
+}
+
+#[actix_web::test]
+async fn the_oauth2_crate_completes_the_flow() {
+    let app = spawn_app().await;
+    let registered = app.register_client(ClientOptions::default()).await;
+    app.sign_in_new_user("alice").await;
+
+    let client = BasicClient::new(ClientId::new(registered.client_id.clone()))
+        .set_client_secret(ClientSecret::new(registered.secret.clone().unwrap()))
+        .set_auth_uri(AuthUrl::new(app.url("/authorize")).unwrap())
+        .set_token_uri(TokenUrl::new(app.url("/token")).unwrap())
+        .set_redirect_uri(RedirectUrl::new(registered.redirect_uri.clone()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf_state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("tasks:read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    // The browser part: open the URL, allow.
+    let path = url.as_str().trim_start_matches(&app.address).to_owned();
+    let redirect = location(&app.authorize(&path, "allow").await);
+    assert_eq!(
+        query_param(&redirect, "state").as_deref(),
+        Some(csrf_state.secret().as_str())
+    );
+    let code = query_param(&redirect, "code").unwrap();
+
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http_client)
+        .await
+        .expect("the library accepts our token response");
+    assert_eq!(token.token_type(), &oauth2::basic::BasicTokenType::Bearer);
+    assert_eq!(token.scopes().unwrap()[0].as_str(), "tasks:read");
+    assert!(token.refresh_token().is_some());
+    app.verify_access_token(token.access_token().secret()).await;
+}

@@ -1,0 +1,111 @@
+//! Metadata (RFC 8414), the JWKS, and the signing keys behind them.
+
+use diesel::prelude::*;
+use shared::schema::signing_keys;
+
+use crate::flow::{ClientOptions, pkce};
+use crate::helpers::{TestDatabase, spawn_app, spawn_app_on, test_settings};
+
+#[actix_web::test]
+async fn metadata_lists_the_endpoints_and_capabilities() {
+    let app = spawn_app().await;
+    let response = app.get("/.well-known/oauth-authorization-server").await;
+    assert_eq!(response.status(), 200);
+    let m: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(m["issuer"], "http://127.0.0.1:8080");
+    assert_eq!(
+        m["authorization_endpoint"],
+        "http://127.0.0.1:8080/authorize"
+    );
+    assert_eq!(m["token_endpoint"], "http://127.0.0.1:8080/token");
+    assert_eq!(m["jwks_uri"], "http://127.0.0.1:8080/jwks.json");
+    assert_eq!(m["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        m["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        m["grant_types_supported"],
+        serde_json::json!(["authorization_code"])
+    );
+    assert_eq!(
+        m["scopes_supported"],
+        serde_json::json!(["tasks:read", "tasks:write"])
+    );
+    assert_eq!(
+        m["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+}
+
+#[actix_web::test]
+async fn the_jwks_publishes_the_signing_key_without_its_private_part() {
+    let app = spawn_app().await;
+    let jwks: serde_json::Value = app.get("/jwks.json").await.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["kty"], "OKP");
+    assert_eq!(keys[0]["crv"], "Ed25519");
+    assert_eq!(keys[0]["alg"], "EdDSA");
+    assert_eq!(keys[0]["use"], "sig");
+    assert!(keys[0].get("d").is_none());
+}
+
+#[actix_web::test]
+async fn instances_on_one_database_share_the_key_and_it_is_encrypted_at_rest() {
+    let secret = (
+        "KEY_ENCRYPTION_KEY",
+        "correct horse battery staple, 32+ chars",
+    );
+    let (database, url) = TestDatabase::create();
+    let first = spawn_app_on(database, &url, &[secret]).await;
+    // A second instance on the same database.
+    let second = auth_server::startup::Application::build(test_settings(&url, &[secret]))
+        .await
+        .unwrap();
+    let second_url = format!("http://127.0.0.1:{}", second.port());
+    actix_web::rt::spawn(second.run_until_stopped());
+
+    let a: serde_json::Value = first.get("/jwks.json").await.json().await.unwrap();
+    let b: serde_json::Value = reqwest::get(format!("{second_url}/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a, b, "every instance publishes the same keys");
+
+    let stored: Vec<String> = first
+        .query(|c| {
+            signing_keys::table
+                .select(signing_keys::private_key)
+                .load(c)
+        })
+        .await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].starts_with("v1:"), "encrypted at rest");
+
+    // The tokens of one instance verify with the keys of the other.
+    let client = first.register_client(ClientOptions::default()).await;
+    first.sign_in_new_user("alice").await;
+    let p = pkce();
+    let code = first.obtain_code(&client, &p).await;
+    let body: serde_json::Value = first
+        .exchange_code(&client, &code, Some(&p.verifier))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(body["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(header.kid.as_deref(), b["keys"][0]["kid"].as_str());
+
+    // Without the right secret the key cannot be used: startup says why.
+    let wrong = auth_server::startup::Application::build(test_settings(
+        &url,
+        &[("KEY_ENCRYPTION_KEY", "a different secret of 32+ characters")],
+    ))
+    .await;
+    let message = wrong.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("cannot be decrypted"), "{message}");
+}

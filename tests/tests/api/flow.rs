@@ -1,0 +1,216 @@
+//! Helpers that play an OAuth client and its user: register a client, run `/authorize`
+//! through sign-in and consent, exchange the code, and verify the JWT against the JWKS.
+
+use auth_server::oauth::clients::{self, NewClient};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{TestApp, hidden_field, location};
+
+pub const REDIRECT_URI: &str = "https://app.example.com/callback";
+
+/// A registered client as an app holds it.
+#[derive(Debug, Clone)]
+pub struct TestClient {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+/// Registration options; `Default` is a confidential third-party client with PKCE.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub scope: String,
+    pub public: bool,
+    pub first_party: bool,
+    pub require_pkce: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            name: "Example App".into(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            scope: "tasks:read tasks:write".into(),
+            public: false,
+            first_party: false,
+            require_pkce: true,
+        }
+    }
+}
+
+/// A PKCE pair (RFC 7636).
+#[derive(Debug, Clone)]
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+pub fn pkce() -> Pkce {
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    Pkce {
+        verifier,
+        challenge,
+    }
+}
+
+/// The value of query parameter `name` in a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let pairs: Vec<(String, String)> =
+        actix_web::web::Query::<Vec<(String, String)>>::from_query(query)
+            .ok()?
+            .into_inner();
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// `/authorize?…` with the given parameters, encoded.
+pub fn authorize_path(params: &[(&str, &str)]) -> String {
+    let encoded: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", auth_server::web::return_to::percent_encode(v)))
+        .collect();
+    format!("/authorize?{}", encoded.join("&"))
+}
+
+impl TestApp {
+    pub async fn register_client(&self, options: ClientOptions) -> TestClient {
+        let redirect_uri = options.redirect_uris[0].clone();
+        let (client, secret) = clients::register(
+            &self.db,
+            NewClient {
+                name: options.name,
+                redirect_uris: options.redirect_uris,
+                scope: options.scope,
+                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                is_public: options.public,
+                is_first_party: options.first_party,
+                require_pkce: options.require_pkce,
+            },
+        )
+        .await
+        .expect("client registered");
+        TestClient {
+            client_id: client.client_id,
+            secret: secret.map(|s| s.expose().to_owned()),
+            redirect_uri,
+        }
+    }
+
+    /// The standard parameters of an authorization request for `client`.
+    pub fn authorize_request(&self, client: &TestClient, pkce: &Pkce, state: &str) -> String {
+        authorize_path(&[
+            ("response_type", "code"),
+            ("client_id", &client.client_id),
+            ("redirect_uri", &client.redirect_uri),
+            ("scope", "tasks:read tasks:write"),
+            ("state", state),
+            ("code_challenge", &pkce.challenge),
+            ("code_challenge_method", "S256"),
+        ])
+    }
+
+    /// Follows `/authorize` (the user already signed in) through the consent page, clicking
+    /// `decision` if asked; returns the final redirect to the client.
+    pub async fn authorize(&self, path: &str, decision: &str) -> reqwest::Response {
+        let response = self.get(path).await;
+        if response.status() != 200 {
+            return response;
+        }
+        let html = response.text().await.expect("consent page");
+        let csrf = hidden_field(&html, "csrf_token").expect("consent CSRF");
+        let request = hidden_field(&html, "request").expect("consent request");
+        self.post_form(
+            "/authorize",
+            &[
+                ("csrf_token", &csrf),
+                ("request", &request),
+                ("decision", decision),
+            ],
+        )
+        .await
+    }
+
+    /// The whole front channel for a signed-in user: returns the code.
+    pub async fn obtain_code(&self, client: &TestClient, pkce: &Pkce) -> String {
+        let response = self
+            .authorize(&self.authorize_request(client, pkce, "xyz"), "allow")
+            .await;
+        let to = location(&response);
+        assert!(
+            to.starts_with(&client.redirect_uri),
+            "redirected to the client: {to}"
+        );
+        query_param(&to, "code").expect("code in the redirect")
+    }
+
+    /// `POST /token` for the code: Basic authentication for a confidential client,
+    /// `client_id` in the body for a public one.
+    pub async fn exchange_code(
+        &self,
+        client: &TestClient,
+        code: &str,
+        verifier: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.to_owned()),
+            ("redirect_uri", client.redirect_uri.clone()),
+        ];
+        if let Some(verifier) = verifier {
+            form.push(("code_verifier", verifier.to_owned()));
+        }
+        self.token_request(client, &form).await
+    }
+
+    pub async fn token_request(
+        &self,
+        client: &TestClient,
+        form: &[(&str, String)],
+    ) -> reqwest::Response {
+        let mut request = reqwest::Client::new().post(self.url("/token"));
+        let mut form = form.to_vec();
+        match &client.secret {
+            Some(secret) => {
+                let basic = STANDARD.encode(format!("{}:{}", client.client_id, secret));
+                request = request.header("Authorization", format!("Basic {basic}"));
+            }
+            None => form.push(("client_id", client.client_id.clone())),
+        }
+        request.form(&form).send().await.expect("token request")
+    }
+
+    /// Signs in a fresh user named `username` in `self.client`.
+    pub async fn sign_in_new_user(&self, username: &str) {
+        self.create_user(username).await;
+        let response = self.login(username, crate::helpers::PASSWORD).await;
+        assert_eq!(response.status(), 303);
+    }
+
+    /// Verifies an access token against the published JWKS, as a resource server would.
+    pub async fn verify_access_token(&self, token: &str) -> serde_json::Value {
+        let header = jsonwebtoken::decode_header(token).expect("JWT header");
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+        let kid = header.kid.expect("kid");
+        let jwks: jsonwebtoken::jwk::JwkSet =
+            self.get("/jwks.json").await.json().await.expect("JWKS");
+        let jwk = jwks.find(&kid).expect("the token's kid is published");
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("usable JWK");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.set_audience(&["http://127.0.0.1:8081"]);
+        validation.set_issuer(&["http://127.0.0.1:8080"]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+            .expect("the token verifies")
+            .claims
+    }
+}
