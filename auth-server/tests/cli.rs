@@ -1,0 +1,242 @@
+//! The operator CLI as an operator runs it: the real binary, a fresh SQLite file, JSON out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+struct Workspace {
+    dir: PathBuf,
+}
+
+impl Workspace {
+    fn new() -> Self {
+        let dir = std::env::temp_dir()
+            .join(format!("cli-test-{}", std::process::id()))
+            .join(format!("{:?}", std::thread::current().id()).replace(['(', ')'], ""));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { dir }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", self.dir.join("cli.sqlite3").display()),
+            )
+            .env("RUST_LOG", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let output = self.run(args, None);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ignored = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn users_create_reads_the_password_from_stdin() {
+    let ws = Workspace::new();
+    let output = ws.run(
+        &[
+            "users",
+            "create",
+            "--username",
+            "Alice",
+            "--email",
+            "alice@example.com",
+        ],
+        Some("violet-anchor-tundra-42\n"),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let user: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(user["username"], "alice");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("violet"));
+
+    let weak = ws.run(
+        &[
+            "users",
+            "create",
+            "--username",
+            "bob",
+            "--email",
+            "bob@example.com",
+        ],
+        Some("password1234"),
+    );
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
+
+    let taken = ws.run(
+        &[
+            "users",
+            "create",
+            "--username",
+            "alice",
+            "--email",
+            "x@example.com",
+        ],
+        Some("violet-anchor-tundra-42"),
+    );
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("already registered"));
+}
+
+#[test]
+fn clients_are_created_listed_shown_disabled_and_rotated() {
+    let ws = Workspace::new();
+    let created = ws.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Example App",
+        "--redirect-uri",
+        "https://app.example.com/callback",
+        "--redirect-uri",
+        "https://app.example.com/other",
+        "--scope",
+        "tasks:read tasks:write",
+    ]);
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    assert!(
+        created["client_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("cs_")
+    );
+    assert_eq!(created["redirect_uris"].as_array().unwrap().len(), 2);
+    assert_eq!(created["public"], false);
+    assert_eq!(created["require_pkce"], true);
+
+    let public = ws.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Mobile",
+        "--redirect-uri",
+        "com.example.app:/cb",
+        "--public",
+        "--first-party",
+    ]);
+    assert!(
+        public.get("client_secret").is_none(),
+        "public clients have no secret"
+    );
+    assert_eq!(public["token_endpoint_auth_method"], "none");
+
+    let list = ws.json(&["clients", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(
+        !list.to_string().contains("cs_"),
+        "secrets are never shown again"
+    );
+
+    let shown = ws.json(&["clients", "show", &id]);
+    assert_eq!(shown["name"], "Example App");
+    assert!(shown.get("client_secret").is_none());
+
+    let disabled = ws.json(&["clients", "disable", &id]);
+    assert_eq!(disabled["disabled"], true);
+    assert!(!ws.json(&["clients", "show", &id])["disabled_at"].is_null());
+
+    let rotated = ws.json(&["clients", "rotate-secret", &id]);
+    assert_ne!(rotated["client_secret"], created["client_secret"]);
+
+    let missing = ws.run(&["clients", "show", "client_nope"], None);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such client"));
+}
+
+#[test]
+fn invalid_clients_are_refused_with_the_reason() {
+    let ws = Workspace::new();
+    for (args, reason) in [
+        (
+            vec!["--redirect-uri", "http://app.example.com/cb"],
+            "loopback",
+        ),
+        (
+            vec!["--redirect-uri", "https://app.example.com/cb#x"],
+            "fragment",
+        ),
+        (
+            vec![
+                "--redirect-uri",
+                "https://app.example.com/cb",
+                "--scope",
+                "admin",
+            ],
+            "unknown scope",
+        ),
+        (
+            vec![
+                "--redirect-uri",
+                "https://app.example.com/cb",
+                "--public",
+                "--no-pkce",
+            ],
+            "PKCE",
+        ),
+        (
+            vec![
+                "--redirect-uri",
+                "https://app.example.com/cb",
+                "--grant-type",
+                "password",
+            ],
+            "not supported",
+        ),
+    ] {
+        let mut full = vec!["clients", "create", "--name", "X"];
+        full.extend(args);
+        let output = ws.run(&full, None);
+        assert!(!output.status.success(), "{full:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(reason), "{full:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_bad_setting_stops_with_its_name() {
+    let ws = Workspace::new();
+    let output = Command::new(env!("CARGO_BIN_EXE_auth-server"))
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", ws.dir.join("x.sqlite3").display()),
+        )
+        .env("SESSION_IDLE_TIMEOUT", "soon")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("SESSION_IDLE_TIMEOUT"));
+}
