@@ -195,6 +195,12 @@ pub fn ensure_key(
         }
         let row = generate(kek)?;
         SigningKeyRow::insert(conn, &row)?;
+        if kek.is_none() {
+            tracing::warn!(
+                kid = %row.kid,
+                "KEY_ENCRYPTION_KEY is not set: the signing key is stored unencrypted (acceptable in development only)"
+            );
+        }
         tracing::info!(kid = %row.kid, encrypted = kek.is_some(), "generated the first token-signing key");
         Ok(true)
     })
