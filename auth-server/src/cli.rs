@@ -11,7 +11,8 @@ use shared::db::{Db, build_pool};
 
 use crate::accounts::register::{self, NewAccount, RegisterError};
 use crate::domain::{EmailAddress, NewPassword, Username};
-use crate::oauth::clients::{self, NewClient};
+use crate::oauth::clients::{self, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, NewClient};
+use crate::oauth::keys::{self, KeyEncryptionKey};
 use crate::startup::Application;
 use shared::models::client::Client;
 
@@ -45,6 +46,20 @@ pub enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
+    /// Manage the keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key that signs from now on; the previous keys stay published
+    /// until every token they signed has expired.
+    Rotate,
+    /// List the keys: which one signs, which are still published, which are retired.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,8 +69,8 @@ pub enum ClientsCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// An exact redirect URI; repeat for several.
-        #[arg(long = "redirect-uri", required = true)]
+        /// An exact redirect URI; repeat for several (authorization_code clients).
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         /// Space-separated scopes the client may ask for.
         #[arg(long, default_value = "tasks:read tasks:write")]
@@ -69,9 +84,13 @@ pub enum ClientsCommand {
         /// Let a confidential client skip PKCE (not recommended; public clients never can).
         #[arg(long)]
         no_pkce: bool,
-        /// Grant types allowed; repeat for several.
-        #[arg(long = "grant-type", default_values_t = [String::from("authorization_code"), String::from("refresh_token")])]
+        /// Grant types allowed; repeat for several. Default: authorization_code and
+        /// refresh_token (none for a resource server).
+        #[arg(long = "grant-type")]
         grant_types: Vec<String>,
+        /// A resource server (such as the task API): may introspect any token.
+        #[arg(long)]
+        resource_server: bool,
     },
     /// List every client.
     List,
@@ -112,6 +131,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             command: UsersCommand::Create { username, email },
         } => create_user(&settings, &username, &email).await,
         Command::Clients { command } => clients_command(&settings, command).await,
+        Command::Keys { command } => keys_command(&settings, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -188,6 +208,7 @@ fn client_json(client: &Client) -> serde_json::Value {
         "public": client.is_public,
         "first_party": client.is_first_party,
         "require_pkce": client.require_pkce,
+        "resource_server": client.is_resource_server,
         "token_endpoint_auth_method": if client.is_public { "none" } else { "client_secret_basic" },
         "created_at": client.created_at.and_utc().to_rfc3339(),
         "disabled_at": client.disabled_at.map(|at| at.and_utc().to_rfc3339()),
@@ -207,7 +228,16 @@ async fn clients_command(settings: &Settings, command: ClientsCommand) -> Result
             first_party,
             no_pkce,
             grant_types,
+            resource_server,
         } => {
+            let grant_types = if grant_types.is_empty() && !resource_server {
+                vec![
+                    GRANT_AUTHORIZATION_CODE.to_owned(),
+                    GRANT_REFRESH_TOKEN.to_owned(),
+                ]
+            } else {
+                grant_types
+            };
             let new = NewClient {
                 name,
                 redirect_uris,
@@ -216,6 +246,7 @@ async fn clients_command(settings: &Settings, command: ClientsCommand) -> Result
                 is_public: public,
                 is_first_party: first_party,
                 require_pkce: !no_pkce,
+                is_resource_server: resource_server,
             };
             let (client, secret) = clients::register(&db, new).await?;
             let mut output = client_json(&client);
@@ -270,6 +301,73 @@ async fn clients_command(settings: &Settings, command: ClientsCommand) -> Result
                 "{:#}",
                 serde_json::json!({ "client_id": client_id, "client_secret": secret.expose() })
             );
+        }
+    }
+    Ok(())
+}
+
+/// How long after a rotation the previous keys stay published: the longest an access token
+/// signed by them can live — including tokens signed by instances that have not reloaded
+/// their keys yet — plus clock skew.
+pub fn retirement_delay(settings: &Settings) -> chrono::Duration {
+    let ttl =
+        chrono::Duration::from_std(settings.access_token_ttl).unwrap_or(chrono::Duration::MAX);
+    let reload =
+        chrono::Duration::from_std(settings.signing_keys_reload).unwrap_or(chrono::Duration::MAX);
+    ttl + reload + chrono::Duration::seconds(60)
+}
+
+fn keys_command(settings: &Settings, command: KeysCommand) -> Result<(), String> {
+    let db = Db::new(build_pool(settings));
+    db.migrate().map_err(|e| e.to_string())?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    let kek = settings
+        .key_encryption_key
+        .as_ref()
+        .map(KeyEncryptionKey::from_secret);
+    match command {
+        KeysCommand::Rotate => {
+            let retire_after = shared::models::now() + retirement_delay(settings);
+            let row =
+                keys::rotate(&mut conn, kek.as_ref(), retire_after).map_err(|e| e.to_string())?;
+            println!(
+                "{:#}",
+                serde_json::json!({
+                    "kid": row.kid,
+                    "alg": row.alg,
+                    "previous_keys_published_until": retire_after.and_utc().to_rfc3339(),
+                })
+            );
+        }
+        KeysCommand::List => {
+            let at = shared::models::now();
+            let rows = shared::models::signing_key::SigningKeyRow::all(&mut conn)
+                .map_err(|e| e.to_string())?;
+            let newest_live = rows
+                .iter()
+                .find(|row| row.retire_after.is_none_or(|until| until > at))
+                .map(|row| row.kid.clone());
+            let listed: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|row| {
+                    let status = if Some(&row.kid) == newest_live.as_ref() {
+                        "signing"
+                    } else if row.retire_after.is_some_and(|until| until > at) {
+                        "published"
+                    } else {
+                        "retired"
+                    };
+                    serde_json::json!({
+                        "kid": row.kid,
+                        "alg": row.alg,
+                        "status": status,
+                        "encrypted": row.private_key.starts_with("v1:"),
+                        "created_at": row.created_at.and_utc().to_rfc3339(),
+                        "retire_after": row.retire_after.map(|t| t.and_utc().to_rfc3339()),
+                    })
+                })
+                .collect();
+            println!("{:#}", serde_json::Value::Array(listed));
         }
     }
     Ok(())

@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::accounts::sessions;
 use crate::error::AppError;
+use crate::oauth::housekeeping::{self, Pruned};
 use crate::oauth::keys::KeyError;
 use crate::routes;
 use crate::state::AppState;
@@ -23,8 +24,6 @@ use crate::web::forms::form_config;
 
 /// How often expired sessions are deleted.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
-/// How often the signing keys are reloaded (a rotation on another instance shows up).
-const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// How often loading is retried while the keys could not be loaded yet.
 const KEY_RETRY_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -136,7 +135,7 @@ fn spawn_key_refresher(state: web::Data<AppState>) {
         loop {
             let loaded = state.keys.current().is_some();
             actix_web::rt::time::sleep(if loaded {
-                KEY_REFRESH_INTERVAL
+                state.settings.signing_keys_reload
             } else {
                 KEY_RETRY_INTERVAL
             })
@@ -148,7 +147,7 @@ fn spawn_key_refresher(state: web::Data<AppState>) {
     });
 }
 
-/// Deletes expired sessions now and then, so the table holds only live ones.
+/// Deletes expired sessions, codes and tokens now and then, so tables hold live rows only.
 fn spawn_pruner(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(PRUNE_INTERVAL);
@@ -158,6 +157,11 @@ fn spawn_pruner(state: web::Data<AppState>) {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "pruned expired sessions"),
                 Err(error) => tracing::warn!(error = %error, "could not prune sessions"),
+            }
+            match housekeeping::prune(&state.db).await {
+                Ok(pruned) if pruned == Pruned::default() => {}
+                Ok(pruned) => tracing::info!(?pruned, "pruned expired codes and tokens"),
+                Err(error) => tracing::warn!(error = %error, "could not prune codes and tokens"),
             }
         }
     });

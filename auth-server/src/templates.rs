@@ -95,3 +95,20 @@ pub struct ConsentPage<'a> {
     pub redirect_host: &'a str,
     pub switch_account_url: &'a str,
 }
+
+/// One row of the connected-apps page.
+#[derive(Debug)]
+pub struct AppRow {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<&'static str>,
+    pub since: String,
+}
+
+#[derive(Template)]
+#[template(path = "apps.html")]
+pub struct AppsPage<'a> {
+    pub csrf_token: &'a str,
+    pub apps: Vec<AppRow>,
+    pub notice: Option<&'a str>,
+}

@@ -158,6 +158,8 @@ pub struct Settings {
     pub refresh_token_idle_ttl: Duration,
     /// A refresh token family ends this long after the authorization, however used.
     pub refresh_token_ttl: Duration,
+    /// How often each instance reloads the signing keys (a rotation elsewhere shows up).
+    pub signing_keys_reload: Duration,
     pub log_format: LogFormat,
 }
 
@@ -315,6 +317,11 @@ impl Settings {
                 "REFRESH_TOKEN_TTL",
                 "90d",
             )?,
+            signing_keys_reload: parse_duration_setting(
+                get("SIGNING_KEYS_RELOAD"),
+                "SIGNING_KEYS_RELOAD",
+                "60s",
+            )?,
             log_format: match get("LOG_FORMAT") {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -404,6 +411,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "AUTHORIZATION_CODE_TTL",
     "REFRESH_TOKEN_IDLE_TTL",
     "REFRESH_TOKEN_TTL",
+    "SIGNING_KEYS_RELOAD",
 ];
 
 fn invalid(name: &'static str, message: String) -> ConfigError {

@@ -43,6 +43,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
+        is_resource_server -> Bool,
     }
 }
 

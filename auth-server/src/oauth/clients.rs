@@ -18,7 +18,12 @@ pub const SECRET_PREFIX: &str = "cs_";
 
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-pub const SUPPORTED_GRANT_TYPES: &[&str] = &[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN];
+pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+pub const SUPPORTED_GRANT_TYPES: &[&str] = &[
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_REFRESH_TOKEN,
+];
 
 const MAX_NAME_LEN: usize = 100;
 
@@ -33,6 +38,8 @@ pub struct NewClient {
     pub is_first_party: bool,
     /// Confidential clients may turn PKCE off; public clients always need it.
     pub require_pkce: bool,
+    /// A resource server: a confidential client that may introspect any token.
+    pub is_resource_server: bool,
 }
 
 /// Validates and stores a client. Returns it with its secret (confidential clients only),
@@ -41,9 +48,6 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
         return Err(format!("--name: 1 to {MAX_NAME_LEN} characters"));
-    }
-    if new.redirect_uris.is_empty() {
-        return Err("--redirect-uri: at least one is required".into());
     }
     for uri in &new.redirect_uris {
         redirect_uri::validate_for_registration(uri).map_err(|m| format!("--redirect-uri: {m}"))?;
@@ -61,11 +65,34 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
             SUPPORTED_GRANT_TYPES.join(", ")
         ));
     }
-    if !grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE) {
-        return Err("--grant-type: authorization_code is required".into());
+    let uses_code = grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE);
+    if uses_code && new.redirect_uris.is_empty() {
+        return Err(
+            "--redirect-uri: at least one is required for the authorization_code grant".into(),
+        );
+    }
+    if !uses_code && !new.redirect_uris.is_empty() {
+        return Err(
+            "--redirect-uri: only clients of the authorization_code grant have redirect URIs"
+                .into(),
+        );
+    }
+    if grant_types.iter().any(|g| g == GRANT_REFRESH_TOKEN) && !uses_code {
+        return Err("--grant-type: refresh_token needs authorization_code".into());
+    }
+    if new.is_public && grant_types.iter().any(|g| g == GRANT_CLIENT_CREDENTIALS) {
+        return Err(
+            "--grant-type: client_credentials needs a confidential client (RFC 6749 §4.4)".into(),
+        );
     }
     if new.is_public && !new.require_pkce {
         return Err("public clients always use PKCE (RFC 9700 §2.1.1)".into());
+    }
+    if new.is_public && new.is_resource_server {
+        return Err("a resource server authenticates, so it cannot be public".into());
+    }
+    if grant_types.is_empty() && !new.is_resource_server {
+        return Err("--grant-type: at least one is required".into());
     }
 
     let secret = (!new.is_public).then(|| PlainToken::generate(SECRET_PREFIX));
@@ -83,6 +110,7 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
         created_at: at,
         updated_at: at,
         disabled_at: None,
+        is_resource_server: new.is_resource_server,
     };
     let stored = client.clone();
     db.run(move |conn| Client::insert(conn, &stored))

@@ -16,7 +16,7 @@ use super::error::OAuthError;
 use super::keys::KeyRing;
 use super::pkce;
 use super::tokens::{
-    IssueError, TokenPolicy, TokenResponse, issue_access_token, issue_refresh_token,
+    IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token, issue_refresh_token,
 };
 
 /// Codes start with this, so a leaked one can be recognised.
@@ -82,14 +82,7 @@ pub async fn exchange(
     match outcome {
         Ok(Outcome::Issued(response)) => Ok(response),
         Ok(Outcome::Refused(error)) => Err(error),
-        Err(IssueError::Db(error)) => Err(OAuthError::from(error)),
-        Err(IssueError::Sign(message)) => {
-            tracing::error!(error = %message, "access token signing failed");
-            Err(OAuthError::new(
-                super::error::ErrorCode::ServerError,
-                "an unexpected error occurred",
-            ))
-        }
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -174,8 +167,14 @@ fn exchange_in_transaction(
     };
     Grant::insert(conn, &grant)?;
     AuthorizationCode::set_grant(conn, code_hash.as_str(), &grant.id)?;
-    let (access_token, expires_in) =
-        issue_access_token(conn, ring, policy, &grant, &grant.scope, at)?;
+    let (access_token, expires_in) = issue_access_token(
+        conn,
+        ring,
+        policy,
+        &TokenSubject::from(&grant),
+        &grant.scope,
+        at,
+    )?;
     let refresh_token = if client.allows_grant_type(GRANT_REFRESH_TOKEN) {
         Some(
             issue_refresh_token(conn, policy, &grant, &grant.scope, None, at)?

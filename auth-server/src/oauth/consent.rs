@@ -1,8 +1,9 @@
 //! Remembered consent: whether the person must be asked, and recording what they allowed.
 //! First-party apps are trusted without asking; others are asked once per new scope.
 
-use shared::db::{Db, DbError};
+use shared::db::{Db, DbError, write_transaction};
 use shared::models::consent::Consent;
+use shared::models::grant::Grant;
 use shared::models::now;
 
 use super::authorize::AuthorizationRequest;
@@ -53,4 +54,54 @@ pub async fn remember(
         Consent::save(conn, &user_id, &client_id, &allowed.to_string(), now())
     })
     .await
+}
+
+/// An app the person has allowed, for the granted-apps page.
+#[derive(Debug)]
+pub struct GrantedApp {
+    pub client_id: String,
+    pub name: String,
+    pub scope: Scope,
+    pub granted_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+pub async fn granted_apps(db: &Db, user_id: String) -> Result<Vec<GrantedApp>, DbError> {
+    let rows = db
+        .run(move |conn| Consent::list_for_user(conn, &user_id))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(consent, name)| GrantedApp {
+            scope: Scope::from_stored(&consent.scope),
+            client_id: consent.client_id,
+            name,
+            granted_at: consent.granted_at,
+            updated_at: consent.updated_at,
+        })
+        .collect())
+}
+
+/// Takes an app's access away (SECURITY.md 9): forgets the consent and revokes every
+/// authorization the person gave it, with all their refresh and access tokens.
+/// Returns whether the app had any access.
+pub async fn revoke_app(db: &Db, user_id: String, client_id: String) -> Result<bool, DbError> {
+    let (user, client) = (user_id.clone(), client_id.clone());
+    let (had_consent, grants, access_tokens) = db
+        .run(move |conn| {
+            write_transaction::<_, DbError, _>(conn, |conn| {
+                let had_consent = Consent::delete(conn, &user, &client)?;
+                let grants = Grant::live_for(conn, &user, &client)?;
+                let mut access_tokens = 0;
+                for grant_id in &grants {
+                    access_tokens += Grant::revoke_family(conn, grant_id, now())?.len();
+                }
+                Ok((had_consent, grants.len(), access_tokens))
+            })
+        })
+        .await?;
+    if had_consent || grants > 0 {
+        tracing::info!(target: "security", event = "app_revoked", user_id = %user_id, client_id = %client_id, grants, access_tokens);
+    }
+    Ok(had_consent || grants > 0)
 }

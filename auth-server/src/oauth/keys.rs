@@ -6,6 +6,7 @@
 //! Every instance keeps the published keys in memory (`KeyRing`) and reloads them
 //! periodically, so a key added by `keys rotate` on one instance reaches all of them.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
@@ -14,7 +15,8 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use rand::RngCore as _;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -89,12 +91,22 @@ impl std::fmt::Debug for ActiveKey {
     }
 }
 
-/// The keys in force: the newest signs, all are published.
-#[derive(Debug)]
+/// The keys in force: the newest signs, all are published and verify.
 pub struct KeyRing {
     pub signing: ActiveKey,
     /// The JWKS document (RFC 7517), serialised once.
     pub jwks: String,
+    /// Public keys by `kid`, to verify tokens we issued (revocation, introspection).
+    pub verifying: HashMap<String, DecodingKey>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("signing", &self.signing)
+            .field("published", &self.verifying.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// Builds a JWK and its RFC 7638 thumbprint, used as the `kid`.
@@ -216,13 +228,41 @@ pub fn load(conn: &mut DbConnection, kek: Option<&KeyEncryptionKey>) -> Result<K
         kid: newest.kid.clone(),
         encoding_key: EncodingKey::from_ed_der(&private_der(newest, kek)?),
     };
-    let keys: Vec<serde_json::Value> = rows
-        .iter()
-        .filter_map(|row| serde_json::from_str(&row.public_jwk).ok())
-        .collect();
+    let mut published = Vec::with_capacity(rows.len());
+    let mut verifying = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(|_| KeyError::Format {
+            kid: row.kid.clone(),
+        })?;
+        let decoding = DecodingKey::from_jwk(&jwk).map_err(|_| KeyError::Format {
+            kid: row.kid.clone(),
+        })?;
+        verifying.insert(row.kid.clone(), decoding);
+        published.push(jwk);
+    }
+    let jwks = serde_json::to_string(&json!({ "keys": published }))
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
     Ok(KeyRing {
         signing,
-        jwks: json!({ "keys": keys }).to_string(),
+        jwks,
+        verifying,
+    })
+}
+
+/// Adds a new key that signs from now on; every other published key stays in the JWKS
+/// until `retire_after` (set it past the expiry of the last token those keys may sign),
+/// then leaves it (SECURITY.md 11: rotation with no failed request).
+pub fn rotate(
+    conn: &mut DbConnection,
+    kek: Option<&KeyEncryptionKey>,
+    retire_after: chrono::NaiveDateTime,
+) -> Result<SigningKeyRow, KeyError> {
+    exclusive(conn, KEY_LOCK_ID, |conn| {
+        let row = generate(kek)?;
+        SigningKeyRow::insert(conn, &row)?;
+        SigningKeyRow::retire_all_but(conn, &row.kid, retire_after)?;
+        tracing::info!(kid = %row.kid, retire_previous_after = %retire_after, "rotated the token-signing key");
+        Ok(row)
     })
 }
 

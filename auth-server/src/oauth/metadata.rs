@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::clients::GRANT_AUTHORIZATION_CODE;
+use super::clients::SUPPORTED_GRANT_TYPES;
 use super::scope::KNOWN_SCOPES;
 
 pub fn document(issuer: &str) -> Value {
@@ -13,12 +13,15 @@ pub fn document(issuer: &str) -> Value {
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks.json"),
+        "revocation_endpoint": format!("{issuer}/revoke"),
+        "introspection_endpoint": format!("{issuer}/introspect"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        // The grants the token endpoint accepts today; refresh_token joins when it lands.
-        "grant_types_supported": [GRANT_AUTHORIZATION_CODE],
+        "grant_types_supported": SUPPORTED_GRANT_TYPES,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
     })

@@ -4,14 +4,19 @@
 //! authorizer, issuer), written over our own store.
 
 pub mod authorize;
+pub mod client_credentials;
 pub mod clients;
 pub mod codes;
 pub mod consent;
 pub mod error;
+pub mod housekeeping;
+pub mod introspection;
 pub mod keys;
 pub mod metadata;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod refresh;
+pub mod revocation;
 pub mod scope;
 pub mod tokens;

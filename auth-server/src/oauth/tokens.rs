@@ -72,18 +72,52 @@ pub enum IssueError {
     Sign(String),
 }
 
+impl From<IssueError> for super::error::OAuthError {
+    fn from(error: IssueError) -> Self {
+        match error {
+            IssueError::Db(error) => Self::from(error),
+            IssueError::Sign(message) => {
+                tracing::error!(error = %message, "access token signing failed");
+                Self::new(
+                    super::error::ErrorCode::ServerError,
+                    "an unexpected error occurred",
+                )
+            }
+        }
+    }
+}
+
 impl From<diesel::result::Error> for IssueError {
     fn from(error: diesel::result::Error) -> Self {
         Self::Db(DbError::from(error))
     }
 }
 
-/// Signs an access token for the grant and records it.
+/// Whom an access token is for: a user's authorization (a grant), or a client acting for
+/// itself (client credentials: no grant, no user, `sub` is the client).
+#[derive(Debug, Clone)]
+pub struct TokenSubject {
+    pub grant_id: Option<String>,
+    pub user_id: Option<String>,
+    pub client_id: String,
+}
+
+impl From<&Grant> for TokenSubject {
+    fn from(grant: &Grant) -> Self {
+        Self {
+            grant_id: Some(grant.id.clone()),
+            user_id: grant.user_id.clone(),
+            client_id: grant.client_id.clone(),
+        }
+    }
+}
+
+/// Signs an access token and records it by `jti` (so it can be revoked).
 pub fn issue_access_token(
     conn: &mut DbConnection,
     ring: &KeyRing,
     policy: &TokenPolicy,
-    grant: &Grant,
+    subject: &TokenSubject,
     scope: &str,
     at: NaiveDateTime,
 ) -> Result<(String, i64), IssueError> {
@@ -91,12 +125,12 @@ pub fn issue_access_token(
     let expires_at = at + policy.access_token_ttl;
     let claims = AccessTokenClaims {
         iss: policy.issuer.clone(),
-        sub: grant
+        sub: subject
             .user_id
             .clone()
-            .unwrap_or_else(|| grant.client_id.clone()),
+            .unwrap_or_else(|| subject.client_id.clone()),
         aud: policy.audience.clone(),
-        client_id: grant.client_id.clone(),
+        client_id: subject.client_id.clone(),
         scope: scope.to_owned(),
         iat: at.and_utc().timestamp(),
         exp: expires_at.and_utc().timestamp(),
@@ -111,9 +145,9 @@ pub fn issue_access_token(
         conn,
         &AccessTokenRecord {
             jti,
-            grant_id: Some(grant.id.clone()),
-            client_id: grant.client_id.clone(),
-            user_id: grant.user_id.clone(),
+            grant_id: subject.grant_id.clone(),
+            client_id: subject.client_id.clone(),
+            user_id: subject.user_id.clone(),
             scope: scope.to_owned(),
             issued_at: at,
             expires_at,
@@ -121,6 +155,30 @@ pub fn issue_access_token(
         },
     )?;
     Ok((jwt, policy.access_token_ttl.num_seconds()))
+}
+
+/// Verifies an access token we issued (signature with a published key, `typ`, `iss`,
+/// `aud`); `None` for anything else. Expiry is checked only when `check_expiry` is set.
+pub fn decode_own_access_token(
+    ring: &KeyRing,
+    policy: &TokenPolicy,
+    token: &str,
+    check_expiry: bool,
+) -> Option<AccessTokenClaims> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    if header.alg != ALGORITHM || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+        return None;
+    }
+    let key = ring.verifying.get(header.kid.as_deref()?)?;
+    let mut validation = jsonwebtoken::Validation::new(ALGORITHM);
+    validation.set_issuer(&[&policy.issuer]);
+    validation.set_audience(&[&policy.audience]);
+    validation.validate_exp = check_expiry;
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<AccessTokenClaims>(token, key, &validation)
+        .ok()
+        .map(|data| data.claims)
 }
 
 /// Issues and stores a refresh token in the grant's family. The family's absolute end is

@@ -1,12 +1,16 @@
 //! Thin actix handlers, one file per page: parse the request, call `accounts`, render.
 
 mod account;
+mod apps;
 mod assets;
 pub mod authorize;
+mod client_request;
 mod discovery;
+mod introspect;
 mod login;
 mod logout;
 mod register;
+mod revoke;
 mod token;
 
 use actix_web::{HttpResponse, web};
@@ -49,12 +53,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/account/sessions/{id}/end",
             web::post().to(account::end_session),
         )
+        .route("/account/apps", web::get().to(apps::list))
+        .route(
+            "/account/apps/{client_id}/revoke",
+            web::post().to(apps::revoke),
+        )
         .route("/authorize", web::get().to(authorize::start))
         .route("/authorize", web::post().to(authorize::decide))
         .service(
             web::resource("/token")
-                .app_data(token::form_config())
+                .app_data(client_request::form_config())
                 .route(web::post().to(token::exchange)),
+        )
+        .service(
+            web::resource("/revoke")
+                .app_data(client_request::form_config())
+                .route(web::post().to(revoke::revoke)),
+        )
+        .service(
+            web::resource("/introspect")
+                .app_data(client_request::form_config())
+                .route(web::post().to(introspect::introspect)),
         )
         .route("/jwks.json", web::get().to(discovery::jwks))
         .route(

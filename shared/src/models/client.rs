@@ -24,6 +24,8 @@ pub struct Client {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub disabled_at: Option<NaiveDateTime>,
+    /// May introspect any token (RFC 7662), not only its own.
+    pub is_resource_server: bool,
 }
 
 /// Leaves the secret hash out of logs.

@@ -30,6 +30,29 @@ impl Consent {
             .optional()?)
     }
 
+    /// The user's consents with each client's name, most recent first.
+    pub fn list_for_user(
+        conn: &mut DbConnection,
+        user_id: &str,
+    ) -> Result<Vec<(Consent, String)>, DbError> {
+        use crate::schema::clients;
+        Ok(consents::table
+            .inner_join(clients::table)
+            .filter(consents::user_id.eq(user_id))
+            .order(consents::updated_at.desc())
+            .select((Consent::as_select(), clients::name))
+            .load(conn)?)
+    }
+
+    /// Returns whether there was a consent to delete.
+    pub fn delete(
+        conn: &mut DbConnection,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<bool, DbError> {
+        Ok(diesel::delete(consents::table.find((user_id, client_id))).execute(conn)? > 0)
+    }
+
     /// Records that the user allowed `scope` (all scopes allowed so far) to the client.
     pub fn save(
         conn: &mut DbConnection,

@@ -19,6 +19,20 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// The live grants of a user to a client (for revoking an app).
+    pub fn live_for(
+        conn: &mut DbConnection,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Vec<String>, DbError> {
+        Ok(grants::table
+            .filter(grants::user_id.eq(user_id))
+            .filter(grants::client_id.eq(client_id))
+            .filter(grants::revoked_at.is_null())
+            .select(grants::id)
+            .load(conn)?)
+    }
+
     pub fn insert(conn: &mut DbConnection, grant: &Grant) -> Result<(), DbError> {
         diesel::insert_into(grants::table)
             .values(grant)

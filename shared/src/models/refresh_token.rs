@@ -39,6 +39,34 @@ impl RefreshToken {
         Ok(())
     }
 
+    /// Marks the token used if nobody has: `true` for the one caller that wins.
+    pub fn claim(
+        conn: &mut DbConnection,
+        token_hash: &str,
+        now: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        Ok(diesel::update(
+            refresh_tokens::table
+                .find(token_hash)
+                .filter(refresh_tokens::used_at.is_null())
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(now))
+        .execute(conn)?
+            == 1)
+    }
+
+    /// Removes tokens past their absolute expiry before `cutoff`.
+    pub fn delete_expired(
+        conn: &mut DbConnection,
+        cutoff: NaiveDateTime,
+    ) -> Result<usize, DbError> {
+        Ok(
+            diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(cutoff)))
+                .execute(conn)?,
+        )
+    }
+
     pub fn find(
         conn: &mut DbConnection,
         token_hash: &str,

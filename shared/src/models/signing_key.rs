@@ -54,6 +54,26 @@ impl SigningKeyRow {
             .load(conn)?)
     }
 
+    /// Schedules every published key other than `keep` to leave the JWKS at `retire_after`
+    /// (unless it is scheduled to leave earlier already).
+    pub fn retire_all_but(
+        conn: &mut DbConnection,
+        keep: &str,
+        retire_after: NaiveDateTime,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::update(
+            signing_keys::table
+                .filter(signing_keys::kid.ne(keep))
+                .filter(
+                    signing_keys::retire_after
+                        .is_null()
+                        .or(signing_keys::retire_after.gt(retire_after)),
+                ),
+        )
+        .set(signing_keys::retire_after.eq(retire_after))
+        .execute(conn)?)
+    }
+
     pub fn all(conn: &mut DbConnection) -> Result<Vec<SigningKeyRow>, DbError> {
         Ok(signing_keys::table
             .order(signing_keys::created_at.desc())

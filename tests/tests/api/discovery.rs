@@ -26,7 +26,12 @@ async fn metadata_lists_the_endpoints_and_capabilities() {
     );
     assert_eq!(
         m["grant_types_supported"],
-        serde_json::json!(["authorization_code"])
+        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+    );
+    assert_eq!(m["revocation_endpoint"], "http://127.0.0.1:8080/revoke");
+    assert_eq!(
+        m["introspection_endpoint"],
+        "http://127.0.0.1:8080/introspect"
     );
     assert_eq!(
         m["scopes_supported"],

@@ -27,6 +27,8 @@ pub struct ClientOptions {
     pub public: bool,
     pub first_party: bool,
     pub require_pkce: bool,
+    pub grant_types: Vec<String>,
+    pub resource_server: bool,
 }
 
 impl Default for ClientOptions {
@@ -38,6 +40,8 @@ impl Default for ClientOptions {
             public: false,
             first_party: false,
             require_pkce: true,
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            resource_server: false,
         }
     }
 }
@@ -83,17 +87,18 @@ pub fn authorize_path(params: &[(&str, &str)]) -> String {
 
 impl TestApp {
     pub async fn register_client(&self, options: ClientOptions) -> TestClient {
-        let redirect_uri = options.redirect_uris[0].clone();
+        let redirect_uri = options.redirect_uris.first().cloned().unwrap_or_default();
         let (client, secret) = clients::register(
             &self.db,
             NewClient {
                 name: options.name,
                 redirect_uris: options.redirect_uris,
                 scope: options.scope,
-                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                grant_types: options.grant_types,
                 is_public: options.public,
                 is_first_party: options.first_party,
                 require_pkce: options.require_pkce,
+                is_resource_server: options.resource_server,
             },
         )
         .await

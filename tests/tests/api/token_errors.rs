@@ -348,6 +348,13 @@ async fn malformed_token_requests_get_the_rfc_error() {
         app.token_request(&client, &form(&[("grant_type", "client_credentials")]))
             .await,
         400,
+        "unauthorized_client",
+    )
+    .await;
+    assert_oauth_error(
+        app.token_request(&client, &form(&[("grant_type", "implicit")]))
+            .await,
+        400,
         "unsupported_grant_type",
     )
     .await;

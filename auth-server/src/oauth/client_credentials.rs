@@ -1,0 +1,58 @@
+//! The client-credentials grant (RFC 6749 §4.4): a confidential client acting for itself
+//! gets an access token whose `sub` is its own id, with no user and no refresh token.
+
+use std::sync::Arc;
+
+use shared::db::{Db, write_transaction};
+use shared::models::client::Client;
+use shared::models::now;
+
+use super::error::{ErrorCode, OAuthError};
+use super::keys::KeyRing;
+use super::scope::Scope;
+use super::tokens::{IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token};
+
+pub async fn issue(
+    db: &Db,
+    ring: Arc<KeyRing>,
+    policy: TokenPolicy,
+    client: Client,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let allowed = Scope::from_stored(&client.scopes);
+    let scope = match scope {
+        None => allowed,
+        Some(requested) => match Scope::parse(requested) {
+            Ok(scope) if scope.is_subset_of(&allowed) => scope,
+            Ok(_) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "the requested scope exceeds what this client may ask for",
+                ));
+            }
+            Err(error) => return Err(OAuthError::new(ErrorCode::InvalidScope, error.to_string())),
+        },
+    };
+    let subject = TokenSubject {
+        grant_id: None,
+        user_id: None,
+        client_id: client.client_id.clone(),
+    };
+    let scope_text = scope.to_string();
+    let issued = db
+        .run(move |conn| {
+            write_transaction::<_, IssueError, _>(conn, |conn| {
+                issue_access_token(conn, &ring, &policy, &subject, &scope_text, now())
+            })
+        })
+        .await?;
+    let (access_token, expires_in) = issued;
+    tracing::info!(target: "security", event = "tokens_issued", grant_type = "client_credentials", client_id = %client.client_id);
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope: scope.to_string(),
+        refresh_token: None,
+    })
+}

@@ -1,0 +1,133 @@
+//! Token introspection (RFC 7662). A client may introspect its own tokens; a registered
+//! resource server may introspect any. Anything not active — unknown, malformed, expired,
+//! revoked, spent, or not visible to the caller — is `{"active": false}` and nothing else
+//! (§2.2), so the answer reveals nothing about other clients' tokens.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use shared::db::Db;
+use shared::models::access_token::AccessTokenRecord;
+use shared::models::client::Client;
+use shared::models::grant::Grant;
+use shared::models::now;
+use shared::models::refresh_token::RefreshToken;
+use shared::token::PlainToken;
+
+use super::error::OAuthError;
+use super::keys::KeyRing;
+use super::tokens::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
+
+/// The introspection response (RFC 7662 §2.2).
+#[derive(Debug, Default, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+}
+
+impl Introspection {
+    pub fn inactive() -> Self {
+        Self::default()
+    }
+}
+
+fn may_see(caller: &Client, token_client_id: &str) -> bool {
+    caller.is_resource_server || caller.client_id == token_client_id
+}
+
+pub async fn introspect(
+    db: &Db,
+    ring: Arc<KeyRing>,
+    policy: &TokenPolicy,
+    caller: &Client,
+    token: &str,
+) -> Result<Introspection, OAuthError> {
+    if token.starts_with(REFRESH_TOKEN_PREFIX) {
+        return introspect_refresh_token(db, policy, caller, PlainToken::from_client(token)).await;
+    }
+    let Some(claims) = decode_own_access_token(&ring, policy, token, true) else {
+        return Ok(Introspection::inactive());
+    };
+    if !may_see(caller, &claims.client_id) {
+        return Ok(Introspection::inactive());
+    }
+    let jti = claims.jti.clone();
+    let record = db
+        .run(move |conn| AccessTokenRecord::find(conn, &jti))
+        .await?;
+    let live = record.is_some_and(|r| r.revoked_at.is_none());
+    if !live {
+        return Ok(Introspection::inactive());
+    }
+    Ok(Introspection {
+        active: true,
+        scope: Some(claims.scope),
+        client_id: Some(claims.client_id),
+        sub: Some(claims.sub),
+        exp: Some(claims.exp),
+        iat: Some(claims.iat),
+        jti: Some(claims.jti),
+        token_type: Some("Bearer"),
+        aud: Some(claims.aud),
+        iss: Some(claims.iss),
+    })
+}
+
+async fn introspect_refresh_token(
+    db: &Db,
+    policy: &TokenPolicy,
+    caller: &Client,
+    token: PlainToken,
+) -> Result<Introspection, OAuthError> {
+    let hash = token.hash();
+    let found = db
+        .run(move |conn| {
+            let Some(row) = RefreshToken::find(conn, hash.as_str())? else {
+                return Ok(None);
+            };
+            let grant = Grant::find(conn, &row.grant_id)?;
+            Ok::<_, shared::db::DbError>(grant.map(|grant| (row, grant)))
+        })
+        .await?;
+    let Some((row, grant)) = found else {
+        return Ok(Introspection::inactive());
+    };
+    let at = now();
+    let active = row.used_at.is_none()
+        && row.revoked_at.is_none()
+        && grant.revoked_at.is_none()
+        && row.expires_at > at
+        && row.idle_expires_at > at;
+    if !active || !may_see(caller, &row.client_id) {
+        return Ok(Introspection::inactive());
+    }
+    Ok(Introspection {
+        active: true,
+        scope: Some(row.scope),
+        sub: Some(grant.user_id.unwrap_or_else(|| row.client_id.clone())),
+        client_id: Some(row.client_id),
+        exp: Some(row.idle_expires_at.and_utc().timestamp()),
+        iat: Some(row.issued_at.and_utc().timestamp()),
+        jti: None,
+        token_type: Some("refresh_token"),
+        aud: None,
+        iss: Some(policy.issuer.clone()),
+    })
+}

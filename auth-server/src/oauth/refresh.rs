@@ -1,0 +1,151 @@
+//! The refresh-token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700
+//! §4.14.2): every use spends the token and issues a new one in the same family; a spent
+//! token presented again revokes the whole family — every refresh and access token of the
+//! authorization — since either the client or an attacker holds a stolen copy.
+//! Concurrent uses of one token: the database lets exactly one win; the others count as
+//! reuse.
+
+use std::sync::Arc;
+
+use shared::db::{Db, DbConnection, write_transaction};
+use shared::models::client::Client;
+use shared::models::grant::Grant;
+use shared::models::now;
+use shared::models::refresh_token::RefreshToken;
+use shared::token::{HashedToken, PlainToken};
+
+use super::error::{ErrorCode, OAuthError};
+use super::keys::KeyRing;
+use super::scope::Scope;
+use super::tokens::{
+    IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token, issue_refresh_token,
+};
+
+#[derive(Debug)]
+pub struct RefreshRequest {
+    pub refresh_token: PlainToken,
+    /// A narrower scope for the new access token (RFC 6749 §6).
+    pub scope: Option<String>,
+}
+
+enum Outcome {
+    Issued(TokenResponse),
+    Refused(OAuthError),
+}
+
+pub async fn refresh(
+    db: &Db,
+    ring: Arc<KeyRing>,
+    policy: TokenPolicy,
+    client: Client,
+    request: RefreshRequest,
+) -> Result<TokenResponse, OAuthError> {
+    // The scope is checked against the family's in the transaction; its syntax here.
+    let narrowed = match &request.scope {
+        Some(scope) => Some(
+            Scope::parse(scope)
+                .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?,
+        ),
+        None => None,
+    };
+    let token_hash = request.refresh_token.hash();
+    let outcome = db
+        .run(move |conn| {
+            write_transaction::<_, IssueError, _>(conn, |conn| {
+                refresh_in_transaction(
+                    conn,
+                    &ring,
+                    &policy,
+                    &client,
+                    &token_hash,
+                    narrowed.as_ref(),
+                )
+            })
+        })
+        .await;
+    match outcome {
+        Ok(Outcome::Issued(response)) => Ok(response),
+        Ok(Outcome::Refused(error)) => Err(error),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn refresh_in_transaction(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    policy: &TokenPolicy,
+    client: &Client,
+    token_hash: &HashedToken,
+    narrowed: Option<&Scope>,
+) -> Result<Outcome, IssueError> {
+    let at = now();
+    let refuse = |description: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(description)));
+    let Some(token) = RefreshToken::find(conn, token_hash.as_str())? else {
+        return refuse("the refresh token is invalid");
+    };
+    // RFC 6749 §6: only the client the token was issued to may use it.
+    if token.client_id != client.client_id {
+        tracing::warn!(target: "security", event = "refresh_wrong_client", client_id = %client.client_id, token_ref = token_hash.log_ref());
+        return refuse("the refresh token is invalid");
+    }
+    let Some(grant) = Grant::find(conn, &token.grant_id)? else {
+        return refuse("the refresh token is invalid");
+    };
+    if grant.revoked_at.is_some() || token.revoked_at.is_some() {
+        return refuse("the refresh token has been revoked");
+    }
+    let reuse = |conn: &mut DbConnection| -> Result<Outcome, IssueError> {
+        let revoked = Grant::revoke_family(conn, &grant.id, at)?;
+        tracing::warn!(
+            target: "security",
+            event = "refresh_reuse",
+            client_id = %client.client_id,
+            grant_id = %grant.id,
+            revoked_access_tokens = revoked.len(),
+            "a spent refresh token was presented again; its family is revoked"
+        );
+        Ok(Outcome::Refused(OAuthError::invalid_grant(
+            "the refresh token has already been used",
+        )))
+    };
+    if token.used_at.is_some() {
+        return reuse(conn);
+    }
+    if token.expires_at <= at || token.idle_expires_at <= at {
+        return refuse("the refresh token has expired");
+    }
+    let family_scope = Scope::from_stored(&token.scope);
+    let scope = match narrowed {
+        Some(requested) if requested.is_subset_of(&family_scope) => requested.clone(),
+        Some(_) => {
+            return Ok(Outcome::Refused(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "a refresh may narrow the scope, never widen it",
+            )));
+        }
+        None => family_scope,
+    };
+    if !RefreshToken::claim(conn, token_hash.as_str(), at)? {
+        // Another request spent it between our read and our write: that is a second use.
+        return reuse(conn);
+    }
+    let subject = TokenSubject::from(&grant);
+    let (access_token, expires_in) =
+        issue_access_token(conn, ring, policy, &subject, &scope.to_string(), at)?;
+    let next = issue_refresh_token(
+        conn,
+        policy,
+        &grant,
+        &token.scope,
+        Some(token.token_hash.clone()),
+        at,
+    )?;
+    tracing::info!(target: "security", event = "tokens_issued", grant_type = "refresh_token", client_id = %client.client_id, grant_id = %grant.id);
+    Ok(Outcome::Issued(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope: scope.to_string(),
+        refresh_token: Some(next.expose().to_owned()),
+    }))
+}

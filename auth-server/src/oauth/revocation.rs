@@ -1,0 +1,120 @@
+//! Token revocation (RFC 7009). A refresh token revokes its whole family (§2.1: the access
+//! tokens of the same grant too); an access token revokes itself, by `jti`. A client can
+//! revoke only what was issued to it. Unknown, malformed, expired or already revoked tokens
+//! are answered 200 all the same (§2.2): the client's goal — the token is unusable — holds.
+
+use std::sync::Arc;
+
+use shared::db::{Db, DbError, write_transaction};
+use shared::models::access_token::AccessTokenRecord;
+use shared::models::client::Client;
+use shared::models::grant::Grant;
+use shared::models::now;
+use shared::models::refresh_token::RefreshToken;
+use shared::token::PlainToken;
+
+use super::error::OAuthError;
+use super::keys::KeyRing;
+use super::tokens::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
+
+/// What kind of token the client says it sends (RFC 7009 §2.1); only a hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenTypeHint {
+    AccessToken,
+    RefreshToken,
+    None,
+}
+
+impl TokenTypeHint {
+    /// Unknown hints are ignored: the server searches every kind anyway.
+    pub fn parse(value: Option<&str>) -> Self {
+        match value {
+            Some("access_token") => Self::AccessToken,
+            Some("refresh_token") => Self::RefreshToken,
+            _ => Self::None,
+        }
+    }
+}
+
+/// Revokes `token` for `client`. `Err` only when the token belongs to another client or
+/// the database fails.
+pub async fn revoke(
+    db: &Db,
+    ring: Arc<KeyRing>,
+    policy: &TokenPolicy,
+    client: &Client,
+    token: &str,
+) -> Result<(), OAuthError> {
+    if token.starts_with(REFRESH_TOKEN_PREFIX) {
+        return revoke_refresh_token(db, client, PlainToken::from_client(token)).await;
+    }
+    // Expired access tokens are harmless already; anything that does not verify is not ours.
+    let Some(claims) = decode_own_access_token(&ring, policy, token, false) else {
+        return Ok(());
+    };
+    if claims.client_id != client.client_id {
+        tracing::warn!(target: "security", event = "revocation_wrong_client", client_id = %client.client_id, jti = %claims.jti);
+        return Err(OAuthError::invalid_request(
+            "the token was not issued to this client",
+        ));
+    }
+    let jti = claims.jti.clone();
+    let revoked = db
+        .run(move |conn| AccessTokenRecord::revoke(conn, &jti, now()))
+        .await?;
+    if revoked {
+        tracing::info!(target: "security", event = "token_revoked", kind = "access_token", client_id = %client.client_id, jti = %claims.jti);
+    }
+    Ok(())
+}
+
+async fn revoke_refresh_token(
+    db: &Db,
+    client: &Client,
+    token: PlainToken,
+) -> Result<(), OAuthError> {
+    let hash = token.hash();
+    let client_id = client.client_id.clone();
+    let outcome = db
+        .run(move |conn| {
+            write_transaction::<_, DbError, _>(conn, |conn| {
+                let Some(row) = RefreshToken::find(conn, hash.as_str())? else {
+                    return Ok(RefreshRevocation::Unknown);
+                };
+                if row.client_id != client_id {
+                    return Ok(RefreshRevocation::OtherClient);
+                }
+                let revoked = Grant::revoke_family(conn, &row.grant_id, now())?;
+                Ok(RefreshRevocation::Revoked {
+                    grant_id: row.grant_id,
+                    access_tokens: revoked.len(),
+                })
+            })
+        })
+        .await?;
+    match outcome {
+        RefreshRevocation::Unknown => Ok(()),
+        RefreshRevocation::OtherClient => {
+            tracing::warn!(target: "security", event = "revocation_wrong_client", client_id = %client.client_id);
+            Err(OAuthError::invalid_request(
+                "the token was not issued to this client",
+            ))
+        }
+        RefreshRevocation::Revoked {
+            grant_id,
+            access_tokens,
+        } => {
+            tracing::info!(target: "security", event = "token_revoked", kind = "refresh_token", client_id = %client.client_id, grant_id = %grant_id, access_tokens);
+            Ok(())
+        }
+    }
+}
+
+enum RefreshRevocation {
+    Unknown,
+    OtherClient,
+    Revoked {
+        grant_id: String,
+        access_tokens: usize,
+    },
+}

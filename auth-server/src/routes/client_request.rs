@@ -1,0 +1,92 @@
+//! What `/token`, `/revoke` and `/introspect` share: a form body read as OAuth parameters
+//! (no repeats, valid UTF-8, bounded values; RFC 6749 §3.2) and an authenticated client
+//! (RFC 6749 §2.3). Malformed bodies get RFC 6749 JSON errors, never an HTML page.
+
+use actix_web::error::{InternalError, UrlencodedError};
+use actix_web::{HttpRequest, ResponseError, web};
+use shared::models::client::Client;
+
+use crate::oauth::clients;
+use crate::oauth::error::OAuthError;
+use crate::oauth::params::{MAX_VALUE_LEN, Params};
+use crate::state::AppState;
+
+const FORM_LIMIT: usize = 16 * 1024;
+
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(FORM_LIMIT)
+        .error_handler(|error: UrlencodedError, _req| {
+            let description = match &error {
+                UrlencodedError::Overflow { .. } => "the request body is too large".to_owned(),
+                UrlencodedError::ContentType => {
+                    "the body must be application/x-www-form-urlencoded".to_owned()
+                }
+                other => format!("the body could not be read: {other}"),
+            };
+            let response = OAuthError::invalid_request(description).error_response();
+            InternalError::from_response(error, response).into()
+        })
+}
+
+/// Reads the parameters and authenticates the client that sent them.
+pub async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    form: Vec<(String, String)>,
+) -> Result<(Client, Params), OAuthError> {
+    let params = Params::new(form);
+    if let Some(name) = params.first_repeated() {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {name} is repeated"
+        )));
+    }
+    if let Some(name) = params.first_malformed() {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {name} is not valid UTF-8"
+        )));
+    }
+    if let Some(name) = params.first_too_long(&[
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "client_id",
+        "client_secret",
+        "refresh_token",
+        "scope",
+        "token",
+        "token_type_hint",
+    ]) {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {name} is too long (over {MAX_VALUE_LEN} bytes)"
+        )));
+    }
+    let authorization = match req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| OAuthError::invalid_client("malformed Authorization header"))?,
+        ),
+        None => None,
+    };
+    let credentials = clients::credentials(
+        authorization,
+        params.get("client_id"),
+        params.get("client_secret"),
+    )?;
+    let client = clients::authenticate(&state.db, credentials).await?;
+    Ok((client, params))
+}
+
+/// The signing keys, or 503 while they could not be loaded yet.
+pub fn key_ring(
+    state: &AppState,
+) -> Result<std::sync::Arc<crate::oauth::keys::KeyRing>, OAuthError> {
+    state.keys.current().ok_or_else(|| {
+        OAuthError::new(
+            crate::oauth::error::ErrorCode::TemporarilyUnavailable,
+            "signing keys are not loaded yet",
+        )
+    })
+}

@@ -1,0 +1,25 @@
+//! `POST /revoke` (RFC 7009): the client revokes one of its tokens; 200 with no body.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::client_request::{authenticate, key_ring};
+use crate::oauth::error::OAuthError;
+use crate::oauth::revocation::{self, TokenTypeHint};
+use crate::state::AppState;
+
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, OAuthError> {
+    let (client, params) = authenticate(&req, &state, form.into_inner()).await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    // The hint only says where to look first; every kind is searched.
+    let _hint = TokenTypeHint::parse(params.get("token_type_hint"));
+    revocation::revoke(&state.db, key_ring(&state)?, &state.tokens, &client, token).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
+}
