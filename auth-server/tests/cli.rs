@@ -240,3 +240,52 @@ fn a_bad_setting_stops_with_its_name() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("SESSION_IDLE_TIMEOUT"));
 }
+
+#[test]
+fn keys_are_rotated_and_listed() {
+    let ws = Workspace::new();
+    let first = ws.json(&["keys", "rotate"]);
+    let second = ws.json(&["keys", "rotate"]);
+    assert_ne!(first["kid"], second["kid"]);
+    let listed = ws.json(&["keys", "list"]);
+    let keys = listed.as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0]["kid"], second["kid"]);
+    assert_eq!(keys[0]["status"], "signing");
+    assert_eq!(
+        keys[1]["status"], "published",
+        "the previous key stays until its tokens expire"
+    );
+    assert!(!keys[1]["retire_after"].is_null());
+    assert_eq!(
+        keys[0]["encrypted"], false,
+        "no KEY_ENCRYPTION_KEY in this environment"
+    );
+}
+
+#[test]
+fn resource_servers_and_service_clients_are_registered() {
+    let ws = Workspace::new();
+    let api = ws.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Task API",
+        "--resource-server",
+    ]);
+    assert_eq!(api["resource_server"], true);
+    assert_eq!(api["grant_types"], serde_json::json!([]));
+    assert!(api["client_secret"].is_string());
+    let job = ws.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Nightly",
+        "--grant-type",
+        "client_credentials",
+    ]);
+    assert_eq!(
+        job["grant_types"],
+        serde_json::json!(["client_credentials"])
+    );
+}

@@ -181,16 +181,7 @@ impl TestApp {
         client: &TestClient,
         form: &[(&str, String)],
     ) -> reqwest::Response {
-        let mut request = reqwest::Client::new().post(self.url("/token"));
-        let mut form = form.to_vec();
-        match &client.secret {
-            Some(secret) => {
-                let basic = STANDARD.encode(format!("{}:{}", client.client_id, secret));
-                request = request.header("Authorization", format!("Basic {basic}"));
-            }
-            None => form.push(("client_id", client.client_id.clone())),
-        }
-        request.form(&form).send().await.expect("token request")
+        self.client_post(client, "/token", form).await
     }
 
     /// Signs in a fresh user named `username` in `self.client`.
@@ -217,5 +208,89 @@ impl TestApp {
         jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
             .expect("the token verifies")
             .claims
+    }
+}
+
+impl TestApp {
+    /// Signs `username` in (creating the account), authorizes `client`, exchanges the
+    /// code: the token response.
+    pub async fn tokens_for(&self, client: &TestClient, username: &str) -> serde_json::Value {
+        self.sign_in_new_user(username).await;
+        let p = pkce();
+        let code = self.obtain_code(client, &p).await;
+        let response = self.exchange_code(client, &code, Some(&p.verifier)).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("token response")
+    }
+
+    pub async fn refresh(
+        &self,
+        client: &TestClient,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh_token.to_owned()),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope.to_owned()));
+        }
+        self.token_request(client, &form).await
+    }
+
+    /// `POST /introspect` as `caller`: the JSON answer (asserting a 200).
+    pub async fn introspect(&self, caller: &TestClient, token: &str) -> serde_json::Value {
+        let response = self
+            .client_post(caller, "/introspect", &[("token", token.to_owned())])
+            .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        response.json().await.expect("introspection JSON")
+    }
+
+    pub async fn revoke(&self, caller: &TestClient, token: &str) -> reqwest::Response {
+        self.client_post(caller, "/revoke", &[("token", token.to_owned())])
+            .await
+    }
+
+    /// A client-authenticated form POST (Basic for confidential clients).
+    pub async fn client_post(
+        &self,
+        caller: &TestClient,
+        path: &str,
+        form: &[(&str, String)],
+    ) -> reqwest::Response {
+        let mut request = reqwest::Client::new().post(self.url(path));
+        let mut form = form.to_vec();
+        match &caller.secret {
+            Some(secret) => {
+                let basic = STANDARD.encode(format!("{}:{}", caller.client_id, secret));
+                request = request.header("Authorization", format!("Basic {basic}"));
+            }
+            None => form.push(("client_id", caller.client_id.clone())),
+        }
+        request.form(&form).send().await.expect("client request")
+    }
+}
+
+/// Options for a confidential client of the client-credentials grant only.
+pub fn service_client() -> ClientOptions {
+    ClientOptions {
+        name: "Nightly job".into(),
+        redirect_uris: vec![],
+        grant_types: vec!["client_credentials".into()],
+        ..ClientOptions::default()
+    }
+}
+
+/// Options for a resource server (may introspect any token).
+pub fn resource_server() -> ClientOptions {
+    ClientOptions {
+        name: "Task API".into(),
+        redirect_uris: vec![],
+        grant_types: vec![],
+        resource_server: true,
+        ..ClientOptions::default()
     }
 }

@@ -8,14 +8,20 @@
 mod flow;
 mod helpers;
 
+mod apps;
 mod authorize_errors;
+mod client_credentials;
 mod client_library;
 mod csrf;
 mod discovery;
 mod health;
+mod introspection;
+mod key_rotation;
 mod login;
 mod oauth_flow;
 mod pages;
+mod refresh;
 mod registration;
+mod revocation;
 mod sessions;
 mod token_errors;

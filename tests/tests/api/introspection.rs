@@ -1,0 +1,135 @@
+//! `POST /introspect` (RFC 7662): who may see what, and what an active token carries.
+
+use std::time::Duration;
+
+use crate::flow::{ClientOptions, resource_server};
+use crate::helpers::spawn_app_with;
+
+fn field(body: &serde_json::Value, name: &str) -> String {
+    body[name].as_str().unwrap_or_default().to_owned()
+}
+
+#[actix_web::test]
+async fn an_active_access_token_shows_its_claims() {
+    let app = spawn_app_with(&[]).await;
+    let client = app.register_client(ClientOptions::default()).await;
+    let tokens = app.tokens_for(&client, "alice").await;
+    let claims = app
+        .verify_access_token(&field(&tokens, "access_token"))
+        .await;
+
+    let seen = app
+        .introspect(&client, &field(&tokens, "access_token"))
+        .await;
+    assert_eq!(seen["active"], true);
+    for name in [
+        "scope",
+        "client_id",
+        "sub",
+        "exp",
+        "iat",
+        "jti",
+        "aud",
+        "iss",
+    ] {
+        assert_eq!(seen[name], claims[name], "{name}");
+    }
+    assert_eq!(seen["token_type"], "Bearer");
+
+    let refresh = app
+        .introspect(&client, &field(&tokens, "refresh_token"))
+        .await;
+    assert_eq!(refresh["active"], true);
+    assert_eq!(refresh["token_type"], "refresh_token");
+    assert_eq!(refresh["sub"], claims["sub"]);
+}
+
+#[actix_web::test]
+async fn other_clients_see_inactive_and_resource_servers_see_all() {
+    let app = spawn_app_with(&[]).await;
+    let client = app.register_client(ClientOptions::default()).await;
+    let other = app
+        .register_client(ClientOptions {
+            name: "Other".into(),
+            ..ClientOptions::default()
+        })
+        .await;
+    let api = app.register_client(resource_server()).await;
+    let tokens = app.tokens_for(&client, "alice").await;
+    for kind in ["access_token", "refresh_token"] {
+        assert_eq!(
+            app.introspect(&other, &field(&tokens, kind)).await,
+            serde_json::json!({ "active": false }),
+            "{kind}"
+        );
+        assert_eq!(
+            app.introspect(&api, &field(&tokens, kind)).await["active"],
+            true,
+            "{kind}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn expired_spent_revoked_and_malformed_tokens_are_inactive() {
+    let app = spawn_app_with(&[("ACCESS_TOKEN_TTL", "1s")]).await;
+    let client = app.register_client(ClientOptions::default()).await;
+    let tokens = app.tokens_for(&client, "alice").await;
+    let inactive = serde_json::json!({ "active": false });
+
+    let tampered = {
+        let token = field(&tokens, "access_token");
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        parts[1] = parts[1].chars().rev().collect();
+        parts.join(".")
+    };
+    for junk in ["garbage", "rt_unknown", "a.b.c", tampered.as_str()] {
+        assert_eq!(app.introspect(&client, junk).await, inactive, "{junk}");
+    }
+
+    // Spent: the refresh token used once.
+    let next: serde_json::Value = app
+        .refresh(&client, &field(&tokens, "refresh_token"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.introspect(&client, &field(&tokens, "refresh_token"))
+            .await,
+        inactive
+    );
+
+    // Expired: the access token's 1 s is over.
+    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        app.introspect(&client, &field(&next, "access_token")).await,
+        inactive
+    );
+
+    // Revoked.
+    assert_eq!(
+        app.revoke(&client, &field(&next, "refresh_token"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.introspect(&client, &field(&next, "refresh_token"))
+            .await,
+        inactive
+    );
+
+    let missing = app.client_post(&client, "/introspect", &[]).await;
+    assert_eq!(
+        missing.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+    let unauthenticated = reqwest::Client::new()
+        .post(app.url("/introspect"))
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+}
