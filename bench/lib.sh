@@ -75,17 +75,21 @@ stop_servers() {
   PIDS=()
 }
 
-# load URL [wrk args...] -> runs wrk pinned; prints "rps p50_ms p99_ms non2xx3xx"
+# load URL [wrk args...] -> runs wrk pinned; prints "rps p50_ms p99_ms errors", where
+# errors counts non-2xx/3xx answers plus the responses a Lua script found wrong.
 load() {
   local url=$1; shift
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" >"$WORK/wrk.out" 2>&1
+  if [ -n "${BENCH_DEBUG:-}" ]; then { grep -i "unexpected" "$WORK/wrk.out" || true; } | head -5 >&2; fi
   awk '
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = $2 }
     /^ +99%/ { p99 = $2 }
-    /Non-2xx or 3xx/ { bad = $5 }
+    /Non-2xx or 3xx/ { bad += $5 }
+    /^script_failures/ { bad += $2 }
+    /Socket errors/ { bad += 1 }
     END {
-      printf "%s %s %s %s\n", rps, ms(p50), ms(p99), (bad == "" ? 0 : bad)
+      printf "%s %s %s %d\n", rps, ms(p50), ms(p99), bad
     }
     function ms(v) {
       if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }

@@ -8,7 +8,7 @@ local cookie = os.getenv("SESSION_COOKIE")
 local basic = os.getenv("CLIENT_BASIC")
 local token_body = os.getenv("TOKEN_BODY_PREFIX")
 local codes = {}
-local failures = 0
+failures = 0  -- global: read by done() through thread:get
 
 request = function()
   local code = table.remove(codes)
@@ -36,4 +36,17 @@ response = function(status, headers, body)
   if failures <= 3 then
     io.stderr:write("unexpected response " .. status .. ": " .. body:sub(1, 200) .. "\n")
   end
+end
+
+-- Every thread's failures, summed and printed for lib.sh to report.
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + (thread:get("failures") or 0)
+  end
+  io.write("script_failures " .. total .. "\n")
 end

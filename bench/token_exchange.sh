@@ -45,7 +45,7 @@ for backend in $BACKENDS; do
   authorize="/authorize?response_type=code&client_id=$client_id&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&scope=tasks%3Aread%20tasks%3Awrite&state=bench&code_challenge=$CHALLENGE&code_challenge_method=S256"
   page=$(curl -s -b "$jar" "$base$authorize")
   consent_csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-  request=$(printf '%s' "$page" | sed -n 's/.*name="request" value="\([^"]*\)".*/\1/p' | sed 's/&amp;/\&/g')
+  request=$(printf '%s' "$page" | sed -n 's/.*name="request" value="\([^"]*\)".*/\1/p' | sed 's/&#38;/\&/g; s/&amp;/\&/g')
   curl -s -o /dev/null -b "$jar" --data-urlencode "csrf_token=$consent_csrf" --data-urlencode "request=$request" \
     --data-urlencode decision=allow "$base/authorize"
 

@@ -5,7 +5,7 @@
 //! the derived `MultiConnection::establish`, which would hide the real connection error
 //! ("connection refused") behind a generic one.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::result::{ConnectionError, DatabaseErrorKind};
@@ -68,11 +68,91 @@ impl ConnectionManager {
     }
 }
 
+/// A pooled connection and what the pool knows of its health. Checking every connection
+/// on checkout would cost a round trip per query; instead a connection is checked when it
+/// has been idle for a while or when work on it failed, and dropped when the check fails.
+pub struct PooledDb {
+    conn: DbConnection,
+    verified_at: Instant,
+    broken: bool,
+}
+
+impl std::fmt::Debug for PooledDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PooledDb")
+            .field("conn", &self.conn)
+            .field("broken", &self.broken)
+            .finish()
+    }
+}
+
+impl std::ops::Deref for PooledDb {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledDb {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// A connection unused for longer than this is checked before use.
+const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(2);
+
+impl PooledDb {
+    fn ping(&mut self) -> Result<(), diesel::result::Error> {
+        self.conn.batch_execute("SELECT 1")
+    }
+
+    /// Before use: a connection idle for a while may have been cut (database restart).
+    fn verify_if_idle(&mut self) -> Result<(), DbError> {
+        if self.verified_at.elapsed() > VERIFY_AFTER_IDLE {
+            if let Err(error) = self.ping() {
+                self.broken = true;
+                return Err(DbError::Query(error));
+            }
+            self.verified_at = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// After use: a failure may mean the connection is gone; a success proves it is not.
+    fn note_outcome(&mut self, failed: bool) {
+        if !failed {
+            self.verified_at = Instant::now();
+        } else if self.ping().is_err() {
+            self.broken = true;
+        }
+    }
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PooledDb;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<DbConnection, ConnectError> {
+    fn connect(&self) -> Result<PooledDb, ConnectError> {
+        let conn = self.open()?;
+        Ok(PooledDb {
+            conn,
+            verified_at: Instant::now(),
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PooledDb) -> Result<(), ConnectError> {
+        Ok(conn.ping()?)
+    }
+
+    fn has_broken(&self, conn: &mut PooledDb) -> bool {
+        conn.broken
+    }
+}
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConnection, ConnectError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
                 Ok(DbConnection::Postgresql(PgConnection::establish(url)?))
@@ -99,14 +179,6 @@ impl r2d2::ManageConnection for ConnectionManager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
-        Ok(conn.batch_execute("SELECT 1")?)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
-    }
 }
 
 /// Sends r2d2's connection failures to the log instead of the `log` crate.
@@ -130,6 +202,8 @@ pub fn build_pool(settings: &Settings) -> DbPool {
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
+        // Health is checked by `PooledDb` when it matters, not with a round trip per checkout.
+        .test_on_check_out(false)
         .connection_timeout(settings.database_timeout)
         .idle_timeout(Some(Duration::from_secs(300)))
         .error_handler(Box::new(TracingErrorHandler))
@@ -293,8 +367,11 @@ impl Db {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            work(&mut conn)
+            let mut pooled = pool.get().map_err(DbError::from)?;
+            pooled.verify_if_idle()?;
+            let result = work(&mut pooled);
+            pooled.note_outcome(result.is_err());
+            result
         })
         .await
         .map_err(|_| E::from(DbError::Cancelled))?

@@ -46,21 +46,50 @@ fn with_port(url: &str, port: u16) -> String {
     format!("{scheme}://{at}{host}:{port}/{path}")
 }
 
-/// Forwards `listen_port` to `target` until the test ends: the database "comes back".
-async fn start_tcp_proxy(listen_port: u16, target: String) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", listen_port))
-        .await
-        .unwrap();
-    actix_web::rt::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            let target = target.clone();
-            actix_web::rt::spawn(async move {
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                    let _closed = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-            });
+/// A TCP proxy in front of the database: stopping it cuts every connection, as a
+/// database restart or a network failure would.
+struct TcpProxy {
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl TcpProxy {
+    async fn start(listen_port: u16, target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", listen_port))
+            .await
+            .unwrap();
+        let tasks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let registry = tasks.clone();
+        let accept = actix_web::rt::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                let forward = actix_web::rt::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _closed =
+                            tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                registry.lock().unwrap().push(forward);
+            }
+        });
+        tasks.lock().unwrap().push(accept);
+        Self { tasks }
+    }
+
+    /// Stops listening and drops every forwarded connection.
+    fn stop(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
         }
-    });
+    }
+}
+
+/// `host:port` of a database URL.
+fn host_port(url: &str) -> String {
+    let authority = url.split_once("://").unwrap().1.split('/').next().unwrap();
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_owned()
 }
 
 #[actix_web::test]
@@ -115,15 +144,8 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
             std::fs::remove_file(base.join("blocked")).unwrap();
         }
         (None, Some(port)) => {
-            let authority = real_url
-                .split_once("://")
-                .unwrap()
-                .1
-                .split('/')
-                .next()
-                .unwrap();
-            let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            start_tcp_proxy(port, host_port.to_owned()).await;
+            // Kept running until the test ends: the database is back for good.
+            let _running = TcpProxy::start(port, host_port(&real_url)).await;
         }
         _ => unreachable!(),
     }
@@ -145,4 +167,51 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
         303,
         "the refused registration left nothing behind"
     );
+}
+
+#[actix_web::test]
+async fn a_database_that_drops_every_connection_is_survived() {
+    let (database, real_url) = TestDatabase::create();
+    if !database.is_postgres() {
+        // A SQLite file has no connections to cut; the test above covers it.
+        return;
+    }
+    let port = free_port();
+    let proxy = TcpProxy::start(port, host_port(&real_url)).await;
+    let app = spawn_app_on(database, &with_port(&real_url, port), &[]).await;
+    app.create_user("alice").await;
+    assert_eq!(
+        app.login_with(&browser(), "alice", PASSWORD).await.status(),
+        303
+    );
+
+    // The database goes away: every pooled connection is cut.
+    proxy.stop();
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(
+        app.login_with(&browser(), "alice", PASSWORD).await.status(),
+        503
+    );
+
+    // It comes back: service resumes without a restart, and no request sees a 500.
+    let _proxy = TcpProxy::start(port, host_port(&real_url)).await;
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        let status = app
+            .login_with(&browser(), "alice", PASSWORD)
+            .await
+            .status()
+            .as_u16();
+        statuses.push(status);
+        if status == 303 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(statuses.last(), Some(&303), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 503),
+        "{statuses:?}"
+    );
+    assert_eq!(app.get("/readyz").await.status(), 200);
 }
