@@ -2,6 +2,7 @@
 //! tokens of the same grant too); an access token revokes itself, by `jti`. A client can
 //! revoke only what was issued to it. Unknown, malformed, expired or already revoked tokens
 //! are answered 200 all the same (§2.2): the client's goal — the token is unusable — holds.
+//! `token_type_hint` is not needed: refresh tokens (`rt_…`) and JWTs tell themselves apart.
 
 use std::sync::Arc;
 
@@ -16,25 +17,6 @@ use shared::token::PlainToken;
 use super::error::OAuthError;
 use super::keys::KeyRing;
 use super::tokens::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
-
-/// What kind of token the client says it sends (RFC 7009 §2.1); only a hint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenTypeHint {
-    AccessToken,
-    RefreshToken,
-    None,
-}
-
-impl TokenTypeHint {
-    /// Unknown hints are ignored: the server searches every kind anyway.
-    pub fn parse(value: Option<&str>) -> Self {
-        match value {
-            Some("access_token") => Self::AccessToken,
-            Some("refresh_token") => Self::RefreshToken,
-            _ => Self::None,
-        }
-    }
-}
 
 /// Revokes `token` for `client`. `Err` only when the token belongs to another client or
 /// the database fails.

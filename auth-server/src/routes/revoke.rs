@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::client_request::{authenticate, key_ring};
 use crate::oauth::error::OAuthError;
-use crate::oauth::revocation::{self, TokenTypeHint};
+use crate::oauth::revocation;
 use crate::state::AppState;
 
 pub async fn revoke(
@@ -16,8 +16,6 @@ pub async fn revoke(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    // The hint only says where to look first; every kind is searched.
-    let _hint = TokenTypeHint::parse(params.get("token_type_hint"));
     revocation::revoke(&state.db, key_ring(&state)?, &state.tokens, &client, token).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
