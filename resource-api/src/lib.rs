@@ -1,4 +1,8 @@
-//! The task API (resource server). In this first slice it serves its probes — `/healthz`
-//! and `/readyz` — on the shared database; the task endpoints and token validation follow.
+//! The task API (resource server): validates the authorization server's access tokens
+//! locally (JWKS + an in-memory revocation list) and serves each user's tasks.
 
+pub mod auth;
+pub mod problem;
+pub mod routes;
 pub mod startup;
+pub mod state;

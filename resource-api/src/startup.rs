@@ -11,6 +11,11 @@ use shared::http::security_headers;
 use shared::startup::{StartupError, bind, prepare_database};
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::jwks::JwksCache;
+use crate::auth::revocations::RevocationList;
+use crate::routes;
+use crate::state::ApiState;
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -35,6 +40,20 @@ impl Application {
             .map(|a| a.to_string())
             .unwrap_or_default();
         let https = settings.is_https();
+        let jwks = JwksCache::new(settings.jwks_url.clone()).map_err(StartupError::Fatal)?;
+        if let Err(error) = jwks.refresh().await {
+            // Not fatal: the first request with a token fetches the keys again.
+            tracing::warn!(error = %error, url = %settings.jwks_url, "could not fetch the JWKS at startup");
+        }
+        let revocations = RevocationList::default();
+        revocations.spawn_poller(db.clone());
+        let state = web::Data::new(ApiState {
+            db: db.clone(),
+            jwks,
+            revocations,
+            issuer: settings.issuer.clone(),
+            audience: settings.resource_api_url.clone(),
+        });
         let db = web::Data::new(db);
         let readiness = web::Data::new(readiness);
         let server = HttpServer::new(move || {
@@ -43,7 +62,10 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(db.clone())
                 .app_data(readiness.clone())
+                .app_data(state.clone())
+                .app_data(routes::tasks::json_config())
                 .configure(health::configure)
+                .configure(routes::configure)
                 .default_service(web::to(not_found))
         })
         .workers(settings.http_workers)

@@ -160,6 +160,8 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     /// How often each instance reloads the signing keys (a rotation elsewhere shows up).
     pub signing_keys_reload: Duration,
+    /// Where resource-api fetches the signing keys; `{ISSUER}/jwks.json` by default.
+    pub jwks_url: String,
     pub log_format: LogFormat,
 }
 
@@ -322,6 +324,18 @@ impl Settings {
                 "SIGNING_KEYS_RELOAD",
                 "60s",
             )?,
+            jwks_url: match get("JWKS_URL") {
+                Some(value) if value.starts_with("https://") || value.starts_with("http://") => {
+                    value.to_owned()
+                }
+                Some(value) => {
+                    return Err(invalid(
+                        "JWKS_URL",
+                        format!("`{value}` is not an http(s) URL"),
+                    ));
+                }
+                None => format!("{issuer}/jwks.json"),
+            },
             log_format: match get("LOG_FORMAT") {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -412,6 +426,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "REFRESH_TOKEN_IDLE_TTL",
     "REFRESH_TOKEN_TTL",
     "SIGNING_KEYS_RELOAD",
+    "JWKS_URL",
 ];
 
 fn invalid(name: &'static str, message: String) -> ConfigError {

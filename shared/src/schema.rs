@@ -118,6 +118,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    tasks (id) {
+        id -> Text,
+        user_id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        status -> Text,
+        priority -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         username -> Text,
@@ -138,6 +151,7 @@ diesel::joinable!(grants -> clients (client_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(tasks -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
@@ -149,5 +163,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     sessions,
     signing_keys,
+    tasks,
     users,
 );

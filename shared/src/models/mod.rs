@@ -10,6 +10,7 @@ pub mod login_throttle;
 pub mod refresh_token;
 pub mod session;
 pub mod signing_key;
+pub mod task;
 pub mod user;
 
 use chrono::{NaiveDateTime, SubsecRound as _, Utc};

@@ -113,7 +113,14 @@ pub struct TestApp {
     pub _database: TestDatabase,
 }
 
+/// reqwest is built with rustls and no default crypto provider (resource-api installs ring
+/// when it starts); install it here too, so a client built before any server works.
+pub fn install_tls_provider() {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub fn browser() -> reqwest::Client {
+    install_tls_provider();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -138,6 +145,7 @@ pub async fn spawn_app_on(
     url: &str,
     overrides: &[(&str, &str)],
 ) -> TestApp {
+    install_tls_provider();
     let settings = test_settings(url, overrides);
     let app = auth_server::startup::Application::build(settings)
         .await
@@ -334,4 +342,48 @@ pub fn location(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// auth-server and resource-api on one fresh database, as deployed.
+pub struct TestStack {
+    pub auth: TestApp,
+    pub api_address: String,
+}
+
+pub async fn spawn_stack() -> TestStack {
+    spawn_stack_with(&[]).await
+}
+
+pub async fn spawn_stack_with(overrides: &[(&str, &str)]) -> TestStack {
+    let (database, url) = TestDatabase::create();
+    let auth = spawn_app_on(database, &url, overrides).await;
+    let jwks_url = format!("{}/jwks.json", auth.address);
+    let mut api_overrides = overrides.to_vec();
+    api_overrides.push(("JWKS_URL", &jwks_url));
+    let api = resource_api::startup::Application::build(test_settings(&url, &api_overrides))
+        .await
+        .expect("resource-api starts");
+    let api_address = format!("http://127.0.0.1:{}", api.port());
+    actix_web::rt::spawn(api.run_until_stopped());
+    TestStack { auth, api_address }
+}
+
+impl TestStack {
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}{}", self.api_address, path)
+    }
+
+    /// A request to the task API with `token` as Bearer (if any).
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let request = reqwest::Client::new().request(method, self.api_url(path));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
 }

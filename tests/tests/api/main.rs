@@ -24,4 +24,5 @@ mod refresh;
 mod registration;
 mod revocation;
 mod sessions;
+mod task_auth;
 mod token_errors;

@@ -1,0 +1,114 @@
+//! The authorization server's public keys, fetched from its JWKS and cached. A token with a
+//! `kid` not in the cache triggers one refetch, at most once per `MIN_REFETCH` (so a flood
+//! of forged `kid`s cannot turn into a flood of requests to the issuer); a key rotated in
+//! after startup is therefore accepted without a restart.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::JwkSet;
+
+const MIN_REFETCH: Duration = Duration::from_secs(1);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct JwksCache {
+    url: String,
+    http: reqwest::Client,
+    keys: Arc<RwLock<HashMap<String, Arc<DecodingKey>>>>,
+    last_fetch: Arc<Mutex<Option<Instant>>>,
+    fetching: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksCache {
+    pub fn new(url: String) -> Result<Self, String> {
+        // The TLS backend for https JWKS URLs (ring: builds with a C compiler alone). The
+        // process-wide default may be installed already (a second server in one process).
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client for the JWKS: {e}"))?;
+        Ok(Self {
+            url,
+            http,
+            keys: Arc::default(),
+            last_fetch: Arc::default(),
+            fetching: Arc::default(),
+        })
+    }
+
+    fn cached(&self, kid: &str) -> Option<Arc<DecodingKey>> {
+        match self.keys.read() {
+            Ok(keys) => keys.get(kid).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(kid).cloned(),
+        }
+    }
+
+    /// The key for `kid`: from the cache, or after one (rate-limited) refetch.
+    pub async fn key(&self, kid: &str) -> Option<Arc<DecodingKey>> {
+        if let Some(key) = self.cached(kid) {
+            return Some(key);
+        }
+        let _one_fetch_at_a_time = self.fetching.lock().await;
+        if let Some(key) = self.cached(kid) {
+            return Some(key);
+        }
+        let recently = self
+            .last_fetch
+            .lock()
+            .ok()
+            .and_then(|last| *last)
+            .is_some_and(|at| at.elapsed() < MIN_REFETCH);
+        if recently {
+            return None;
+        }
+        if let Err(error) = self.refresh().await {
+            tracing::warn!(error = %error, url = %self.url, "could not fetch the JWKS");
+        }
+        self.cached(kid)
+    }
+
+    /// Fetches the JWKS now and replaces the cache.
+    pub async fn refresh(&self) -> Result<usize, String> {
+        if let Ok(mut last) = self.last_fetch.lock() {
+            *last = Some(Instant::now());
+        }
+        let set: JwkSet = self
+            .http
+            .get(&self.url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let keys: HashMap<String, Arc<DecodingKey>> = set
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                let kid = jwk.common.key_id.clone()?;
+                DecodingKey::from_jwk(jwk)
+                    .ok()
+                    .map(|key| (kid, Arc::new(key)))
+            })
+            .collect();
+        let count = keys.len();
+        match self.keys.write() {
+            Ok(mut guard) => *guard = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        Ok(count)
+    }
+}

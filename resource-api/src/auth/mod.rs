@@ -1,0 +1,197 @@
+//! Who is calling: the `Authenticated` extractor (SECURITY.md 17–20). A Bearer JWT from
+//! the `Authorization` header only, verified locally: `alg` pinned to EdDSA, `typ` at+jwt,
+//! `kid` in the issuer's JWKS, `iss`, `aud`, `exp` and `nbf` checked with 60 s of leeway,
+//! and the `jti` not on the revocation list. Failures answer RFC 6750 §3.
+
+pub mod jwks;
+pub mod revocations;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, web};
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::json;
+use shared::claims::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
+
+use crate::state::ApiState;
+
+/// RFC 6750 §2.1 leaves clock skew to us; SECURITY.md 18 caps it at 60 s.
+const LEEWAY_SECONDS: u64 = 60;
+
+/// How the caller proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    AccessToken,
+}
+
+/// A verified caller.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// `sub`: a user's id, or the client's own id for a token with no user.
+    pub subject: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub via: Via,
+}
+
+impl Authenticated {
+    /// The user this call acts for; `None` for a client acting for itself.
+    pub fn user_id(&self) -> Option<&str> {
+        (self.subject != self.client_id).then_some(self.subject.as_str())
+    }
+
+    /// RFC 6750 §3.1: 403 `insufficient_scope` naming the scope needed.
+    pub fn require(&self, scope: &'static str) -> Result<(), AuthError> {
+        if self.scopes.iter().any(|s| s == scope) {
+            Ok(())
+        } else {
+            Err(AuthError::InsufficientScope(scope))
+        }
+    }
+
+    /// The user's id, or 403 for a token that acts for no user (client credentials).
+    pub fn require_user(&self, scope: &'static str) -> Result<&str, AuthError> {
+        self.require(scope)?;
+        self.user_id().ok_or(AuthError::NoUser)
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthError {
+    /// No credentials at all: 401 with a bare challenge (RFC 6750 §3.1).
+    #[error("authentication required")]
+    Missing,
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
+    #[error("insufficient scope: {0} required")]
+    InsufficientScope(&'static str),
+    #[error("this resource belongs to a user; the token acts for none")]
+    NoUser,
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Missing | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope(_) | Self::NoUser => StatusCode::FORBIDDEN,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (challenge, detail) = match self {
+            Self::Missing => (
+                "Bearer realm=\"tasks\"".to_owned(),
+                "Send an access token in the Authorization header.".to_owned(),
+            ),
+            Self::InvalidToken(why) => (
+                format!(
+                    "Bearer realm=\"tasks\", error=\"invalid_token\", error_description=\"{why}\""
+                ),
+                format!("The access token is not valid: {why}."),
+            ),
+            Self::InsufficientScope(scope) => (
+                format!("Bearer realm=\"tasks\", error=\"insufficient_scope\", scope=\"{scope}\""),
+                format!("The access token lacks the scope {scope}."),
+            ),
+            Self::NoUser => (
+                "Bearer realm=\"tasks\", error=\"insufficient_scope\"".to_owned(),
+                "Tasks belong to users; this token acts for a client alone.".to_owned(),
+            ),
+        };
+        let status = self.status_code();
+        let title = if status == StatusCode::UNAUTHORIZED {
+            "Unauthorized"
+        } else {
+            "Forbidden"
+        };
+        HttpResponse::build(status)
+            .insert_header(("WWW-Authenticate", challenge))
+            .content_type("application/problem+json")
+            .body(json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail }).to_string())
+    }
+}
+
+/// The token from `Authorization: Bearer …` (RFC 6750 §2.1); never from the query string.
+fn bearer_token(req: &HttpRequest) -> Result<String, AuthError> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or(AuthError::Missing)?;
+    let value = header
+        .to_str()
+        .map_err(|_| AuthError::InvalidToken("malformed Authorization header"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(AuthError::InvalidToken("malformed Authorization header"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError::InvalidToken("expected a Bearer token"));
+    }
+    Ok(token.trim().to_owned())
+}
+
+async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthError> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| AuthError::InvalidToken("malformed token"))?;
+    // SECURITY.md 18: the algorithm is ours to choose, never the token's.
+    if header.alg != Algorithm::EdDSA {
+        return Err(AuthError::InvalidToken("unexpected algorithm"));
+    }
+    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
+        return Err(AuthError::InvalidToken("not an access token"));
+    }
+    let kid = header.kid.ok_or(AuthError::InvalidToken("no key id"))?;
+    let key = state
+        .jwks
+        .key(&kid)
+        .await
+        .ok_or(AuthError::InvalidToken("unknown signing key"))?;
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.leeway = LEEWAY_SECONDS;
+    validation.validate_nbf = true;
+    validation.set_issuer(&[&state.issuer]);
+    validation.set_audience(&[&state.audience]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &validation)
+        .map_err(|error| match error.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                AuthError::InvalidToken("the token has expired")
+            }
+            jsonwebtoken::errors::ErrorKind::InvalidAudience => {
+                AuthError::InvalidToken("the token is for another audience")
+            }
+            jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
+                AuthError::InvalidToken("the token is from another issuer")
+            }
+            jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
+                AuthError::InvalidToken("the token is not valid yet")
+            }
+            _ => AuthError::InvalidToken("the signature or claims do not verify"),
+        })?
+        .claims;
+    if state.revocations.is_revoked(&claims.jti) {
+        return Err(AuthError::InvalidToken("the token has been revoked"));
+    }
+    Ok(Authenticated {
+        subject: claims.sub,
+        client_id: claims.client_id,
+        scopes: claims.scope.split(' ').map(str::to_owned).collect(),
+        via: Via::AccessToken,
+    })
+}
+
+impl FromRequest for Authenticated {
+    type Error = AuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AuthError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<ApiState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let token = token?;
+            let state = state.ok_or(AuthError::InvalidToken("server misconfigured"))?;
+            verify(&state, &token).await
+        })
+    }
+}

@@ -1,0 +1,123 @@
+//! `tasks`: the task API's rows. Every query takes the owner's id, so one user can never
+//! read or change another's task (SECURITY.md 21).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbError};
+use crate::schema::tasks;
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tasks)]
+pub struct Task {
+    pub id: String,
+    pub user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: String,
+    pub priority: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What a list may be narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub status: Option<String>,
+    pub priority: Option<i32>,
+}
+
+/// The fields an update writes (all of them for PUT, the sent ones for PATCH).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = tasks)]
+pub struct TaskChanges {
+    pub title: Option<String>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<String>>,
+    pub status: Option<String>,
+    pub priority: Option<i32>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Task {
+    pub fn insert(conn: &mut DbConnection, task: &Task) -> Result<(), DbError> {
+        diesel::insert_into(tasks::table)
+            .values(task)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find_owned(
+        conn: &mut DbConnection,
+        user_id: &str,
+        id: &str,
+    ) -> Result<Option<Task>, DbError> {
+        Ok(tasks::table
+            .filter(tasks::id.eq(id))
+            .filter(tasks::user_id.eq(user_id))
+            .select(Task::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// One page of the user's tasks, newest first, and the total matching the filter.
+    pub fn page(
+        conn: &mut DbConnection,
+        user_id: &str,
+        filter: &TaskFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Task>, i64), DbError> {
+        let filtered = || {
+            let mut query = tasks::table
+                .filter(tasks::user_id.eq(user_id.to_owned()))
+                .into_boxed();
+            if let Some(status) = &filter.status {
+                query = query.filter(tasks::status.eq(status.clone()));
+            }
+            if let Some(priority) = filter.priority {
+                query = query.filter(tasks::priority.eq(priority));
+            }
+            query
+        };
+        let total: i64 = filtered().count().get_result(conn)?;
+        let rows = filtered()
+            .order((tasks::created_at.desc(), tasks::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(Task::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    /// Applies changes to the user's task; `None` when there is no such task of theirs.
+    pub fn update_owned(
+        conn: &mut DbConnection,
+        user_id: &str,
+        id: &str,
+        changes: &TaskChanges,
+    ) -> Result<Option<Task>, DbError> {
+        let updated = diesel::update(
+            tasks::table
+                .filter(tasks::id.eq(id))
+                .filter(tasks::user_id.eq(user_id)),
+        )
+        .set(changes)
+        .execute(conn)?;
+        if updated == 0 {
+            return Ok(None);
+        }
+        Self::find_owned(conn, user_id, id)
+    }
+
+    /// Returns whether the user's task existed.
+    pub fn delete_owned(conn: &mut DbConnection, user_id: &str, id: &str) -> Result<bool, DbError> {
+        Ok(diesel::delete(
+            tasks::table
+                .filter(tasks::id.eq(id))
+                .filter(tasks::user_id.eq(user_id)),
+        )
+        .execute(conn)?
+            > 0)
+    }
+}
