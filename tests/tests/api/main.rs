@@ -25,4 +25,5 @@ mod registration;
 mod revocation;
 mod sessions;
 mod task_auth;
+mod tasks;
 mod token_errors;
