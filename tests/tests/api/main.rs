@@ -20,6 +20,7 @@ mod key_rotation;
 mod login;
 mod oauth_flow;
 mod pages;
+mod properties;
 mod refresh;
 mod registration;
 mod revocation;
