@@ -13,6 +13,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::jwks::JwksCache;
 use crate::auth::revocations::RevocationList;
+use crate::auth::verified::VerifiedTokens;
 use crate::routes;
 use crate::state::ApiState;
 
@@ -51,6 +52,7 @@ impl Application {
             db: db.clone(),
             jwks,
             revocations,
+            verified: VerifiedTokens::default(),
             issuer: settings.issuer.clone(),
             audience: settings.resource_api_url.clone(),
         });

@@ -5,6 +5,7 @@
 
 pub mod jwks;
 pub mod revocations;
+pub mod verified;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -132,6 +133,26 @@ fn bearer_token(req: &HttpRequest) -> Result<String, AuthError> {
 }
 
 async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthError> {
+    let (caller, jti) = match state.verified.get(token) {
+        Some(hit) => hit,
+        None => {
+            let (caller, jti, exp) = verify_signature(state, token).await?;
+            state.verified.insert(token, &caller, &jti, exp);
+            (caller, jti)
+        }
+    };
+    // Checked on every request, cached or not (SECURITY.md 19).
+    if state.revocations.is_revoked(&jti) {
+        return Err(AuthError::InvalidToken("the token has been revoked"));
+    }
+    Ok(caller)
+}
+
+/// The full check of a token not seen before: header, key, signature, claims.
+async fn verify_signature(
+    state: &ApiState,
+    token: &str,
+) -> Result<(Authenticated, String, i64), AuthError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| AuthError::InvalidToken("malformed token"))?;
     // SECURITY.md 18: the algorithm is ours to choose, never the token's.
@@ -170,15 +191,13 @@ async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthErro
             _ => AuthError::InvalidToken("the signature or claims do not verify"),
         })?
         .claims;
-    if state.revocations.is_revoked(&claims.jti) {
-        return Err(AuthError::InvalidToken("the token has been revoked"));
-    }
-    Ok(Authenticated {
+    let caller = Authenticated {
         subject: claims.sub,
         client_id: claims.client_id,
         scopes: claims.scope.split(' ').map(str::to_owned).collect(),
         via: Via::AccessToken,
-    })
+    };
+    Ok((caller, claims.jti, claims.exp))
 }
 
 impl FromRequest for Authenticated {

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Benchmark: the task API's authenticated, database-backed reads — GET /api/tasks/{id} and
+# GET /api/tasks — with a valid JWT, on SQLite and PostgreSQL, next to a bare actix-web
+# endpoint that only verifies the same JWT (resource-api/examples/verify_only.rs), all
+# measured in the same run. Target (issue 5): the full read reaches at least half the rate
+# of the verify-only endpoint.
+#
+#   bash bench/task_api.sh
+#   BACKENDS=sqlite DURATION=30s bash bench/task_api.sh
+source "$(dirname "$0")/lib.sh"
+
+need wrk wrk
+need curl curl
+need taskset util-linux
+build_release
+(cd "$ROOT" && cargo build --release --locked --example verify_only -p resource-api >&2)
+
+BACKENDS=${BACKENDS:-"sqlite postgres"}
+PORT=${PORT:-18080}
+API_PORT=$((PORT + 1))
+VERIFY_PORT=$((PORT + 2))
+VERIFIER=bench-verifier-0123456789abcdef0123456789abcdef0123456789
+CHALLENGE=$(printf '%s' "$VERIFIER" | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')
+json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
+
+printf '%-9s %-26s %10s %9s %9s %8s %s\n' backend endpoint "req/s" "p50 ms" "p99 ms" errors notes
+
+for backend in $BACKENDS; do
+  url=$(fresh_database "$backend")
+  export DATABASE_URL=$url RUST_LOG=error
+  "$BIN/auth-server" migrate >/dev/null
+  printf '%s' 'violet-anchor-tundra-42' | "$BIN/auth-server" users create --username bench --email bench@example.com >/dev/null
+  web=$("$BIN/auth-server" clients create --name Web --redirect-uri https://app.example.com/callback --first-party)
+  web_id=$(json_field client_id <<<"$web")
+  web_secret=$(json_field client_secret <<<"$web")
+  # The auth-server only issues the token and serves the JWKS: it runs on the load core.
+  SERVER_CPU=$LOAD_CPU start_auth_server "$url" "$PORT"
+  auth="http://127.0.0.1:$PORT"
+
+  jar="$WORK/cookies-$backend"
+  csrf=$(curl -s -c "$jar" -b "$jar" "$auth/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
+  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
+    --data-urlencode username=bench --data-urlencode password=violet-anchor-tundra-42 "$auth/login"
+  code=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" \
+    "$auth/authorize?response_type=code&client_id=$web_id&code_challenge=$CHALLENGE&code_challenge_method=S256" \
+    | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+  token=$(curl -s -u "$web_id:$web_secret" -d grant_type=authorization_code -d "code=$code" \
+    -d "code_verifier=$VERIFIER" "$auth/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+  jwk_x=$(curl -s "$auth/jwks.json" | sed -n 's/.*"x":"\([^"]*\)".*/\1/p')
+
+  # The yardstick first, alone on the server core.
+  VERIFY_BIND="127.0.0.1:$VERIFY_PORT" JWK_X=$jwk_x ISSUER=http://127.0.0.1:8080 AUDIENCE=http://127.0.0.1:8081 \
+    HTTP_WORKERS=1 taskset -c "$SERVER_CPU" "$ROOT/target/release/examples/verify_only" >"$WORK/verify.log" 2>&1 &
+  verify_pid=$!
+  PIDS+=($verify_pid)
+  for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$VERIFY_PORT/verify" && break; sleep 0.1; done
+  read -r rps p50 p99 bad < <(load "http://127.0.0.1:$VERIFY_PORT/verify" -H "Authorization: Bearer $token")
+  printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "verify-only (yardstick)" "$rps" "$p50" "$p99" "$bad" baseline
+  base_rps=$rps
+  kill "$verify_pid"; wait "$verify_pid" 2>/dev/null || true
+
+  DATABASE_URL=$url RESOURCE_API_BIND="127.0.0.1:$API_PORT" JWKS_URL="$auth/jwks.json" HTTP_WORKERS=1 RUST_LOG=warn \
+    taskset -c "$SERVER_CPU" "$BIN/resource-api" serve >"$WORK/api.log" 2>&1 &
+  PIDS+=($!)
+  api="http://127.0.0.1:$API_PORT"
+  for _ in $(seq 1 100); do curl -fs "$api/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  for i in $(seq 1 50); do
+    curl -s -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      -d "{\"title\":\"task $i\",\"priority\":$(( i % 5 + 1 ))}" "$api/api/tasks"
+  done
+  id=$(curl -s -H "Authorization: Bearer $token" "$api/api/tasks?limit=1" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+
+  read -r rps p50 p99 bad < <(load "$api/api/tasks/$id" -H "Authorization: Bearer $token")
+  printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "GET /api/tasks/{id}" "$rps" "$p50" "$p99" "$bad" \
+    "$(awk -v r="$rps" -v b="$base_rps" 'BEGIN { printf "%.2fx verify-only (target >= 0.5)", r / b }')"
+  read -r rps p50 p99 bad < <(load "$api/api/tasks" -H "Authorization: Bearer $token")
+  printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "GET /api/tasks (10 of 50)" "$rps" "$p50" "$p99" "$bad" \
+    "$(awk -v r="$rps" -v b="$base_rps" 'BEGIN { printf "%.2fx verify-only (target >= 0.5)", r / b }')"
+
+  stop_servers
+  drop_database "$url"
+done
