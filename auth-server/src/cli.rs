@@ -51,6 +51,29 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage users' personal API keys.
+    ApiKeys {
+        #[command(subcommand)]
+        command: ApiKeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create an API key for a user; prints it (shown this once).
+    Create {
+        /// The username.
+        #[arg(long)]
+        user: String,
+        /// Space-separated scopes.
+        #[arg(long)]
+        scope: String,
+        /// Lifetime: 1d to 365d.
+        #[arg(long, default_value = "30d")]
+        expires_in: String,
+        #[arg(long, default_value = "CLI key")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +155,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => create_user(&settings, &username, &email).await,
         Command::Clients { command } => clients_command(&settings, command).await,
         Command::Keys { command } => keys_command(&settings, command),
+        Command::ApiKeys { command } => api_keys_command(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -370,5 +394,44 @@ fn keys_command(settings: &Settings, command: KeysCommand) -> Result<(), String>
             println!("{:#}", serde_json::Value::Array(listed));
         }
     }
+    Ok(())
+}
+
+async fn api_keys_command(settings: &Settings, command: ApiKeysCommand) -> Result<(), String> {
+    let ApiKeysCommand::Create {
+        user,
+        scope,
+        expires_in,
+        name,
+    } = command;
+    let days = shared::config::parse_duration(&expires_in)
+        .map(|d| i64::try_from(d.as_secs() / 86_400).unwrap_or(i64::MAX))
+        .ok_or_else(|| format!("--expires-in: `{expires_in}` is not a duration like 30d"))?;
+    let db = Db::new(build_pool(settings));
+    db.migrate().map_err(|e| e.to_string())?;
+    let username = crate::domain::username::normalize(&user);
+    let found = db
+        .run(move |conn| shared::models::user::User::find_by_username(conn, &username))
+        .await
+        .map_err(|e: shared::db::DbError| e.to_string())?
+        .ok_or_else(|| format!("--user: no such user: {user}"))?;
+    let new = crate::accounts::api_keys::NewApiKey {
+        name,
+        scope,
+        expires_in_days: days,
+    };
+    let (row, key) = crate::accounts::api_keys::create(&db, found.id, new)
+        .await
+        .map_err(|e| e.to_string())??;
+    println!(
+        "{:#}",
+        serde_json::json!({
+            "id": row.id,
+            "key": key.expose(),
+            "name": row.name,
+            "scope": row.scopes,
+            "expires_at": row.expires_at.and_utc().to_rfc3339(),
+        })
+    );
     Ok(())
 }

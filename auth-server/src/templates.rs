@@ -112,3 +112,28 @@ pub struct AppsPage<'a> {
     pub apps: Vec<AppRow>,
     pub notice: Option<&'a str>,
 }
+
+/// One row of the API keys page.
+#[derive(Debug)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: String,
+    pub expires: String,
+    pub last_used: String,
+    pub active: bool,
+    /// "revoked" or "expired" when not active.
+    pub state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "api_keys.html")]
+pub struct ApiKeysPage<'a> {
+    pub csrf_token: &'a str,
+    pub keys: Vec<ApiKeyRow>,
+    pub new_key: Option<&'a str>,
+    pub new_key_name: &'a str,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}

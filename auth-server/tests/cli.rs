@@ -289,3 +289,58 @@ fn resource_servers_and_service_clients_are_registered() {
         serde_json::json!(["client_credentials"])
     );
 }
+
+#[test]
+fn api_keys_are_created_for_a_user() {
+    let ws = Workspace::new();
+    let output = ws.run(
+        &[
+            "users",
+            "create",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.com",
+        ],
+        Some("violet-anchor-tundra-42"),
+    );
+    assert!(output.status.success());
+    let key = ws.json(&[
+        "api-keys",
+        "create",
+        "--user",
+        "alice",
+        "--scope",
+        "tasks:read",
+        "--expires-in",
+        "7d",
+    ]);
+    assert!(key["key"].as_str().unwrap().starts_with("tk_"));
+    assert_eq!(key["scope"], "tasks:read");
+    let missing = ws.run(
+        &[
+            "api-keys",
+            "create",
+            "--user",
+            "nobody",
+            "--scope",
+            "tasks:read",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such user"));
+    let too_long = ws.run(
+        &[
+            "api-keys",
+            "create",
+            "--user",
+            "alice",
+            "--scope",
+            "tasks:read",
+            "--expires-in",
+            "400d",
+        ],
+        None,
+    );
+    assert!(!too_long.status.success());
+}

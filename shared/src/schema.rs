@@ -14,6 +14,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        user_id -> Text,
+        name -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     authorization_codes (code_hash) {
         code_hash -> Text,
         client_id -> Text,
@@ -142,6 +157,7 @@ diesel::table! {
 }
 
 diesel::joinable!(access_tokens -> grants (grant_id));
+diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(authorization_codes -> clients (client_id));
 diesel::joinable!(authorization_codes -> grants (grant_id));
 diesel::joinable!(authorization_codes -> users (user_id));
@@ -155,6 +171,7 @@ diesel::joinable!(tasks -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
+    api_keys,
     authorization_codes,
     clients,
     consents,

@@ -1,6 +1,7 @@
 //! Account logic with no HTTP types: registering, signing in (with lockout and per-IP
 //! slow-down), and browser sessions. Handlers in `routes` parse input and call these.
 
+pub mod api_keys;
 pub mod ip_slowdown;
 pub mod login;
 pub mod register;

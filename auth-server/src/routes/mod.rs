@@ -1,6 +1,7 @@
 //! Thin actix handlers, one file per page: parse the request, call `accounts`, render.
 
 mod account;
+mod api_keys;
 mod apps;
 mod assets;
 pub mod authorize;
@@ -54,6 +55,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(account::end_session),
         )
         .route("/account/apps", web::get().to(apps::list))
+        .route("/account/api-keys", web::get().to(api_keys::list))
+        .route("/account/api-keys", web::post().to(api_keys::create))
+        .route(
+            "/account/api-keys/{id}/revoke",
+            web::post().to(api_keys::revoke),
+        )
         .route(
             "/account/apps/{client_id}/revoke",
             web::post().to(apps::revoke),

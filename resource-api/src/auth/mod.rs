@@ -3,6 +3,7 @@
 //! `kid` in the issuer's JWKS, `iss`, `aud`, `exp` and `nbf` checked with 60 s of leeway,
 //! and the `jti` not on the revocation list. Failures answer RFC 6750 §3.
 
+mod api_key;
 pub mod jwks;
 pub mod revocations;
 pub mod verified;
@@ -25,6 +26,7 @@ const LEEWAY_SECONDS: u64 = 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     AccessToken,
+    ApiKey,
 }
 
 /// A verified caller.
@@ -70,6 +72,9 @@ pub enum AuthError {
     InsufficientScope(&'static str),
     #[error("this resource belongs to a user; the token acts for none")]
     NoUser,
+    /// The credential could not be checked (an API key needs the database).
+    #[error("service unavailable")]
+    Unavailable,
 }
 
 impl ResponseError for AuthError {
@@ -77,11 +82,16 @@ impl ResponseError for AuthError {
         match self {
             Self::Missing | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) | Self::NoUser => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if matches!(self, Self::Unavailable) {
+            return crate::problem::Problem::Unavailable.error_response();
+        }
         let (challenge, detail) = match self {
+            Self::Unavailable => (String::new(), String::new()),
             Self::Missing => (
                 "Bearer realm=\"tasks\"".to_owned(),
                 "Send an access token in the Authorization header.".to_owned(),
@@ -132,7 +142,13 @@ fn bearer_token(req: &HttpRequest) -> Result<String, AuthError> {
     Ok(token.trim().to_owned())
 }
 
+/// Personal API keys start with this; anything else is treated as a JWT.
+const API_KEY_PREFIX: &str = "tk_";
+
 async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthError> {
+    if token.starts_with(API_KEY_PREFIX) {
+        return api_key::verify(&state.db, token).await;
+    }
     let (caller, jti) = match state.verified.get(token) {
         Some(hit) => hit,
         None => {

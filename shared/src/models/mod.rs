@@ -2,6 +2,7 @@
 //! Queries take `&mut DbConnection` and are run through [`crate::db::Db::run`].
 
 pub mod access_token;
+pub mod api_key;
 pub mod authorization_code;
 pub mod client;
 pub mod consent;

@@ -8,6 +8,7 @@
 mod flow;
 mod helpers;
 
+mod api_keys;
 mod apps;
 mod authorize_errors;
 mod client_credentials;
