@@ -2,6 +2,7 @@
 //! locally (JWKS + an in-memory revocation list) and serves each user's tasks.
 
 pub mod auth;
+pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod startup;

@@ -9,7 +9,27 @@ async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
+/// RFC 9110 §15.5.6: 405 with the methods the resource does allow.
+pub async fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header(("Allow", allow))
+        .content_type("application/problem+json")
+        .body(
+            json!({ "type": "about:blank", "title": "Method Not Allowed", "status": 405 })
+                .to_string(),
+        )
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/health", web::get().to(health))
-        .configure(tasks::configure);
+    cfg.service(
+        web::resource("/api/health")
+            .route(web::get().to(health))
+            .default_service(web::to(|| method_not_allowed("GET"))),
+    )
+    .service(
+        web::resource("/api/openapi.json")
+            .route(web::get().to(crate::openapi::document))
+            .default_service(web::to(|| method_not_allowed("GET"))),
+    )
+    .configure(tasks::configure);
 }

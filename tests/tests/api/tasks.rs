@@ -392,3 +392,44 @@ async fn invalid_bodies_are_refused_field_by_field_and_nothing_is_written() {
         "only the valid task was written"
     );
 }
+
+#[actix_web::test]
+async fn the_openapi_document_describes_every_endpoint_and_both_credentials() {
+    let stack = spawn_stack().await;
+    let response = reqwest::get(stack.api_url("/api/openapi.json"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/tasks", vec!["get", "post"]),
+        ("/api/tasks/{id}", vec!["get", "put", "patch", "delete"]),
+        ("/api/health", vec!["get"]),
+    ] {
+        for method in methods {
+            assert!(
+                paths[path][method]["responses"].is_object(),
+                "{method} {path}"
+            );
+        }
+    }
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["access_token"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["schemas"]["NewTask"]["additionalProperties"],
+        false
+    );
+    assert!(doc["paths"]["/api/tasks"]["post"]["responses"]["400"]["content"]["application/problem+json"].is_object());
+
+    // Methods the document does not list get 405 with the allowed ones.
+    let response = stack
+        .api(Method::from_bytes(b"TRACE").unwrap(), "/api/tasks", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET, POST");
+}

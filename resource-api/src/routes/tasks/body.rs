@@ -58,18 +58,22 @@ impl TaskFields {
         let mut fields = TaskFields::default();
         for (name, value) in object.0 {
             match name.as_str() {
-                "title" => match value.as_str().map(str::trim) {
-                    Some(title)
-                        if (1..=TITLE_MAX).contains(&title.chars().count())
-                            && !has_control(title) =>
-                    {
-                        fields.title = Some(title.to_owned());
-                    }
+                // The length counts what was sent; the stored title is trimmed.
+                "title" => match value.as_str() {
                     Some(title) if has_control(title) => {
                         errors.insert(name, "must not contain control characters".into());
                     }
+                    Some(title)
+                        if (1..=TITLE_MAX).contains(&title.chars().count())
+                            && !title.trim().is_empty() =>
+                    {
+                        fields.title = Some(title.trim().to_owned());
+                    }
                     Some(_) => {
-                        errors.insert(name, format!("must be 1 to {TITLE_MAX} characters"));
+                        errors.insert(
+                            name,
+                            format!("must be 1 to {TITLE_MAX} characters, not only spaces"),
+                        );
                     }
                     None => {
                         errors.insert(name, "must be a string".into());
@@ -98,7 +102,13 @@ impl TaskFields {
                         errors.insert(name, format!("must be one of {}", STATUSES.join(", ")));
                     }
                 },
-                "priority" => match value.as_i64() {
+                // JSON Schema counts 3.0 as an integer; so do we.
+                "priority" => match value.as_i64().or_else(|| {
+                    value
+                        .as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 1e6)
+                        .map(|f| f as i64)
+                }) {
                     Some(priority @ 1..=5) => fields.priority = i32::try_from(priority).ok(),
                     _ => {
                         errors.insert(name, "must be an integer from 1 to 5".into());
@@ -185,6 +195,20 @@ mod tests {
             .is_err()
         );
         assert!(TaskFields::parse(object(r#"{"priority":2.5}"#).unwrap(), &[]).is_err());
+        assert_eq!(
+            TaskFields::parse(object(r#"{"priority":2.0}"#).unwrap(), &[])
+                .unwrap()
+                .priority,
+            Some(2)
+        );
+        assert!(TaskFields::parse(object(r#"{"title":"   "}"#).unwrap(), &[]).is_err());
+        assert!(
+            TaskFields::parse(
+                object(&format!(r#"{{"title":" {} "}}"#, "a".repeat(199))).unwrap(),
+                &[]
+            )
+            .is_err()
+        );
         assert!(TaskFields::parse(object(r#"{"priority":"2"}"#).unwrap(), &[]).is_err());
     }
 }

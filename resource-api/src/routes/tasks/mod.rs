@@ -70,13 +70,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/tasks")
             .route(web::get().to(handlers::list))
-            .route(web::post().to(handlers::create)),
+            .route(web::post().to(handlers::create))
+            .default_service(web::to(|| crate::routes::method_not_allowed("GET, POST"))),
     )
     .service(
         web::resource("/api/tasks/{id}")
             .route(web::get().to(handlers::get))
             .route(web::put().to(handlers::replace))
             .route(web::patch().to(handlers::update))
-            .route(web::delete().to(handlers::delete)),
+            .route(web::delete().to(handlers::delete))
+            .default_service(web::to(|| {
+                crate::routes::method_not_allowed("GET, PUT, PATCH, DELETE")
+            })),
     );
 }
