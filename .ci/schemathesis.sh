@@ -5,6 +5,7 @@
 # the document does not describe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/oauth_flow.sh
 
 SCHEMATHESIS_VERSION=4.32.5
 AUTH_PORT=${AUTH_PORT:-18190}
@@ -43,14 +44,9 @@ done
 
 auth="http://127.0.0.1:$AUTH_PORT"
 verifier=ci-verifier-0123456789abcdef0123456789abcdef0123456789abcdef
-challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')
 jar="$WORK/cookies"
-csrf=$(curl -s -c "$jar" -b "$jar" "$auth/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
-  --data-urlencode username=ci-user --data-urlencode password=violet-anchor-tundra-42 "$auth/login"
-code=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" \
-  "$auth/authorize?response_type=code&client_id=$client_id&code_challenge=$challenge&code_challenge_method=S256" \
-  | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+sign_in "$auth" "$jar" ci-user violet-anchor-tundra-42
+code=$(authorization_code "$jar" "$auth/authorize?response_type=code&client_id=$client_id&code_challenge=$(pkce_challenge "$verifier")&code_challenge_method=S256")
 token=$(curl -s -u "$client_id:$client_secret" -d grant_type=authorization_code -d "code=$code" \
   -d "code_verifier=$verifier" "$auth/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 if [ -z "$token" ]; then

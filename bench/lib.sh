@@ -5,6 +5,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/oauth_flow.sh"
 BIN="$ROOT/target/release"
 WORK=$(mktemp -d /tmp/oauth-bench.XXXXXX)
 SERVER_CPU=${SERVER_CPU:-0}

@@ -20,7 +20,7 @@ PORT=${PORT:-18080}
 API_PORT=$((PORT + 1))
 VERIFY_PORT=$((PORT + 2))
 VERIFIER=bench-verifier-0123456789abcdef0123456789abcdef0123456789
-CHALLENGE=$(printf '%s' "$VERIFIER" | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')
+CHALLENGE=$(pkce_challenge "$VERIFIER")
 json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
 
 printf '%-9s %-26s %10s %9s %9s %8s %s\n' backend endpoint "req/s" "p50 ms" "p99 ms" errors notes
@@ -38,12 +38,8 @@ for backend in $BACKENDS; do
   auth="http://127.0.0.1:$PORT"
 
   jar="$WORK/cookies-$backend"
-  csrf=$(curl -s -c "$jar" -b "$jar" "$auth/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
-    --data-urlencode username=bench --data-urlencode password=violet-anchor-tundra-42 "$auth/login"
-  code=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" \
-    "$auth/authorize?response_type=code&client_id=$web_id&code_challenge=$CHALLENGE&code_challenge_method=S256" \
-    | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+  sign_in "$auth" "$jar" bench violet-anchor-tundra-42
+  code=$(authorization_code "$jar" "$auth/authorize?response_type=code&client_id=$web_id&code_challenge=$CHALLENGE&code_challenge_method=S256")
   token=$(curl -s -u "$web_id:$web_secret" -d grant_type=authorization_code -d "code=$code" \
     -d "code_verifier=$VERIFIER" "$auth/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
   jwk_x=$(curl -s "$auth/jwks.json" | sed -n 's/.*"x":"\([^"]*\)".*/\1/p')

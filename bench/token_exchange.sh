@@ -21,7 +21,7 @@ BACKENDS=${BACKENDS:-"sqlite postgres"}
 PORT=${PORT:-18080}
 REDIRECT=https://app.example.com/callback
 VERIFIER=bench-verifier-0123456789abcdef0123456789abcdef0123456789
-CHALLENGE=$(printf '%s' "$VERIFIER" | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')
+CHALLENGE=$(pkce_challenge "$VERIFIER")
 
 printf '%-9s %-22s %10s %9s %9s %8s %s\n' backend endpoint "req/s" "p50 ms" "p99 ms" errors notes
 
@@ -38,16 +38,10 @@ for backend in $BACKENDS; do
 
   # Sign in once and give consent once, as the person would.
   jar="$WORK/cookies"
-  csrf=$(curl -s -c "$jar" -b "$jar" "$base/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
-    --data-urlencode username=bench --data-urlencode password=violet-anchor-tundra-42 "$base/login"
+  sign_in "$base" "$jar" bench violet-anchor-tundra-42
   session=$(awk '$6 == "session" { print $7 }' "$jar")
   authorize="/authorize?response_type=code&client_id=$client_id&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&scope=tasks%3Aread%20tasks%3Awrite&state=bench&code_challenge=$CHALLENGE&code_challenge_method=S256"
-  page=$(curl -s -b "$jar" "$base$authorize")
-  consent_csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-  request=$(printf '%s' "$page" | sed -n 's/.*name="request" value="\([^"]*\)".*/\1/p' | sed 's/&#38;/\&/g; s/&amp;/\&/g')
-  curl -s -o /dev/null -b "$jar" --data-urlencode "csrf_token=$consent_csrf" --data-urlencode "request=$request" \
-    --data-urlencode decision=allow "$base/authorize"
+  allow_consent "$base" "$jar" "$base$authorize"
 
   read -r rps p50 p99 bad < <(load "$base/healthz")
   printf '%-9s %-22s %10s %9s %9s %8s %s\n' "$backend" "GET /healthz" "$rps" "$p50" "$p99" "$bad" "baseline"

@@ -19,7 +19,7 @@ PORT=${PORT:-18080}
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REDIRECT=https://app.example.com/callback
 VERIFIER=bench-verifier-0123456789abcdef0123456789abcdef0123456789
-CHALLENGE=$(printf '%s' "$VERIFIER" | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')
+CHALLENGE=$(pkce_challenge "$VERIFIER")
 
 row() { printf '%-14s %-26s %10s %9s %9s %8s %s\n' "$@"; }
 json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
@@ -47,19 +47,13 @@ for backend in $BACKENDS; do
   # request before the previous answer's new token is back): sign in, consent once,
   # then authorize and exchange 2 x CONNECTIONS times.
   jar="$WORK/cookies-$backend"
-  csrf=$(curl -s -c "$jar" -b "$jar" "$base/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
-  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
-    --data-urlencode username=bench --data-urlencode password=violet-anchor-tundra-42 "$base/login"
+  sign_in "$base" "$jar" bench violet-anchor-tundra-42
   authorize="$base/authorize?response_type=code&client_id=$web_id&scope=tasks%3Aread%20tasks%3Awrite&code_challenge=$CHALLENGE&code_challenge_method=S256"
-  page=$(curl -s -b "$jar" "$authorize")
-  consent_csrf=$(sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' <<<"$page")
-  request=$(sed -n 's/.*name="request" value="\([^"]*\)".*/\1/p' <<<"$page" | sed 's/&#38;/\&/g; s/&amp;/\&/g')
-  curl -s -o /dev/null -b "$jar" --data-urlencode "csrf_token=$consent_csrf" --data-urlencode "request=$request" \
-    --data-urlencode decision=allow "$base/authorize"
+  allow_consent "$base" "$jar" "$authorize"
   refresh_tokens=()
   access_token=""
   for _ in $(seq 1 $((2 * CONNECTIONS))); do
-    code=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" "$authorize" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+    code=$(authorization_code "$jar" "$authorize")
     tokens=$(curl -s -H "Authorization: Basic $web_basic" -d grant_type=authorization_code -d "code=$code" \
       -d "code_verifier=$VERIFIER" "$base/token")
     refresh_tokens+=("$(sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p' <<<"$tokens")")

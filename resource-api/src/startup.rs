@@ -42,10 +42,14 @@ impl Application {
             .unwrap_or_default();
         let https = settings.is_https();
         let jwks = JwksCache::new(settings.jwks_url.clone()).map_err(StartupError::Fatal)?;
-        if let Err(error) = jwks.refresh().await {
-            // Not fatal: the first request with a token fetches the keys again.
-            tracing::warn!(error = %error, url = %settings.jwks_url, "could not fetch the JWKS at startup");
-        }
+        // In the background: the issuer may start after us (or in the same process, as in
+        // `cargo run`). A token with a kid not yet known fetches the keys again anyway.
+        let prefetch = jwks.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(error) = prefetch.refresh().await {
+                tracing::warn!(error = %error, "could not fetch the JWKS at startup; will fetch on first use");
+            }
+        });
         let revocations = RevocationList::default();
         revocations.spawn_poller(db.clone());
         let state = web::Data::new(ApiState {
