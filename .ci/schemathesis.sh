@@ -25,7 +25,7 @@ if ! python3 -m schemathesis.cli --version 2>/dev/null | grep -q "$SCHEMATHESIS_
 fi
 
 cargo build --locked -p auth-server -p resource-api
-BIN=target/debug
+BIN="${CARGO_TARGET_DIR:-target}/debug"
 export DATABASE_URL="sqlite://$WORK/api.sqlite3" RUST_LOG=error
 "$BIN/auth-server" migrate >/dev/null
 printf '%s' 'violet-anchor-tundra-42' | "$BIN/auth-server" users create --username ci-user --email ci@example.com >/dev/null

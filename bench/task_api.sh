@@ -46,7 +46,7 @@ for backend in $BACKENDS; do
 
   # The yardstick first, alone on the server core.
   VERIFY_BIND="127.0.0.1:$VERIFY_PORT" JWK_X=$jwk_x ISSUER=http://127.0.0.1:8080 AUDIENCE=http://127.0.0.1:8081 \
-    HTTP_WORKERS=1 taskset -c "$SERVER_CPU" "$ROOT/target/release/examples/verify_only" >"$WORK/verify.log" 2>&1 &
+    HTTP_WORKERS=1 taskset -c "$SERVER_CPU" "$BIN/examples/verify_only" >"$WORK/verify.log" 2>&1 &
   verify_pid=$!
   PIDS+=($verify_pid)
   for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$VERIFY_PORT/verify" && break; sleep 0.1; done

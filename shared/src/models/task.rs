@@ -61,6 +61,10 @@ impl Task {
     }
 
     /// One page of the user's tasks, newest first, and the total matching the filter.
+    ///
+    /// On PostgreSQL the total comes with the page in one round trip (`COUNT(*) OVER ()`
+    /// is computed before `LIMIT`); on SQLite, where there is no round trip to save and the
+    /// window makes it materialise every matching row, a separate count is faster.
     pub fn page(
         conn: &mut DbConnection,
         user_id: &str,
@@ -80,6 +84,24 @@ impl Task {
             }
             query
         };
+        if matches!(conn, DbConnection::Postgresql(_)) {
+            let rows: Vec<(Task, i64)> = filtered()
+                .order((tasks::created_at.desc(), tasks::id.desc()))
+                .offset(offset)
+                .limit(limit)
+                .select((
+                    Task::as_select(),
+                    diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(*) OVER ()"),
+                ))
+                .load(conn)?;
+            let total = match rows.first() {
+                Some((_, total)) => *total,
+                None if offset == 0 => 0,
+                // A page past the end: the window saw no row, so count apart.
+                None => filtered().count().get_result(conn)?,
+            };
+            return Ok((rows.into_iter().map(|(task, _)| task).collect(), total));
+        }
         let total: i64 = filtered().count().get_result(conn)?;
         let rows = filtered()
             .order((tasks::created_at.desc(), tasks::id.desc()))
