@@ -3,12 +3,11 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 use shared::models::now;
 use shared::models::task::{Task, TaskChanges, TaskFilter};
 
-use super::TaskView;
 use super::body::{STATUSES, TaskFields, UniqueObject};
+use super::{PageInfo, TaskBody, TaskListBody, TaskView};
 use crate::auth::Authenticated;
 use crate::problem::Problem;
 use crate::state::ApiState;
@@ -85,12 +84,16 @@ pub async fn list(
         .run(move |conn| Task::page(conn, &user_id, &filter, offset, limit))
         .await
         .map_err(Problem::from)?;
-    let tasks: Vec<TaskView> = rows.into_iter().map(TaskView::from).collect();
-    let pages = (total + limit - 1) / limit;
-    Ok(HttpResponse::Ok().json(json!({
-        "tasks": tasks,
-        "pagination": { "page": page, "limit": limit, "total": total, "pages": pages },
-    })))
+    let body = TaskListBody {
+        tasks: rows.into_iter().map(TaskView::from).collect(),
+        pagination: PageInfo {
+            page,
+            limit,
+            total,
+            pages: (total + limit - 1) / limit,
+        },
+    };
+    Ok(HttpResponse::Ok().json(body))
 }
 
 pub async fn create(
@@ -119,7 +122,9 @@ pub async fn create(
         .map_err(Problem::from)?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/tasks/{}", task.id)))
-        .json(json!({ "task": TaskView::from(task) })))
+        .json(TaskBody {
+            task: TaskView::from(task),
+        }))
 }
 
 pub async fn get(
@@ -135,7 +140,9 @@ pub async fn get(
         .await
         .map_err(Problem::from)?
         .ok_or(Problem::NotFound)?;
-    Ok(HttpResponse::Ok().json(json!({ "task": TaskView::from(task) })))
+    Ok(HttpResponse::Ok().json(TaskBody {
+        task: TaskView::from(task),
+    }))
 }
 
 async fn apply(
@@ -158,7 +165,9 @@ async fn apply(
         .await
         .map_err(Problem::from)?
         .ok_or(Problem::NotFound)?;
-    Ok(HttpResponse::Ok().json(json!({ "task": TaskView::from(task) })))
+    Ok(HttpResponse::Ok().json(TaskBody {
+        task: TaskView::from(task),
+    }))
 }
 
 /// PUT: a full replacement; an absent description becomes null.

@@ -28,12 +28,45 @@ pub struct TaskView {
     pub updated_at: String,
 }
 
+/// `2026-11-28T05:30:00.123Z`, written directly (chrono's formatter parses its pattern
+/// on every call, which shows in a profile of the list endpoint).
+fn rfc3339(at: chrono::NaiveDateTime) -> String {
+    use chrono::{Datelike as _, Timelike as _};
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.nanosecond() / 1_000_000 % 1000
+    )
+}
+
+/// `{"task": …}`.
+#[derive(Debug, Serialize)]
+pub struct TaskBody {
+    pub task: TaskView,
+}
+
+/// `{"tasks": […], "pagination": …}`.
+#[derive(Debug, Serialize)]
+pub struct TaskListBody {
+    pub tasks: Vec<TaskView>,
+    pub pagination: PageInfo,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageInfo {
+    pub page: i64,
+    pub limit: i64,
+    pub total: i64,
+    pub pages: i64,
+}
+
 impl From<Task> for TaskView {
     fn from(task: Task) -> Self {
-        let rfc3339 = |at: chrono::NaiveDateTime| {
-            at.and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        };
         Self {
             id: task.id,
             title: task.title,
@@ -83,4 +116,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 crate::routes::method_not_allowed("GET, PUT, PATCH, DELETE")
             })),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_milliseconds() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
+            .unwrap()
+            .and_hms_micro_opt(3, 4, 5, 678_901)
+            .unwrap();
+        assert_eq!(rfc3339(at), "2026-01-02T03:04:05.678Z");
+        assert_eq!(
+            rfc3339(at),
+            at.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+    }
 }
