@@ -73,14 +73,21 @@ impl JwksCache {
         if recently {
             return None;
         }
-        if let Err(error) = self.refresh().await {
+        if let Err(error) = self.fetch().await {
             tracing::warn!(error = %error, url = %self.url, "could not fetch the JWKS");
         }
         self.cached(kid)
     }
 
-    /// Fetches the JWKS now and replaces the cache.
+    /// Fetches the JWKS now and replaces the cache. A request that needs a key meanwhile
+    /// waits for this fetch instead of being refused.
     pub async fn refresh(&self) -> Result<usize, String> {
+        let _one_fetch_at_a_time = self.fetching.lock().await;
+        self.fetch().await
+    }
+
+    /// The fetch itself; the caller holds `fetching`.
+    async fn fetch(&self) -> Result<usize, String> {
         if let Ok(mut last) = self.last_fetch.lock() {
             *last = Some(Instant::now());
         }

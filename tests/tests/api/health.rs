@@ -215,3 +215,100 @@ async fn a_database_that_drops_every_connection_is_survived() {
     );
     assert_eq!(app.get("/readyz").await.status(), 200);
 }
+
+/// A SQLite URL that cannot be opened: a plain file stands where its folder should be.
+fn unreachable_sqlite() -> (String, std::path::PathBuf) {
+    let base = std::env::temp_dir().join(format!("oauth-down-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::write(base.join("blocked"), "not a folder").unwrap();
+    (
+        format!(
+            "sqlite://{}",
+            base.join("blocked").join("db.sqlite3").display()
+        ),
+        base,
+    )
+}
+
+#[actix_web::test]
+async fn oauth_endpoints_answer_temporarily_unavailable_without_a_database() {
+    let (url, base) = unreachable_sqlite();
+    let (unused, _) = TestDatabase::create();
+    let app = spawn_app_on(unused, &url, &[]).await;
+
+    let token = reqwest::Client::new()
+        .post(app.url("/token"))
+        .basic_auth("client_x", Some("cs_secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 503);
+    assert_eq!(token.headers()["cache-control"], "no-store");
+    assert_eq!(token.headers()["retry-after"], "5");
+    let body: serde_json::Value = token.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+
+    assert_eq!(
+        app.get("/jwks.json").await.status(),
+        503,
+        "no keys could be loaded"
+    );
+    let authorize = app
+        .get("/authorize?client_id=client_x&response_type=code")
+        .await;
+    assert_eq!(authorize.status(), 503);
+    assert!(authorize.headers().get("location").is_none());
+    std::fs::remove_dir_all(base).unwrap();
+}
+
+#[actix_web::test]
+async fn the_task_api_answers_503_problem_details_without_a_database() {
+    // A working auth-server issues the token; the task API's own database is unreachable.
+    let stack = crate::helpers::spawn_stack().await;
+    let token = crate::task_auth::user_token(&stack, "tasks:read tasks:write").await;
+    let (url, base) = unreachable_sqlite();
+    let jwks_url = format!("{}/jwks.json", stack.auth.address);
+    let settings = crate::helpers::test_settings(&url, &[("JWKS_URL", &jwks_url)]);
+    let api = resource_api::startup::Application::build(settings)
+        .await
+        .unwrap();
+    let api_url = format!("http://127.0.0.1:{}", api.port());
+    actix_web::rt::spawn(api.run_until_stopped());
+
+    let client = reqwest::Client::new();
+    let list = client
+        .get(format!("{api_url}/api/tasks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 503);
+    assert_eq!(list.headers()["content-type"], "application/problem+json");
+    assert_eq!(list.headers()["retry-after"], "5");
+    let created = client
+        .post(format!("{api_url}/api/tasks"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "title": "lost?" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 503);
+    let key = client
+        .get(format!("{api_url}/api/tasks"))
+        .bearer_auth(format!("tk_{}", "A".repeat(43)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key.status(), 503, "an API key cannot be checked either");
+    assert_eq!(
+        client
+            .get(format!("{api_url}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        503
+    );
+    std::fs::remove_dir_all(base).unwrap();
+}
