@@ -114,7 +114,7 @@ pub async fn resolve(
     let token_hash = HashedToken::of(cookie_value);
     let found = db
         .run(move |conn| {
-            let Some(session) = Session::find_by_token(conn, &token_hash)? else {
+            let Some((mut session, user)) = Session::find_by_token(conn, &token_hash)? else {
                 return Ok(None);
             };
             let at = now();
@@ -123,10 +123,6 @@ pub async fn resolve(
                 tracing::info!(target: "security", event = "session_ended", reason = "expired", session_id = %session.id);
                 return Ok(None);
             }
-            let Some(user) = User::find(conn, &session.user_id)? else {
-                return Ok(None);
-            };
-            let mut session = session;
             if (at - session.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECS {
                 Session::touch(conn, &session.id, at)?;
                 session.last_seen_at = at;

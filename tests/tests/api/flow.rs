@@ -76,6 +76,11 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
+/// A string field of a JSON answer (empty when absent).
+pub fn field(body: &serde_json::Value, name: &str) -> String {
+    body[name].as_str().unwrap_or_default().to_owned()
+}
+
 /// `/authorize?…` with the given parameters, encoded.
 pub fn authorize_path(params: &[(&str, &str)]) -> String {
     let encoded: Vec<String> = params

@@ -2,12 +2,8 @@
 
 use std::time::Duration;
 
-use crate::flow::{ClientOptions, resource_server};
+use crate::flow::{ClientOptions, field, resource_server};
 use crate::helpers::spawn_app_with;
-
-fn field(body: &serde_json::Value, name: &str) -> String {
-    body[name].as_str().unwrap_or_default().to_owned()
-}
 
 #[actix_web::test]
 async fn an_active_access_token_shows_its_claims() {

@@ -5,12 +5,8 @@ use diesel::prelude::*;
 use shared::models::now;
 use shared::schema::refresh_tokens;
 
-use crate::flow::{ClientOptions, authorize_path, pkce, query_param, resource_server};
+use crate::flow::{ClientOptions, authorize_path, field, pkce, query_param, resource_server};
 use crate::helpers::{location, spawn_app};
-
-fn field(body: &serde_json::Value, name: &str) -> String {
-    body[name].as_str().unwrap_or_default().to_owned()
-}
 
 #[actix_web::test]
 async fn each_refresh_rotates_the_refresh_token() {

@@ -1,11 +1,7 @@
 //! `POST /revoke` (RFC 7009) and the revocation list the task API mirrors.
 
-use crate::flow::{ClientOptions, resource_server};
+use crate::flow::{ClientOptions, field, resource_server};
 use crate::helpers::spawn_app;
-
-fn field(body: &serde_json::Value, name: &str) -> String {
-    body[name].as_str().unwrap_or_default().to_owned()
-}
 
 #[actix_web::test]
 async fn revoking_a_refresh_token_revokes_its_family() {
