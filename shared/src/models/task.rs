@@ -62,9 +62,9 @@ impl Task {
 
     /// One page of the user's tasks, newest first, and the total matching the filter.
     ///
-    /// On PostgreSQL the total comes with the page in one round trip (`COUNT(*) OVER ()`
-    /// is computed before `LIMIT`); on SQLite, where there is no round trip to save and the
-    /// window makes it materialise every matching row, a separate count is faster.
+    /// The total rides along with each row as an uncorrelated scalar subquery, which both
+    /// databases evaluate once, so a page is one statement — and, written without SQL
+    /// literals, one that diesel prepares once per connection and reuses.
     pub fn page(
         conn: &mut DbConnection,
         user_id: &str,
@@ -84,32 +84,19 @@ impl Task {
             }
             query
         };
-        if matches!(conn, DbConnection::Postgresql(_)) {
-            let rows: Vec<(Task, i64)> = filtered()
-                .order((tasks::created_at.desc(), tasks::id.desc()))
-                .offset(offset)
-                .limit(limit)
-                .select((
-                    Task::as_select(),
-                    diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(*) OVER ()"),
-                ))
-                .load(conn)?;
-            let total = match rows.first() {
-                Some((_, total)) => *total,
-                None if offset == 0 => 0,
-                // A page past the end: the window saw no row, so count apart.
-                None => filtered().count().get_result(conn)?,
-            };
-            return Ok((rows.into_iter().map(|(task, _)| task).collect(), total));
-        }
-        let total: i64 = filtered().count().get_result(conn)?;
-        let rows = filtered()
+        let rows: Vec<(Task, Option<i64>)> = filtered()
             .order((tasks::created_at.desc(), tasks::id.desc()))
             .offset(offset)
             .limit(limit)
-            .select(Task::as_select())
+            .select((Task::as_select(), filtered().count().single_value()))
             .load(conn)?;
-        Ok((rows, total))
+        let total = match rows.first() {
+            Some((_, total)) => total.unwrap_or_default(),
+            None if offset == 0 => 0,
+            // A page past the end has no row to carry the total, so count apart.
+            None => filtered().count().get_result(conn)?,
+        };
+        Ok((rows.into_iter().map(|(task, _)| task).collect(), total))
     }
 
     /// Applies changes to the user's task; `None` when there is no such task of theirs.

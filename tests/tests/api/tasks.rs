@@ -229,6 +229,11 @@ async fn lists_are_paginated_newest_first_and_filtered() {
     assert_eq!(body["tasks"][4]["title"], "task 1");
     let (_, body, _) = send(&stack, Method::GET, "/api/tasks?page=4", &token, None).await;
     assert_eq!(body["tasks"], json!([]));
+    assert_eq!(
+        body["pagination"],
+        json!({ "page": 4, "limit": 10, "total": 25, "pages": 3 }),
+        "a page past the end still reports the total"
+    );
     let (_, body, _) = send(&stack, Method::GET, "/api/tasks?limit=100", &token, None).await;
     assert_eq!(body["tasks"].as_array().unwrap().len(), 25);
     assert_eq!(body["pagination"]["pages"], 1);
