@@ -330,17 +330,6 @@ async fn clients_command(settings: &Settings, command: ClientsCommand) -> Result
     Ok(())
 }
 
-/// How long after a rotation the previous keys stay published: the longest an access token
-/// signed by them can live — including tokens signed by instances that have not reloaded
-/// their keys yet — plus clock skew.
-pub fn retirement_delay(settings: &Settings) -> chrono::Duration {
-    let ttl =
-        chrono::Duration::from_std(settings.access_token_ttl).unwrap_or(chrono::Duration::MAX);
-    let reload =
-        chrono::Duration::from_std(settings.signing_keys_reload).unwrap_or(chrono::Duration::MAX);
-    ttl + reload + chrono::Duration::seconds(60)
-}
-
 fn keys_command(settings: &Settings, command: KeysCommand) -> Result<(), String> {
     let db = Db::new(build_pool(settings));
     db.migrate().map_err(|e| e.to_string())?;
@@ -351,7 +340,7 @@ fn keys_command(settings: &Settings, command: KeysCommand) -> Result<(), String>
         .map(KeyEncryptionKey::from_secret);
     match command {
         KeysCommand::Rotate => {
-            let retire_after = shared::models::now() + retirement_delay(settings);
+            let retire_after = shared::models::now() + keys::retirement_delay(settings);
             let row =
                 keys::rotate(&mut conn, kek.as_ref(), retire_after).map_err(|e| e.to_string())?;
             println!(

@@ -9,7 +9,7 @@ use shared::db::Db;
 use crate::accounts::ip_slowdown::IpSlowdown;
 use crate::accounts::login::LoginPolicy;
 use crate::accounts::sessions::SessionPolicy;
-use crate::oauth::keys::{KeyEncryptionKey, Keys};
+use crate::oauth::keys::Keys;
 use crate::oauth::tokens::TokenPolicy;
 use crate::web::cookies::CookiePolicy;
 
@@ -32,12 +32,7 @@ impl AppState {
             sessions: SessionPolicy::from_settings(&settings),
             login: LoginPolicy::from_settings(&settings),
             ip_slowdown: IpSlowdown::default(),
-            keys: Keys::new(
-                settings
-                    .key_encryption_key
-                    .as_ref()
-                    .map(KeyEncryptionKey::from_secret),
-            ),
+            keys: Keys::new(&settings),
             tokens: TokenPolicy::from_settings(&settings),
             db,
             settings,

@@ -20,7 +20,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use rand::RngCore as _;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use shared::config::SecretString;
+use shared::config::{SecretString, Settings};
 use shared::db::{Db, DbConnection, DbError, exclusive};
 use shared::models::now;
 use shared::models::signing_key::SigningKeyRow;
@@ -129,23 +129,7 @@ pub fn generate(kek: Option<&KeyEncryptionKey>) -> Result<SigningKeyRow, KeyErro
         .map_err(|e| KeyError::Generate(e.to_string()))?;
     let (kid, jwk) = public_jwk(&key);
     let private_key = match kek {
-        Some(kek) => {
-            let mut nonce = [0u8; 12];
-            rand::rng().fill_bytes(&mut nonce);
-            let ciphertext = kek
-                .cipher()
-                .encrypt(
-                    Nonce::from_slice(&nonce),
-                    Payload {
-                        msg: der.as_bytes(),
-                        aad: kid.as_bytes(),
-                    },
-                )
-                .map_err(|e| KeyError::Generate(e.to_string()))?;
-            let mut sealed = nonce.to_vec();
-            sealed.extend_from_slice(&ciphertext);
-            format!("{ENCRYPTED_PREFIX}{}", STANDARD.encode(sealed))
-        }
+        Some(kek) => seal(der.as_bytes(), &kid, kek)?,
         None => format!("{PLAIN_PREFIX}{}", STANDARD.encode(der.as_bytes())),
     };
     Ok(SigningKeyRow {
@@ -156,6 +140,25 @@ pub fn generate(kek: Option<&KeyEncryptionKey>) -> Result<SigningKeyRow, KeyErro
         created_at: now(),
         retire_after: None,
     })
+}
+
+/// A private key (PKCS#8 DER) encrypted for storage, bound to its `kid`.
+fn seal(der: &[u8], kid: &str, kek: &KeyEncryptionKey) -> Result<String, KeyError> {
+    let mut nonce = [0u8; 12];
+    rand::rng().fill_bytes(&mut nonce);
+    let ciphertext = kek
+        .cipher()
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: der,
+                aad: kid.as_bytes(),
+            },
+        )
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let mut sealed = nonce.to_vec();
+    sealed.extend_from_slice(&ciphertext);
+    Ok(format!("{ENCRYPTED_PREFIX}{}", STANDARD.encode(sealed)))
 }
 
 /// The PKCS#8 DER of a stored private key.
@@ -197,13 +200,36 @@ fn private_der(row: &SigningKeyRow, kek: Option<&KeyEncryptionKey>) -> Result<Ve
 }
 
 /// Creates the first signing key if no key is published, once across all instances.
+///
+/// When `KEY_ENCRYPTION_KEY` is set but the key that signs was stored in the clear (a
+/// database that started in development), that key may have been copied along with the
+/// database, so it must not sign again: every plain private key is encrypted in place and
+/// a new key takes over, as in `keys rotate` (the old one stays published for
+/// `retirement_delay`, so no token it signed fails).
 pub fn ensure_key(
     conn: &mut DbConnection,
     kek: Option<&KeyEncryptionKey>,
+    retirement_delay: chrono::Duration,
 ) -> Result<bool, KeyError> {
     exclusive(conn, KEY_LOCK_ID, |conn| {
-        if !SigningKeyRow::published(conn, now())?.is_empty() {
-            return Ok(false);
+        if let Some(newest) = SigningKeyRow::published(conn, now())?.first() {
+            let Some(kek) = kek else { return Ok(false) };
+            if !newest.private_key.starts_with(PLAIN_PREFIX) {
+                return Ok(false);
+            }
+            let stale = newest.kid.clone();
+            seal_plain_keys(conn, kek)?;
+            let row = generate(Some(kek))?;
+            SigningKeyRow::insert(conn, &row)?;
+            let retire_after = now() + retirement_delay;
+            SigningKeyRow::retire_all_but(conn, &row.kid, retire_after)?;
+            tracing::warn!(
+                kid = %row.kid,
+                replaced_kid = %stale,
+                previous_keys_published_until = %retire_after,
+                "the signing key was stored unencrypted: it is now encrypted and retiring, and a new encrypted key signs"
+            );
+            return Ok(true);
         }
         let row = generate(kek)?;
         SigningKeyRow::insert(conn, &row)?;
@@ -216,6 +242,28 @@ pub fn ensure_key(
         tracing::info!(kid = %row.kid, encrypted = kek.is_some(), "generated the first token-signing key");
         Ok(true)
     })
+}
+
+/// Encrypts in place every private key stored in the clear.
+fn seal_plain_keys(conn: &mut DbConnection, kek: &KeyEncryptionKey) -> Result<(), KeyError> {
+    for row in SigningKeyRow::all(conn)? {
+        if row.private_key.starts_with(PLAIN_PREFIX) {
+            let sealed = seal(&private_der(&row, None)?, &row.kid, kek)?;
+            SigningKeyRow::set_private_key(conn, &row.kid, &sealed)?;
+        }
+    }
+    Ok(())
+}
+
+/// How long after a rotation the previous keys stay published: the longest an access token
+/// signed by them can live — including tokens signed by instances that have not reloaded
+/// their keys yet — plus clock skew.
+pub fn retirement_delay(settings: &Settings) -> chrono::Duration {
+    let ttl =
+        chrono::Duration::from_std(settings.access_token_ttl).unwrap_or(chrono::Duration::MAX);
+    let reload =
+        chrono::Duration::from_std(settings.signing_keys_reload).unwrap_or(chrono::Duration::MAX);
+    ttl + reload + chrono::Duration::seconds(60)
 }
 
 /// Loads the published keys into a ring: the newest signs.
@@ -272,13 +320,18 @@ pub fn rotate(
 pub struct Keys {
     ring: Arc<RwLock<Option<Arc<KeyRing>>>>,
     kek: Option<KeyEncryptionKey>,
+    retirement_delay: chrono::Duration,
 }
 
 impl Keys {
-    pub fn new(kek: Option<KeyEncryptionKey>) -> Self {
+    pub fn new(settings: &Settings) -> Self {
         Self {
             ring: Arc::new(RwLock::new(None)),
-            kek,
+            kek: settings
+                .key_encryption_key
+                .as_ref()
+                .map(KeyEncryptionKey::from_secret),
+            retirement_delay: retirement_delay(settings),
         }
     }
 
@@ -292,10 +345,10 @@ impl Keys {
 
     /// Creates the first key if none is published, then (re)loads the published keys.
     pub async fn refresh(&self, db: &Db) -> Result<(), KeyError> {
-        let kek = self.kek.clone();
+        let (kek, retirement_delay) = (self.kek.clone(), self.retirement_delay);
         let ring = db
             .run(move |conn| {
-                ensure_key(conn, kek.as_ref())?;
+                ensure_key(conn, kek.as_ref(), retirement_delay)?;
                 load(conn, kek.as_ref())
             })
             .await?;

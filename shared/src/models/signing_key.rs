@@ -74,6 +74,18 @@ impl SigningKeyRow {
         .execute(conn)?)
     }
 
+    /// Replaces a stored private key (with the same key, sealed differently).
+    pub fn set_private_key(
+        conn: &mut DbConnection,
+        kid: &str,
+        private_key: &str,
+    ) -> Result<(), DbError> {
+        diesel::update(signing_keys::table.find(kid))
+            .set(signing_keys::private_key.eq(private_key))
+            .execute(conn)?;
+        Ok(())
+    }
+
     pub fn all(conn: &mut DbConnection) -> Result<Vec<SigningKeyRow>, DbError> {
         Ok(signing_keys::table
             .order(signing_keys::created_at.desc())

@@ -114,3 +114,100 @@ async fn instances_on_one_database_share_the_key_and_it_is_encrypted_at_rest() {
     let message = wrong.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("cannot be decrypted"), "{message}");
 }
+
+#[actix_web::test]
+async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set() {
+    let (database, url) = TestDatabase::create();
+    // A development start: no KEY_ENCRYPTION_KEY, so the first key is stored plain.
+    let development = spawn_app_on(database, &url, &[]).await;
+    let client = development.register_client(ClientOptions::default()).await;
+    development.sign_in_new_user("alice").await;
+    let p = pkce();
+    let code = development.obtain_code(&client, &p).await;
+    let body: serde_json::Value = development
+        .exchange_code(&client, &code, Some(&p.verifier))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let old_token = body["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = body["refresh_token"].as_str().unwrap().to_owned();
+    let old_kid = jsonwebtoken::decode_header(&old_token)
+        .unwrap()
+        .kid
+        .unwrap();
+
+    // The same database, now started with a secret.
+    let secret = [(
+        "KEY_ENCRYPTION_KEY",
+        "correct horse battery staple, 32+ chars",
+    )];
+    let sealed = auth_server::startup::Application::build(test_settings(&url, &secret))
+        .await
+        .unwrap();
+    let sealed_url = format!("http://127.0.0.1:{}", sealed.port());
+    actix_web::rt::spawn(sealed.run_until_stopped());
+
+    let stored: Vec<(String, String, Option<chrono::NaiveDateTime>)> = development
+        .query(|c| {
+            signing_keys::table
+                .select((
+                    signing_keys::kid,
+                    signing_keys::private_key,
+                    signing_keys::retire_after,
+                ))
+                .load(c)
+        })
+        .await;
+    assert_eq!(stored.len(), 2, "a new key was added: {stored:?}");
+    assert!(
+        stored.iter().all(|(_, key, _)| key.starts_with("v1:")),
+        "no private key is left in the clear"
+    );
+    let (new_kid, _, _) = stored.iter().find(|(kid, _, _)| *kid != old_kid).unwrap();
+    let retiring = stored.iter().find(|(kid, _, _)| *kid == old_kid).unwrap();
+    assert!(retiring.2.is_some(), "the old key is retiring");
+
+    // The old key stays published, so the token it signed still verifies; the new one signs.
+    let jwks: serde_json::Value = reqwest::get(format!("{sealed_url}/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut published: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    published.sort_unstable();
+    let mut expected = vec![old_kid.as_str(), new_kid.as_str()];
+    expected.sort_unstable();
+    assert_eq!(published, expected);
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{sealed_url}/token"))
+        .basic_auth(&client.client_id, client.secret.as_deref())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(body["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
+
+    // Another start with the secret changes nothing more.
+    let again = auth_server::startup::Application::build(test_settings(&url, &secret))
+        .await
+        .unwrap();
+    drop(again);
+    let count: i64 = development
+        .query(|c| signing_keys::table.count().get_result(c))
+        .await;
+    assert_eq!(count, 2);
+}
