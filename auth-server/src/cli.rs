@@ -80,7 +80,12 @@ pub enum ApiKeysCommand {
 pub enum KeysCommand {
     /// Add a new signing key that signs from now on; the previous keys stay published
     /// until every token they signed has expired.
-    Rotate,
+    Rotate {
+        /// For a compromised key: the previous keys leave the JWKS at once, so every token
+        /// they signed is refused once instances reload their keys (SIGNING_KEYS_RELOAD).
+        #[arg(long)]
+        retire_previous_now: bool,
+    },
     /// List the keys: which one signs, which are still published, which are retired.
     List,
 }
@@ -339,8 +344,14 @@ fn keys_command(settings: &Settings, command: KeysCommand) -> Result<(), String>
         .as_ref()
         .map(KeyEncryptionKey::from_secret);
     match command {
-        KeysCommand::Rotate => {
-            let retire_after = shared::models::now() + keys::retirement_delay(settings);
+        KeysCommand::Rotate {
+            retire_previous_now,
+        } => {
+            let retire_after = if retire_previous_now {
+                shared::models::now()
+            } else {
+                shared::models::now() + keys::retirement_delay(settings)
+            };
             let row =
                 keys::rotate(&mut conn, kek.as_ref(), retire_after).map_err(|e| e.to_string())?;
             println!(

@@ -261,6 +261,24 @@ fn keys_are_rotated_and_listed() {
         keys[0]["encrypted"], false,
         "no KEY_ENCRYPTION_KEY in this environment"
     );
+
+    // After a compromise: the previous keys leave the JWKS at once.
+    let third = ws.json(&["keys", "rotate", "--retire-previous-now"]);
+    let listed = ws.json(&["keys", "list"]);
+    let statuses: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kid"].as_str().unwrap(), k["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (third["kid"].as_str().unwrap(), "signing"),
+            (second["kid"].as_str().unwrap(), "retired"),
+            (first["kid"].as_str().unwrap(), "retired"),
+        ]
+    );
 }
 
 #[test]

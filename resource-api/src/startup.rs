@@ -44,12 +44,7 @@ impl Application {
         let jwks = JwksCache::new(settings.jwks_url.clone()).map_err(StartupError::Fatal)?;
         // In the background: the issuer may start after us (or in the same process, as in
         // `cargo run`). A token with a kid not yet known fetches the keys again anyway.
-        let prefetch = jwks.clone();
-        actix_web::rt::spawn(async move {
-            if let Err(error) = prefetch.refresh().await {
-                tracing::warn!(error = %error, "could not fetch the JWKS at startup; will fetch on first use");
-            }
-        });
+        jwks.spawn_refresher(settings.signing_keys_reload);
         let revocations = RevocationList::default();
         revocations.spawn_poller(db.clone());
         let state = web::Data::new(ApiState {

@@ -1,7 +1,9 @@
 //! The authorization server's public keys, fetched from its JWKS and cached. A token with a
 //! `kid` not in the cache triggers one refetch, at most once per `MIN_REFETCH` (so a flood
 //! of forged `kid`s cannot turn into a flood of requests to the issuer); a key rotated in
-//! after startup is therefore accepted without a restart.
+//! after startup is therefore accepted without a restart. The keys are also refetched every
+//! `SIGNING_KEYS_RELOAD`, so a key the issuer stops publishing (retired, or pulled at once
+//! after a compromise) stops being trusted here too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -53,6 +55,31 @@ impl JwksCache {
             Ok(keys) => keys.get(kid).cloned(),
             Err(poisoned) => poisoned.into_inner().get(kid).cloned(),
         }
+    }
+
+    /// Whether `kid` is among the keys the issuer published at the last fetch.
+    pub fn publishes(&self, kid: &str) -> bool {
+        self.cached(kid).is_some()
+    }
+
+    /// Fetches the keys now, then again every `period`, for as long as the process runs.
+    /// A failed fetch keeps the keys already known.
+    pub fn spawn_refresher(&self, period: Duration) {
+        let jwks = self.clone();
+        actix_web::rt::spawn(async move {
+            let mut first = true;
+            loop {
+                if let Err(error) = jwks.refresh().await {
+                    if first {
+                        tracing::warn!(error = %error, "could not fetch the JWKS at startup; will fetch on first use");
+                    } else {
+                        tracing::warn!(error = %error, url = %jwks.url, "could not refetch the JWKS; keeping the keys known");
+                    }
+                }
+                first = false;
+                actix_web::rt::time::sleep(period).await;
+            }
+        });
     }
 
     /// The key for `kid`: from the cache, or after one (rate-limited) refetch.

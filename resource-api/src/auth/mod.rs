@@ -149,12 +149,18 @@ async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthErro
     if token.starts_with(API_KEY_PREFIX) {
         return api_key::verify(&state.db, token).await;
     }
-    let (caller, jti) = match state.verified.get(token) {
+    let (caller, jti) = match state.verified.get(token, |kid| state.jwks.publishes(kid)) {
         Some(hit) => hit,
         None => {
-            let (caller, jti, exp) = verify_signature(state, token).await?;
-            state.verified.insert(token, &caller, &jti, exp);
-            (caller, jti)
+            let checked = verify_signature(state, token).await?;
+            state.verified.insert(
+                token,
+                &checked.caller,
+                &checked.jti,
+                &checked.kid,
+                checked.exp,
+            );
+            (checked.caller, checked.jti)
         }
     };
     // Checked on every request, cached or not (SECURITY.md 19).
@@ -164,11 +170,16 @@ async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthErro
     Ok(caller)
 }
 
+/// What the full check of a token establishes.
+struct CheckedToken {
+    caller: Authenticated,
+    jti: String,
+    kid: String,
+    exp: i64,
+}
+
 /// The full check of a token not seen before: header, key, signature, claims.
-async fn verify_signature(
-    state: &ApiState,
-    token: &str,
-) -> Result<(Authenticated, String, i64), AuthError> {
+async fn verify_signature(state: &ApiState, token: &str) -> Result<CheckedToken, AuthError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| AuthError::InvalidToken("malformed token"))?;
     // SECURITY.md 18: the algorithm is ours to choose, never the token's.
@@ -213,7 +224,12 @@ async fn verify_signature(
         scopes: claims.scope.split(' ').map(str::to_owned).collect(),
         via: Via::AccessToken,
     };
-    Ok((caller, claims.jti, claims.exp))
+    Ok(CheckedToken {
+        caller,
+        jti: claims.jti,
+        kid,
+        exp: claims.exp,
+    })
 }
 
 impl FromRequest for Authenticated {

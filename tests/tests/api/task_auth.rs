@@ -326,3 +326,57 @@ async fn a_key_rotated_in_after_startup_is_accepted_without_restart() {
     }
     assert!(accepted_new, "the new key signed and its token verified");
 }
+
+#[actix_web::test]
+async fn a_key_pulled_from_the_jwks_stops_verifying_even_for_tokens_seen_before() {
+    let stack = spawn_stack_with(&[("SIGNING_KEYS_RELOAD", "1s")]).await;
+    let service = stack.auth.register_client(service_client()).await;
+    let issue = || async {
+        let body: serde_json::Value = stack
+            .auth
+            .token_request(&service, &[("grant_type", "client_credentials".to_owned())])
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    let old_token = issue().await;
+    // Verified (403: valid, but a client token has no user), and so cached by the API.
+    assert_eq!(status_with(&stack, &old_token).await.0, 403);
+
+    // What `keys rotate --retire-previous-now` does after a key is compromised.
+    let now = shared::models::now();
+    stack
+        .auth
+        .db
+        .run(move |conn| auth_server::oauth::keys::rotate(conn, None, now))
+        .await
+        .unwrap();
+    let mut status = 0;
+    for _ in 0..60 {
+        status = status_with(&stack, &old_token).await.0;
+        if status == 401 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status, 401,
+        "the pulled key's token is refused after a reload"
+    );
+    let (status, challenge) = status_with(&stack, &old_token).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("unknown signing key"), "{challenge}");
+
+    // Tokens from the new key verify (once the auth-server has reloaded its keys).
+    let mut new_status = 0;
+    for _ in 0..30 {
+        new_status = status_with(&stack, &issue().await).await.0;
+        if new_status == 403 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(new_status, 403);
+}
