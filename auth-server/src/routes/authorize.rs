@@ -72,11 +72,22 @@ fn redirect(status: StatusCode, location: &str) -> HttpResponse {
 }
 
 /// The CSP `form-action` source for a redirect URI: its origin, or its private-use scheme.
+///
+/// CSP's host-source grammar has no IPv6 literals, so browsers drop a source such as
+/// `http://[::1]:8400` as invalid and then block the redirect (seen in Chromium). For an
+/// IPv6 loopback redirect URI (RFC 8252 §7.3) the page allows its scheme instead, the
+/// narrowest source a browser will honour.
 pub fn form_action_source(uri: &str) -> Option<String> {
-    redirect_uri::origin(uri).or_else(|| {
-        let (scheme, _) = uri.split_once(':')?;
-        Some(format!("{scheme}:"))
-    })
+    match redirect_uri::origin(uri) {
+        Some(origin) if origin.contains("://[") => origin
+            .split_once("://")
+            .map(|(scheme, _)| format!("{scheme}:")),
+        Some(origin) => Some(origin),
+        None => {
+            let (scheme, _) = uri.split_once(':')?;
+            Some(format!("{scheme}:"))
+        }
+    }
 }
 
 /// For a sign-in page whose `return_to` continues an authorization request: the client's
@@ -234,5 +245,22 @@ pub async fn decide(
         _ => Err(AppError::BadRequest(
             "The decision must be Allow or Deny.".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_action_source;
+
+    #[test]
+    fn form_action_sources_are_ones_browsers_accept() {
+        for (uri, source) in [
+            ("https://app.example.com/cb?x=1", "https://app.example.com"),
+            ("http://127.0.0.1:8400/cb", "http://127.0.0.1:8400"),
+            ("http://[::1]:8400/cb", "http:"),
+            ("com.example.app:/oauth2redirect", "com.example.app:"),
+        ] {
+            assert_eq!(form_action_source(uri).as_deref(), Some(source), "{uri}");
+        }
     }
 }
