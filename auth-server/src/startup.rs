@@ -77,6 +77,7 @@ fn build_server(
     settings: &Settings,
 ) -> Result<Server, StartupError> {
     let https = settings.is_https();
+    let cors_origins = settings.cors_allowed_origins.clone();
     let db = web::Data::new(db);
     let readiness = web::Data::new(readiness);
     let address = listener
@@ -93,7 +94,7 @@ fn build_server(
             .app_data(form_config())
             .app_data(query_config())
             .configure(health::configure)
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, &cors_origins))
             .default_service(web::to(not_found))
     })
     .workers(settings.http_workers)

@@ -6,8 +6,8 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
 use shared::config::Settings;
-use shared::http::health;
 use shared::http::security_headers;
+use shared::http::{cors, health};
 use shared::startup::{StartupError, bind, prepare_database};
 use tracing_actix_web::TracingLogger;
 
@@ -57,8 +57,10 @@ impl Application {
         });
         let db = web::Data::new(db);
         let readiness = web::Data::new(readiness);
+        let cors_origins = settings.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(cors::task_api(&cors_origins))
                 .wrap(security_headers::api_headers(https))
                 .wrap(TracingLogger::default())
                 .app_data(db.clone())

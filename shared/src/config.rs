@@ -162,6 +162,9 @@ pub struct Settings {
     pub signing_keys_reload: Duration,
     /// Where resource-api fetches the signing keys; `{ISSUER}/jwks.json` by default.
     pub jwks_url: String,
+    /// Browser origins allowed to call the task API and the OAuth endpoints a browser app
+    /// uses (`/token`, `/revoke`, the JWKS and metadata); none by default (SECURITY.md 27).
+    pub cors_allowed_origins: Vec<String>,
     pub log_format: LogFormat,
 }
 
@@ -336,6 +339,15 @@ impl Settings {
                 }
                 None => format!("{issuer}/jwks.json"),
             },
+            cors_allowed_origins: match get("CORS_ALLOWED_ORIGINS") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|item| !item.is_empty())
+                    .map(parse_origin)
+                    .collect::<Result<_, _>>()
+                    .map_err(|message| invalid("CORS_ALLOWED_ORIGINS", message))?,
+            },
             log_format: match get("LOG_FORMAT") {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -427,7 +439,42 @@ pub const SETTING_NAMES: &[&str] = &[
     "REFRESH_TOKEN_TTL",
     "SIGNING_KEYS_RELOAD",
     "JWKS_URL",
+    "CORS_ALLOWED_ORIGINS",
 ];
+
+/// One exact origin as a browser sends it in `Origin` (RFC 6454 §6.2): scheme, host and a
+/// non-default port, lower case, nothing else. Anything a browser would never send is
+/// refused, since it could only ever fail to match.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let origin = value.to_ascii_lowercase();
+    if origin == "*" || origin == "null" {
+        return Err(format!(
+            "`{value}` is not allowed: list each origin exactly (e.g. https://app.example.com)"
+        ));
+    }
+    let (scheme, authority) = origin
+        .split_once("://")
+        .filter(|(scheme, _)| *scheme == "https" || *scheme == "http")
+        .ok_or_else(|| format!("`{value}` is not an http(s) origin"))?;
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', '*']) {
+        return Err(format!(
+            "`{value}` is not an origin: scheme://host[:port], with no path or trailing slash"
+        ));
+    }
+    // The port is what follows the last colon, unless that colon is inside an IPv6 literal.
+    if let Some((host, port)) = authority.rsplit_once(':').filter(|(_, p)| !p.contains(']')) {
+        let default_port = if scheme == "https" { "443" } else { "80" };
+        if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
+            return Err(format!("`{value}` has an invalid host or port"));
+        }
+        if port == default_port {
+            return Err(format!(
+                "`{value}`: leave out the default port {default_port}; browsers do not send it"
+            ));
+        }
+    }
+    Ok(origin)
+}
 
 fn invalid(name: &'static str, message: String) -> ConfigError {
     ConfigError::Invalid { name, message }
@@ -746,5 +793,43 @@ mod tests {
         let error = Settings::from_values(read_toml_file(&path).unwrap()).unwrap_err();
         assert!(error.to_string().contains("sesion_max_per_user"), "{error}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn cors_origins_are_exact_and_as_browsers_send_them() {
+        let parse = |list: &str| {
+            Settings::from_values(values(&[("CORS_ALLOWED_ORIGINS", list)]))
+                .map(|s| s.cors_allowed_origins)
+        };
+        assert_eq!(
+            parse("https://App.example.com, http://127.0.0.1:5173\thttp://[::1]:3000").unwrap(),
+            [
+                "https://app.example.com",
+                "http://127.0.0.1:5173",
+                "http://[::1]:3000"
+            ]
+        );
+        assert!(
+            Settings::from_values(RawSettings::new())
+                .unwrap()
+                .cors_allowed_origins
+                .is_empty()
+        );
+        for refused in [
+            "*",
+            "null",
+            "https://app.example.com/",
+            "https://app.example.com/path",
+            "app.example.com",
+            "ftp://app.example.com",
+            "https://*.example.com",
+            "https://app.example.com:443",
+            "https://app.example.com:0",
+            "https://app.example.com:99999",
+            "https://",
+        ] {
+            let error = parse(refused).unwrap_err().to_string();
+            assert!(error.contains("CORS_ALLOWED_ORIGINS"), "{refused}: {error}");
+        }
     }
 }

@@ -14,7 +14,9 @@ mod register;
 mod revoke;
 mod token;
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
+use shared::http::cors;
 
 /// A 303 redirect: after a POST the browser follows with a GET.
 pub fn see_other(location: &str) -> HttpResponse {
@@ -41,7 +43,9 @@ async fn home() -> HttpResponse {
     see_other(crate::web::return_to::DEFAULT)
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// The pages and endpoints. Only the endpoints a browser app calls with `fetch` get CORS,
+/// for the origins in `cors_origins`; the pages and `/authorize` never do (SECURITY.md 27).
+pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
     cfg.route("/", web::get().to(home))
         .route("/static/style.css", web::get().to(assets::stylesheet))
         .route("/login", web::get().to(login::show))
@@ -69,11 +73,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/authorize", web::post().to(authorize::decide))
         .service(
             web::resource("/token")
+                .wrap(cors::oauth_endpoint(cors_origins, Method::POST))
                 .app_data(client_request::form_config())
                 .route(web::post().to(token::exchange)),
         )
         .service(
             web::resource("/revoke")
+                .wrap(cors::oauth_endpoint(cors_origins, Method::POST))
                 .app_data(client_request::form_config())
                 .route(web::post().to(revoke::revoke)),
         )
@@ -82,9 +88,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(client_request::form_config())
                 .route(web::post().to(introspect::introspect)),
         )
-        .route("/jwks.json", web::get().to(discovery::jwks))
-        .route(
-            "/.well-known/oauth-authorization-server",
-            web::get().to(discovery::authorization_server_metadata),
+        .service(
+            web::resource("/jwks.json")
+                .wrap(cors::oauth_endpoint(cors_origins, Method::GET))
+                .route(web::get().to(discovery::jwks)),
+        )
+        .service(
+            web::resource("/.well-known/oauth-authorization-server")
+                .wrap(cors::oauth_endpoint(cors_origins, Method::GET))
+                .route(web::get().to(discovery::authorization_server_metadata)),
         );
 }

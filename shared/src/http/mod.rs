@@ -1,5 +1,7 @@
-//! HTTP pieces both servers mount: security headers, health and readiness, client address.
+//! HTTP pieces both servers mount: security headers, CORS, health and readiness, client
+//! address.
 
+pub mod cors;
 pub mod health;
 pub mod security_headers;
 

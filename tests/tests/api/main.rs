@@ -13,6 +13,7 @@ mod apps;
 mod authorize_errors;
 mod client_credentials;
 mod client_library;
+mod cors;
 mod csrf;
 mod discovery;
 mod health;
