@@ -14,6 +14,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::ratelimit::{self, Penalty, RateLimitSettings, Rule, RuleKind};
+
 /// Where the SQLite file lives when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_PATH: &str = "data/oauth.sqlite3";
 
@@ -165,6 +167,8 @@ pub struct Settings {
     /// Browser origins allowed to call the task API and the OAuth endpoints a browser app
     /// uses (`/token`, `/revoke`, the JWKS and metadata); none by default (SECURITY.md 27).
     pub cors_allowed_origins: Vec<String>,
+    /// Request limits per IP, client and user (SECURITY.md 26).
+    pub rate_limits: RateLimitSettings,
     pub log_format: LogFormat,
 }
 
@@ -339,6 +343,7 @@ impl Settings {
                 }
                 None => format!("{issuer}/jwks.json"),
             },
+            rate_limits: parse_rate_limits(&get)?,
             cors_allowed_origins: match get("CORS_ALLOWED_ORIGINS") {
                 None => Vec::new(),
                 Some(list) => list
@@ -440,7 +445,56 @@ pub const SETTING_NAMES: &[&str] = &[
     "SIGNING_KEYS_RELOAD",
     "JWKS_URL",
     "CORS_ALLOWED_ORIGINS",
+    "RATE_LIMITS",
+    "RATE_LIMIT_PER_IP",
+    "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_REGISTER",
+    "RATE_LIMIT_AUTHORIZE",
+    "RATE_LIMIT_TOKEN",
+    "RATE_LIMIT_PER_CLIENT",
+    "RATE_LIMIT_PER_USER",
+    "RATE_LIMIT_BLOCK",
+    "REDIS_KEY_PREFIX",
 ];
+
+/// The `RATE_LIMIT_*` settings: each a rule `N/period`; sign-up's is a sliding window,
+/// the others token buckets.
+fn parse_rate_limits<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+) -> Result<RateLimitSettings, ConfigError> {
+    let rule = |name: &'static str, kind: RuleKind| {
+        let default = ratelimit::DEFAULTS
+            .iter()
+            .find(|(setting, _)| *setting == name)
+            .map_or("", |(_, value)| *value);
+        let value = get(name).unwrap_or(default);
+        Rule::parse(value, kind).ok_or_else(|| {
+            invalid(
+                name,
+                format!("`{value}` is not a limit like 10/1m (1 to 1000000 requests per period)"),
+            )
+        })
+    };
+    let block = parse_duration_setting(get("RATE_LIMIT_BLOCK"), "RATE_LIMIT_BLOCK", "5m")?;
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    Ok(RateLimitSettings {
+        enabled: parse_bool(get("RATE_LIMITS"), "RATE_LIMITS", true)?,
+        per_ip: rule("RATE_LIMIT_PER_IP", RuleKind::Bucket)?,
+        login: rule("RATE_LIMIT_LOGIN", RuleKind::Bucket)?,
+        register: rule("RATE_LIMIT_REGISTER", RuleKind::Window)?,
+        authorize: rule("RATE_LIMIT_AUTHORIZE", RuleKind::Bucket)?,
+        token: rule("RATE_LIMIT_TOKEN", RuleKind::Bucket)?,
+        per_client: rule("RATE_LIMIT_PER_CLIENT", RuleKind::Bucket)?,
+        per_user: rule("RATE_LIMIT_PER_USER", RuleKind::Bucket)?,
+        penalty: Penalty {
+            violations: ratelimit::VIOLATIONS_BEFORE_BLOCK,
+            base_block_ms: millis(block),
+            max_block_ms: millis(ratelimit::MAX_BLOCK.max(block)),
+            memory_ms: millis(ratelimit::BLOCK_MEMORY),
+        },
+        redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or("oauth:rl:").to_owned(),
+    })
+}
 
 /// One exact origin as a browser sends it in `Origin` (RFC 6454 §6.2): scheme, host and a
 /// non-default port, lower case, nothing else. Anything a browser would never send is

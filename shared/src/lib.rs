@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod models;
+pub mod ratelimit;
 pub mod schema;
 pub mod startup;
 pub mod telemetry;

@@ -1,0 +1,272 @@
+//! Rate limits (SECURITY.md 26). Every request counts against a token bucket per client IP;
+//! sign-in, sign-up, `/authorize` and the token endpoints have stricter ones per IP (a
+//! sliding window for sign-up); `/token` also limits each client, and the task API each
+//! user. A refused request answers 429 with `Retry-After` and `RateLimit-*` headers. An IP
+//! that keeps being refused is blocked for a while, longer each time (progressive penalty).
+//!
+//! With `REDIS_URL` the counts live in Redis, shared by every instance; while Redis does
+//! not answer, each instance counts on its own rather than failing requests.
+
+mod local;
+mod redis_store;
+pub mod rules;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+
+use self::local::LocalStore;
+use self::redis_store::RedisStore;
+pub use self::rules::{Decision, Rule, RuleKind};
+
+/// What the store says of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Allowed; the decision of the rule with the least room left, if any rule applied.
+    Allowed(Option<Decision>),
+    Refused(Decision),
+    /// The IP is blocked for repeated refusals.
+    Blocked { wait_ms: u64 },
+}
+
+impl Verdict {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Self::Allowed(_))
+    }
+
+    /// Whole seconds until a retry can succeed (at least 1), for refusals.
+    pub fn retry_after_secs(&self) -> u64 {
+        match self {
+            Self::Allowed(_) => 0,
+            Self::Refused(decision) => decision.wait_ms.div_ceil(1000).max(1),
+            Self::Blocked { wait_ms } => wait_ms.div_ceil(1000).max(1),
+        }
+    }
+
+    /// `Retry-After` on refusals, and the `RateLimit-Limit`, `-Remaining` and `-Reset`
+    /// fields (draft-ietf-httpapi-ratelimit-headers) of the tightest rule.
+    pub fn write_headers(&self, headers: &mut HeaderMap) {
+        let mut put = |name: &'static str, value: u64| {
+            if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        };
+        let decision = match self {
+            Self::Allowed(decision) => *decision,
+            Self::Refused(decision) => Some(*decision),
+            Self::Blocked { .. } => None,
+        };
+        if let Some(decision) = decision {
+            put("ratelimit-limit", u64::from(decision.limit));
+            put("ratelimit-remaining", u64::from(decision.remaining));
+            put("ratelimit-reset", decision.wait_ms.div_ceil(1000));
+        }
+        if !self.is_allowed() {
+            put(RETRY_AFTER.as_str(), self.retry_after_secs());
+        }
+    }
+}
+
+/// What a request is counted against, besides its IP's overall bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every request, per IP.
+    Ip,
+    /// `POST /login`, per IP.
+    Login,
+    /// `POST /register`, per IP (sliding window).
+    Register,
+    /// `/authorize`, per IP.
+    Authorize,
+    /// `/token`, `/revoke`, `/introspect`, per IP.
+    Token,
+    /// `/token`, per authenticated client.
+    Client,
+    /// The task API, per user (or per client, for a token that acts for none).
+    User,
+}
+
+impl Scope {
+    fn key_part(self) -> &'static str {
+        match self {
+            Self::Ip => "ip",
+            Self::Login => "login",
+            Self::Register => "register",
+            Self::Authorize => "authorize",
+            Self::Token => "token",
+            Self::Client => "client",
+            Self::User => "user",
+        }
+    }
+}
+
+/// Refusals that turn into a block, and how long blocks last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Penalty {
+    /// Refusals allowed before a block (a bucket: 20 per 10 minutes by default).
+    pub violations: Rule,
+    pub base_block_ms: u64,
+    pub max_block_ms: u64,
+    /// How long past blocks count towards doubling the next one.
+    pub memory_ms: u64,
+}
+
+impl Penalty {
+    fn block_ms(&self, strikes: u32) -> u64 {
+        let doubling = 1u64.checked_shl(strikes.saturating_sub(1)).unwrap_or(u64::MAX);
+        self.base_block_ms
+            .saturating_mul(doubling)
+            .min(self.max_block_ms)
+    }
+}
+
+/// The limits, from the `RATE_LIMIT_*` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub per_ip: Rule,
+    pub login: Rule,
+    pub register: Rule,
+    pub authorize: Rule,
+    pub token: Rule,
+    pub per_client: Rule,
+    pub per_user: Rule,
+    pub penalty: Penalty,
+    /// Prepended to every Redis key, so several deployments can share one Redis.
+    pub redis_key_prefix: String,
+}
+
+impl RateLimitSettings {
+    /// The rule for a scope.
+    pub fn rule(&self, scope: Scope) -> Rule {
+        match scope {
+            Scope::Ip => self.per_ip,
+            Scope::Login => self.login,
+            Scope::Register => self.register,
+            Scope::Authorize => self.authorize,
+            Scope::Token => self.token,
+            Scope::Client => self.per_client,
+            Scope::User => self.per_user,
+        }
+    }
+}
+
+/// Decides whether a request may go on. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Limiter {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: RateLimitSettings,
+    local: LocalStore,
+    shared: Option<RedisStore>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Limiter {
+    /// With a Redis URL the counts are shared (connecting in the background); call from
+    /// within the server's runtime.
+    pub fn new(settings: &RateLimitSettings, redis_url: Option<&str>) -> Result<Self, String> {
+        let shared = match redis_url {
+            Some(url) if settings.enabled => Some(RedisStore::connect(url)?),
+            _ => None,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                settings: settings.clone(),
+                local: LocalStore::default(),
+                shared,
+            }),
+        })
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.inner.settings.enabled
+    }
+
+    fn key(&self, part: &str, subject: &str) -> String {
+        format!("{}{part}:{subject}", self.inner.settings.redis_key_prefix)
+    }
+
+    /// Checks one request from `ip` against each `(scope, subject)` (the IP's own bucket is
+    /// one of them only if listed). A refusal counts towards blocking the IP.
+    pub async fn check(&self, ip: &str, scopes: &[(Scope, &str)]) -> Verdict {
+        if !self.enabled() {
+            return Verdict::Allowed(None);
+        }
+        let block_key = self.key("block", ip);
+        let checks: Vec<(String, Rule)> = scopes
+            .iter()
+            .map(|(scope, subject)| {
+                (
+                    self.key(scope.key_part(), subject),
+                    self.inner.settings.rule(*scope),
+                )
+            })
+            .collect();
+        let shared = match &self.inner.shared {
+            Some(redis) => {
+                let member = format!("{}:{}", now_ms(), rand::random::<u64>());
+                redis.check(&block_key, &checks, &member).await
+            }
+            None => None,
+        };
+        let verdict =
+            shared.unwrap_or_else(|| self.inner.local.check(&block_key, &checks, now_ms()));
+        if let Verdict::Refused(_) = verdict {
+            self.strike(ip, &block_key).await;
+        }
+        verdict
+    }
+
+    async fn strike(&self, ip: &str, block_key: &str) {
+        let penalty = &self.inner.settings.penalty;
+        let violations_key = self.key("violations", ip);
+        let shared = match &self.inner.shared {
+            Some(redis) => {
+                redis
+                    .strike(&violations_key, block_key, &self.key("strikes", ip), penalty)
+                    .await
+            }
+            None => None,
+        };
+        let blocked = shared.unwrap_or_else(|| {
+            self.inner
+                .local
+                .strike(&violations_key, block_key, penalty, now_ms())
+        });
+        if let Some(block_ms) = blocked {
+            tracing::warn!(target: "security", event = "rate_limit_block", ip = %ip, seconds = block_ms / 1000, "an IP kept exceeding rate limits and is blocked");
+        }
+    }
+}
+
+/// The defaults, used where a setting is absent.
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("RATE_LIMIT_PER_IP", "1200/1m"),
+    ("RATE_LIMIT_LOGIN", "10/1m"),
+    ("RATE_LIMIT_REGISTER", "5/1h"),
+    ("RATE_LIMIT_AUTHORIZE", "60/1m"),
+    ("RATE_LIMIT_TOKEN", "300/1m"),
+    ("RATE_LIMIT_PER_CLIENT", "600/1m"),
+    ("RATE_LIMIT_PER_USER", "1200/1m"),
+];
+
+/// Refusals within this bucket are tolerated; one more blocks the IP.
+pub const VIOLATIONS_BEFORE_BLOCK: Rule = Rule {
+    limit: 20,
+    period: Duration::from_secs(600),
+    kind: RuleKind::Bucket,
+};
+/// The longest block, however often an IP comes back.
+pub const MAX_BLOCK: Duration = Duration::from_secs(3600);
+/// Blocks within this long of each other double.
+pub const BLOCK_MEMORY: Duration = Duration::from_secs(86_400);

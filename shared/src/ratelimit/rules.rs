@@ -1,0 +1,164 @@
+//! The arithmetic of the limits, shared by the in-process store and mirrored by the Redis
+//! scripts: a token bucket (as GCRA: one timestamp per key) and a sliding-window log.
+
+use std::time::Duration;
+
+/// `limit` requests per `period`. As a token bucket: up to `limit` at once, refilled evenly
+/// over `period`. As a sliding window: at most `limit` in any `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub limit: u32,
+    pub period: Duration,
+    pub kind: RuleKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Bucket,
+    Window,
+}
+
+impl Rule {
+    /// `"10/1m"` → 10 per minute. The period takes the same units as every duration
+    /// setting (`90s`, `30m`, `24h`, `7d`).
+    pub fn parse(value: &str, kind: RuleKind) -> Option<Self> {
+        let (limit, period) = value.split_once('/')?;
+        let limit: u32 = limit.trim().parse().ok()?;
+        let period = crate::config::parse_duration(period.trim())?;
+        (1..=1_000_000)
+            .contains(&limit)
+            .then_some(Self { limit, period, kind })
+    }
+
+    pub fn period_ms(&self) -> u64 {
+        u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// GCRA's emission interval: the time one request's token takes to come back.
+    fn interval_ms(&self) -> f64 {
+        self.period_ms() as f64 / f64::from(self.limit)
+    }
+}
+
+/// What one rule says of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    /// Requests still allowed right now.
+    pub remaining: u32,
+    /// Until the limit is whole again (allowed) or until a retry can succeed (refused).
+    pub wait_ms: u64,
+}
+
+/// Token bucket as GCRA: `tat` is the theoretical arrival time of the next request, in ms.
+/// Returns the decision and, when allowed, the new `tat` to store.
+pub fn bucket(rule: &Rule, stored_tat: Option<f64>, now_ms: u64) -> (Decision, Option<f64>) {
+    let now = now_ms as f64;
+    let interval = rule.interval_ms();
+    let period = rule.period_ms() as f64;
+    let tat = stored_tat.unwrap_or(now).max(now);
+    let new_tat = tat + interval;
+    if new_tat - now > period {
+        let decision = Decision {
+            allowed: false,
+            limit: rule.limit,
+            remaining: 0,
+            wait_ms: (new_tat - now - period).ceil() as u64,
+        };
+        return (decision, None);
+    }
+    let decision = Decision {
+        allowed: true,
+        limit: rule.limit,
+        remaining: ((period - (new_tat - now)) / interval).floor() as u32,
+        wait_ms: (new_tat - now).ceil() as u64,
+    };
+    (decision, Some(new_tat))
+}
+
+/// Sliding-window log: `times` holds the accepted requests' times (ms), oldest first; the
+/// caller stores `now_ms` when the decision allows.
+pub fn window(rule: &Rule, times: &mut std::collections::VecDeque<u64>, now_ms: u64) -> Decision {
+    let period = rule.period_ms();
+    while times.front().is_some_and(|&t| t + period <= now_ms) {
+        times.pop_front();
+    }
+    let count = u32::try_from(times.len()).unwrap_or(u32::MAX);
+    let oldest = times.front().copied().unwrap_or(now_ms);
+    if count >= rule.limit {
+        return Decision {
+            allowed: false,
+            limit: rule.limit,
+            remaining: 0,
+            wait_ms: oldest + period - now_ms,
+        };
+    }
+    Decision {
+        allowed: true,
+        limit: rule.limit,
+        remaining: rule.limit - count - 1,
+        wait_ms: oldest + period - now_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn per_minute(limit: u32, kind: RuleKind) -> Rule {
+        Rule {
+            limit,
+            period: Duration::from_secs(60),
+            kind,
+        }
+    }
+
+    #[test]
+    fn rules_parse_from_settings() {
+        let rule = Rule::parse("10/1m", RuleKind::Bucket).unwrap();
+        assert_eq!((rule.limit, rule.period), (10, Duration::from_secs(60)));
+        assert_eq!(
+            Rule::parse(" 5 / 1h", RuleKind::Window).unwrap().period,
+            Duration::from_secs(3600)
+        );
+        for bad in ["", "10", "0/1m", "ten/1m", "10/forever", "10/0s", "2000000/1s"] {
+            assert!(Rule::parse(bad, RuleKind::Bucket).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_one_request_per_interval() {
+        let rule = per_minute(3, RuleKind::Bucket);
+        let mut tat = None;
+        for expected_remaining in [2, 1, 0] {
+            let (decision, next) = bucket(&rule, tat, 1_000);
+            assert!(decision.allowed);
+            assert_eq!(decision.remaining, expected_remaining);
+            tat = next;
+        }
+        let (refused, next) = bucket(&rule, tat, 1_000);
+        assert!(!refused.allowed);
+        assert_eq!(next, None, "a refusal does not consume");
+        assert_eq!(refused.wait_ms, 20_000, "one token comes back every 20 s");
+        let (later, _) = bucket(&rule, tat, 21_000);
+        assert!(later.allowed);
+        assert_eq!(later.remaining, 0);
+        let (idle, _) = bucket(&rule, tat, 1_000_000);
+        assert_eq!(idle.remaining, 2, "an idle bucket is full again");
+    }
+
+    #[test]
+    fn a_window_counts_the_requests_of_the_last_period() {
+        let rule = per_minute(2, RuleKind::Window);
+        let mut times = std::collections::VecDeque::new();
+        for at in [0, 10_000] {
+            assert!(window(&rule, &mut times, at).allowed);
+            times.push_back(at);
+        }
+        let refused = window(&rule, &mut times, 59_999);
+        assert!(!refused.allowed);
+        assert_eq!(refused.wait_ms, 1);
+        assert!(window(&rule, &mut times, 60_000).allowed, "the first left the window");
+    }
+}
