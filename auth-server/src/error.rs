@@ -22,6 +22,9 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A rate limit refused the request (SECURITY.md 26); the seconds until a retry works.
+    #[error("too many requests")]
+    TooManyRequests(u64),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -62,6 +65,13 @@ impl AppError {
                  again in a moment."
                     .into(),
             ),
+            Self::TooManyRequests(seconds) => (
+                "Too many requests",
+                format!(
+                    "Too many requests came from your network in a short time. Please wait \
+                     {seconds} seconds and try again."
+                ),
+            ),
             Self::Internal(_) => (
                 "Something went wrong",
                 "An unexpected error occurred. Please try again.".into(),
@@ -79,6 +89,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

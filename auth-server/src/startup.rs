@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use shared::config::Settings;
 use shared::db::Db;
 use shared::http::health::{self, Readiness};
 use shared::http::security_headers;
+use shared::ratelimit::Limiter;
 use shared::startup::{StartupError, bind, prepare_database};
 use tracing_actix_web::TracingLogger;
 
@@ -21,6 +22,7 @@ use crate::oauth::keys::KeyError;
 use crate::routes;
 use crate::state::AppState;
 use crate::web::forms::form_config;
+use crate::web::rate_limit;
 
 /// How often expired sessions are deleted.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
@@ -47,7 +49,13 @@ impl Application {
         let (db, readiness) = prepare_database(&settings).await?;
         let listener = bind(settings.auth_server_bind)?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
-        let state = web::Data::new(AppState::new(db.clone(), settings.clone()));
+        let limiter = Limiter::new(
+            &settings.rate_limits,
+            settings.redis_url.as_ref().map(|url| url.expose()),
+        )
+        .await
+        .map_err(StartupError::Fatal)?;
+        let state = web::Data::new(AppState::new(db.clone(), settings.clone(), limiter));
         load_signing_keys(&state, readiness.is_migrated()).await?;
         spawn_key_refresher(state.clone());
         spawn_pruner(state.clone());
@@ -86,6 +94,7 @@ fn build_server(
         .unwrap_or_default();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(middleware::from_fn(rate_limit::enforce))
             .wrap(security_headers::page_headers(https))
             .wrap(TracingLogger::default())
             .app_data(state.clone())

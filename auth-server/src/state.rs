@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use shared::config::Settings;
 use shared::db::Db;
+use shared::ratelimit::Limiter;
 
 use crate::accounts::ip_slowdown::IpSlowdown;
 use crate::accounts::login::LoginPolicy;
@@ -22,17 +23,19 @@ pub struct AppState {
     pub login: LoginPolicy,
     pub ip_slowdown: IpSlowdown,
     pub keys: Keys,
+    pub limiter: Limiter,
     pub tokens: TokenPolicy,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Arc<Settings>) -> Self {
+    pub fn new(db: Db, settings: Arc<Settings>, limiter: Limiter) -> Self {
         Self {
             cookies: CookiePolicy::new(&settings),
             sessions: SessionPolicy::from_settings(&settings),
             login: LoginPolicy::from_settings(&settings),
             ip_slowdown: IpSlowdown::default(),
             keys: Keys::new(&settings),
+            limiter,
             tokens: TokenPolicy::from_settings(&settings),
             db,
             settings,

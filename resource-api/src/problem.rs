@@ -22,6 +22,9 @@ pub enum Problem {
     UnsupportedMediaType,
     #[error("service unavailable")]
     Unavailable,
+    /// A rate limit refused the request (SECURITY.md 26); the caller adds `Retry-After`.
+    #[error("too many requests")]
+    TooManyRequests(u64),
     #[error("internal error")]
     Internal,
 }
@@ -52,6 +55,7 @@ impl ResponseError for Problem {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,6 +80,10 @@ impl ResponseError for Problem {
             Self::Unavailable => (
                 "Service unavailable",
                 "The database cannot be reached; try again shortly.".to_owned(),
+            ),
+            Self::TooManyRequests(seconds) => (
+                "Too many requests",
+                format!("A rate limit was reached; retry after {seconds} seconds."),
             ),
             Self::Internal => (
                 "Internal server error",

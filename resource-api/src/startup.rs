@@ -3,19 +3,20 @@
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use serde_json::json;
 use shared::config::Settings;
 use shared::http::security_headers;
 use shared::http::{cors, health};
+use shared::ratelimit::Limiter;
 use shared::startup::{StartupError, bind, prepare_database};
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::jwks::JwksCache;
 use crate::auth::revocations::RevocationList;
 use crate::auth::verified::VerifiedTokens;
-use crate::routes;
 use crate::state::ApiState;
+use crate::{rate_limit, routes};
 
 pub struct Application {
     port: u16,
@@ -54,12 +55,20 @@ impl Application {
             verified: VerifiedTokens::default(),
             issuer: settings.issuer.clone(),
             audience: settings.resource_api_url.clone(),
+            limiter: Limiter::new(
+                &settings.rate_limits,
+                settings.redis_url.as_ref().map(|url| url.expose()),
+            )
+            .await
+            .map_err(StartupError::Fatal)?,
+            trust_proxy_headers: settings.trust_proxy_headers,
         });
         let db = web::Data::new(db);
         let readiness = web::Data::new(readiness);
         let cors_origins = settings.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(rate_limit::enforce))
                 .wrap(cors::task_api(&cors_origins))
                 .wrap(security_headers::api_headers(https))
                 .wrap(TracingLogger::default())

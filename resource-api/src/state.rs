@@ -1,6 +1,7 @@
 //! What the task API's handlers can reach.
 
 use shared::db::Db;
+use shared::ratelimit::Limiter;
 
 use crate::auth::jwks::JwksCache;
 use crate::auth::revocations::RevocationList;
@@ -16,4 +17,7 @@ pub struct ApiState {
     pub issuer: String,
     /// The `aud` every token must carry: this API's URL.
     pub audience: String,
+    pub limiter: Limiter,
+    /// Whether `X-Forwarded-For` names the client (for per-IP limits).
+    pub trust_proxy_headers: bool,
 }

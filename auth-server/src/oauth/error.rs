@@ -19,6 +19,9 @@ pub enum ErrorCode {
     AccessDenied,
     ServerError,
     TemporarilyUnavailable,
+    /// A rate limit refused the request: `temporarily_unavailable`, but with 429 and the
+    /// limit's own `Retry-After` (RFC 6749 has no code of its own for this).
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -33,7 +36,7 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
             Self::ServerError => "server_error",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::TemporarilyUnavailable | Self::RateLimited => "temporarily_unavailable",
         }
     }
 }
@@ -67,6 +70,20 @@ impl OAuthError {
     }
 }
 
+/// The token, revocation and introspection endpoints' answer to a rate-limit refusal.
+pub fn rate_limited(verdict: &shared::ratelimit::Verdict) -> HttpResponse {
+    let mut response = OAuthError::new(
+        ErrorCode::RateLimited,
+        format!(
+            "too many requests; retry after {} seconds",
+            verdict.retry_after_secs()
+        ),
+    )
+    .error_response();
+    verdict.write_headers(response.headers_mut());
+    response
+}
+
 impl From<DbError> for OAuthError {
     fn from(error: DbError) -> Self {
         if error.is_unavailable() {
@@ -88,6 +105,7 @@ impl ResponseError for OAuthError {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }
     }

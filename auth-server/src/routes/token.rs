@@ -3,6 +3,7 @@
 //! Every answer is JSON with `Cache-Control: no-store` (§5.1, §5.2).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use shared::ratelimit::Scope;
 use shared::token::PlainToken;
 
 use super::client_request::{authenticate, key_ring};
@@ -11,7 +12,7 @@ use crate::oauth::clients::{
     GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN,
 };
 use crate::oauth::codes::{self, CodeExchange};
-use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::error::{ErrorCode, OAuthError, rate_limited};
 use crate::oauth::refresh::{self, RefreshRequest};
 use crate::state::AppState;
 
@@ -21,6 +22,16 @@ pub async fn exchange(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, OAuthError> {
     let (client, params) = authenticate(&req, &state, form.into_inner()).await?;
+    // SECURITY.md 26: each client has its own budget, wherever its requests come from.
+    let ip = shared::http::client_ip(&req, state.settings.trust_proxy_headers)
+        .unwrap_or_else(|| "unknown".to_owned());
+    let verdict = state
+        .limiter
+        .check(&ip, &[(Scope::Client, client.client_id.as_str())])
+        .await;
+    if !verdict.is_allowed() {
+        return Ok(rate_limited(&verdict));
+    }
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;

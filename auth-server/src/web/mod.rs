@@ -4,5 +4,6 @@
 pub mod cookies;
 pub mod csrf;
 pub mod forms;
+pub mod rate_limit;
 pub mod return_to;
 pub mod session;

@@ -12,10 +12,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, web};
+use actix_web::{
+    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, dev::Payload, web,
+};
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::json;
 use shared::claims::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
+use shared::ratelimit::Scope;
 
 use crate::state::ApiState;
 
@@ -75,6 +78,9 @@ pub enum AuthError {
     /// The credential could not be checked (an API key needs the database).
     #[error("service unavailable")]
     Unavailable,
+    /// The caller's own rate limit refused the request.
+    #[error("too many requests")]
+    RateLimited(shared::ratelimit::Verdict),
 }
 
 impl ResponseError for AuthError {
@@ -83,15 +89,18 @@ impl ResponseError for AuthError {
             Self::Missing | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) | Self::NoUser => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if matches!(self, Self::Unavailable) {
-            return crate::problem::Problem::Unavailable.error_response();
+        match self {
+            Self::Unavailable => return crate::problem::Problem::Unavailable.error_response(),
+            Self::RateLimited(verdict) => return crate::rate_limit::refusal(verdict),
+            _ => {}
         }
         let (challenge, detail) = match self {
-            Self::Unavailable => (String::new(), String::new()),
+            Self::Unavailable | Self::RateLimited(_) => (String::new(), String::new()),
             Self::Missing => (
                 "Bearer realm=\"tasks\"".to_owned(),
                 "Send an access token in the Authorization header.".to_owned(),
@@ -239,10 +248,24 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<ApiState>>().cloned();
         let token = bearer_token(req);
+        let req = req.clone();
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or(AuthError::InvalidToken("server misconfigured"))?;
-            verify(&state, &token).await
+            let caller = verify(&state, &token).await?;
+            // SECURITY.md 26: each user (or client acting for itself) has its own budget.
+            if state.limiter.enabled() {
+                let ip = crate::rate_limit::client_ip(&state, &req);
+                let verdict = state
+                    .limiter
+                    .check(&ip, &[(Scope::User, caller.subject.as_str())])
+                    .await;
+                if !verdict.is_allowed() {
+                    return Err(AuthError::RateLimited(verdict));
+                }
+                req.extensions_mut().insert(verdict);
+            }
+            Ok(caller)
         })
     }
 }

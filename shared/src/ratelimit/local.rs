@@ -99,8 +99,11 @@ impl LocalStore {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let (decision, new_tat) =
-            rules::bucket(&penalty.violations, state.buckets.get(violations_key).copied(), now_ms);
+        let (decision, new_tat) = rules::bucket(
+            &penalty.violations,
+            state.buckets.get(violations_key).copied(),
+            now_ms,
+        );
         if decision.allowed {
             if let Some(tat) = new_tat {
                 state.buckets.insert(violations_key.to_owned(), tat);
@@ -157,7 +160,9 @@ mod tests {
         let wide = ("ip".to_owned(), rule(100, RuleKind::Bucket));
         let narrow = ("login".to_owned(), rule(1, RuleKind::Window));
         let both = [wide.clone(), narrow];
-        assert!(matches!(store.check("b", &both, 0), Verdict::Allowed(Some(d)) if d.remaining == 0));
+        assert!(
+            matches!(store.check("b", &both, 0), Verdict::Allowed(Some(d)) if d.remaining == 0)
+        );
         assert!(matches!(store.check("b", &both, 1), Verdict::Refused(_)));
         // The refusal did not spend the wide bucket: 98 left after this one.
         assert!(
@@ -177,10 +182,24 @@ mod tests {
         let strike = |at| store.strike("v", "b", &penalty, at);
         assert_eq!((strike(0), strike(0)), (None, None));
         assert_eq!(strike(0), Some(1_000));
-        assert!(matches!(store.check("b", &[], 500), Verdict::Blocked { wait_ms: 500 }));
-        assert!(matches!(store.check("b", &[], 1_000), Verdict::Allowed(None)));
+        assert!(matches!(
+            store.check("b", &[], 500),
+            Verdict::Blocked { wait_ms: 500 }
+        ));
+        assert!(matches!(
+            store.check("b", &[], 1_000),
+            Verdict::Allowed(None)
+        ));
         assert_eq!((strike(1_000), strike(1_000)), (None, None));
-        assert_eq!(strike(1_000), Some(2_000), "the second block is twice as long");
-        assert_eq!((strike(5_000), strike(5_000), strike(5_000)), (None, None, Some(3_000)), "capped");
+        assert_eq!(
+            strike(1_000),
+            Some(2_000),
+            "the second block is twice as long"
+        );
+        assert_eq!(
+            (strike(5_000), strike(5_000), strike(5_000)),
+            (None, None, Some(3_000)),
+            "capped"
+        );
     }
 }

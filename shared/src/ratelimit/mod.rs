@@ -27,7 +27,9 @@ pub enum Verdict {
     Allowed(Option<Decision>),
     Refused(Decision),
     /// The IP is blocked for repeated refusals.
-    Blocked { wait_ms: u64 },
+    Blocked {
+        wait_ms: u64,
+    },
 }
 
 impl Verdict {
@@ -114,7 +116,9 @@ pub struct Penalty {
 
 impl Penalty {
     fn block_ms(&self, strikes: u32) -> u64 {
-        let doubling = 1u64.checked_shl(strikes.saturating_sub(1)).unwrap_or(u64::MAX);
+        let doubling = 1u64
+            .checked_shl(strikes.saturating_sub(1))
+            .unwrap_or(u64::MAX);
         self.base_block_ms
             .saturating_mul(doubling)
             .min(self.max_block_ms)
@@ -172,11 +176,14 @@ fn now_ms() -> u64 {
 }
 
 impl Limiter {
-    /// With a Redis URL the counts are shared (connecting in the background); call from
-    /// within the server's runtime.
-    pub fn new(settings: &RateLimitSettings, redis_url: Option<&str>) -> Result<Self, String> {
+    /// With a Redis URL the counts are shared (if Redis does not answer at once, the
+    /// connection is retried in the background); call from within the server's runtime.
+    pub async fn new(
+        settings: &RateLimitSettings,
+        redis_url: Option<&str>,
+    ) -> Result<Self, String> {
         let shared = match redis_url {
-            Some(url) if settings.enabled => Some(RedisStore::connect(url)?),
+            Some(url) if settings.enabled => Some(RedisStore::connect(url).await?),
             _ => None,
         };
         Ok(Self {
@@ -233,7 +240,12 @@ impl Limiter {
         let shared = match &self.inner.shared {
             Some(redis) => {
                 redis
-                    .strike(&violations_key, block_key, &self.key("strikes", ip), penalty)
+                    .strike(
+                        &violations_key,
+                        block_key,
+                        &self.key("strikes", ip),
+                        penalty,
+                    )
                     .await
             }
             None => None,
@@ -253,7 +265,7 @@ impl Limiter {
 pub const DEFAULTS: &[(&str, &str)] = &[
     ("RATE_LIMIT_PER_IP", "1200/1m"),
     ("RATE_LIMIT_LOGIN", "10/1m"),
-    ("RATE_LIMIT_REGISTER", "5/1h"),
+    ("RATE_LIMIT_REGISTER", "20/1h"),
     ("RATE_LIMIT_AUTHORIZE", "60/1m"),
     ("RATE_LIMIT_TOKEN", "300/1m"),
     ("RATE_LIMIT_PER_CLIENT", "600/1m"),
@@ -270,3 +282,29 @@ pub const VIOLATIONS_BEFORE_BLOCK: Rule = Rule {
 pub const MAX_BLOCK: Duration = Duration::from_secs(3600);
 /// Blocks within this long of each other double.
 pub const BLOCK_MEMORY: Duration = Duration::from_secs(86_400);
+
+/// Runs `next` with no limit applied (exempt paths, limits off) — for a server's middleware.
+pub async fn pass<B: actix_web::body::MessageBody + 'static>(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// Runs `next` if `verdict` allows, with the `RateLimit-*` headers on the answer; otherwise
+/// answers with `refusal` plus `Retry-After` — for a server's middleware.
+pub async fn answer<B: actix_web::body::MessageBody + 'static>(
+    verdict: Verdict,
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+    refusal: impl FnOnce(&Verdict) -> actix_web::HttpResponse,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    if verdict.is_allowed() {
+        let mut response = next.call(req).await?;
+        verdict.write_headers(response.headers_mut());
+        return Ok(response.map_into_left_body());
+    }
+    let mut response = refusal(&verdict);
+    verdict.write_headers(response.headers_mut());
+    Ok(req.into_response(response).map_into_right_body())
+}

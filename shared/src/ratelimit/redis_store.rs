@@ -103,39 +103,50 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// Starts connecting in the background; until connected, calls answer `None` and the
-    /// in-process store decides. The URL is not logged (it may carry a password).
-    pub fn connect(url: &str) -> Result<Self, String> {
+    /// Connects (one attempt, briefly); when Redis does not answer, keeps trying in the
+    /// background, and until then calls answer `None` so the in-process store decides. The
+    /// URL is never logged (it may carry a password).
+    pub async fn connect(url: &str) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
         let store = Self {
             connection: Arc::default(),
             check: Arc::new(redis::Script::new(CHECK)),
             strike: Arc::new(redis::Script::new(STRIKE)),
         };
-        let slot = store.connection.clone();
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT)
+            .set_max_delay(2_000);
+        if store.try_connect(&client, &config).await {
+            return Ok(store);
+        }
+        let retrying = store.clone();
         actix_web::rt::spawn(async move {
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(CONNECT_TIMEOUT)
-                .set_response_timeout(RESPONSE_TIMEOUT)
-                .set_max_delay(2_000);
             loop {
-                match ConnectionManager::new_with_config(client.clone(), config.clone()).await {
-                    Ok(manager) => {
-                        tracing::info!("rate limits are shared through Redis");
-                        match slot.write() {
-                            Ok(mut guard) => *guard = Some(manager),
-                            Err(poisoned) => *poisoned.into_inner() = Some(manager),
-                        }
-                        return;
-                    }
-                    Err(error) => {
-                        tracing::warn!(error = %error, "cannot reach Redis; rate limits are per instance until it answers");
-                        actix_web::rt::time::sleep(CONNECT_RETRY).await;
-                    }
+                actix_web::rt::time::sleep(CONNECT_RETRY).await;
+                if retrying.try_connect(&client, &config).await {
+                    return;
                 }
             }
         });
         Ok(store)
+    }
+
+    async fn try_connect(&self, client: &redis::Client, config: &ConnectionManagerConfig) -> bool {
+        match ConnectionManager::new_with_config(client.clone(), config.clone()).await {
+            Ok(manager) => {
+                tracing::info!("rate limits are shared through Redis");
+                match self.connection.write() {
+                    Ok(mut guard) => *guard = Some(manager),
+                    Err(poisoned) => *poisoned.into_inner() = Some(manager),
+                }
+                true
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot reach Redis; rate limits are per instance until it answers");
+                false
+            }
+        }
     }
 
     fn connection(&self) -> Option<ConnectionManager> {
@@ -146,7 +157,12 @@ impl RedisStore {
     }
 
     /// The shared verdict, or `None` when Redis is not reachable now.
-    pub async fn check(&self, block_key: &str, checks: &[(String, Rule)], member: &str) -> Option<Verdict> {
+    pub async fn check(
+        &self,
+        block_key: &str,
+        checks: &[(String, Rule)],
+        member: &str,
+    ) -> Option<Verdict> {
         let mut connection = self.connection()?;
         let mut invocation = self.check.key(block_key);
         invocation.arg(member);
@@ -208,7 +224,9 @@ impl RedisStore {
             .arg(penalty.memory_ms)
             .invoke_async(&mut connection)
             .await
-            .map_err(|error| tracing::warn!(error = %error, "Redis did not record a rate-limit refusal"))
+            .map_err(
+                |error| tracing::warn!(error = %error, "Redis did not record a rate-limit refusal"),
+            )
             .ok()?;
         Some(u64::try_from(block_ms).ok().filter(|&ms| ms > 0))
     }

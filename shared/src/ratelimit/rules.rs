@@ -25,9 +25,11 @@ impl Rule {
         let (limit, period) = value.split_once('/')?;
         let limit: u32 = limit.trim().parse().ok()?;
         let period = crate::config::parse_duration(period.trim())?;
-        (1..=1_000_000)
-            .contains(&limit)
-            .then_some(Self { limit, period, kind })
+        (1..=1_000_000).contains(&limit).then_some(Self {
+            limit,
+            period,
+            kind,
+        })
     }
 
     pub fn period_ms(&self) -> u64 {
@@ -122,7 +124,15 @@ mod tests {
             Rule::parse(" 5 / 1h", RuleKind::Window).unwrap().period,
             Duration::from_secs(3600)
         );
-        for bad in ["", "10", "0/1m", "ten/1m", "10/forever", "10/0s", "2000000/1s"] {
+        for bad in [
+            "",
+            "10",
+            "0/1m",
+            "ten/1m",
+            "10/forever",
+            "10/0s",
+            "2000000/1s",
+        ] {
             assert!(Rule::parse(bad, RuleKind::Bucket).is_none(), "{bad}");
         }
     }
@@ -159,6 +169,9 @@ mod tests {
         let refused = window(&rule, &mut times, 59_999);
         assert!(!refused.allowed);
         assert_eq!(refused.wait_ms, 1);
-        assert!(window(&rule, &mut times, 60_000).allowed, "the first left the window");
+        assert!(
+            window(&rule, &mut times, 60_000).allowed,
+            "the first left the window"
+        );
     }
 }

@@ -94,6 +94,15 @@ pub fn test_settings(database_url: &str, overrides: &[(&str, &str)]) -> Settings
         ("HTTP_WORKERS", "1"),
         ("DATABASE_TIMEOUT", "2s"),
         ("DATABASE_POOL_SIZE", "4"),
+        // Tests send many requests from one address in a moment; the rate-limit tests
+        // set their own, lower limits.
+        ("RATE_LIMIT_PER_IP", "100000/1m"),
+        ("RATE_LIMIT_LOGIN", "100000/1m"),
+        ("RATE_LIMIT_REGISTER", "100000/1h"),
+        ("RATE_LIMIT_AUTHORIZE", "100000/1m"),
+        ("RATE_LIMIT_TOKEN", "100000/1m"),
+        ("RATE_LIMIT_PER_CLIENT", "100000/1m"),
+        ("RATE_LIMIT_PER_USER", "100000/1m"),
     ]
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

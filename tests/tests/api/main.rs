@@ -23,6 +23,7 @@ mod login;
 mod oauth_flow;
 mod pages;
 mod properties;
+mod rate_limits;
 mod refresh;
 mod registration;
 mod revocation;

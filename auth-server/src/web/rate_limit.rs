@@ -1,0 +1,81 @@
+//! The auth-server's rate limits (SECURITY.md 26): every request counts against its IP's
+//! bucket; sign-in, sign-up, `/authorize` and the token endpoints against a stricter one
+//! too. Health probes are exempt. A refusal is a 429 page, or an OAuth JSON error on the
+//! token endpoints, with `Retry-After`.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{ResponseError as _, web};
+use shared::ratelimit::{self, Scope};
+
+use crate::error::AppError;
+use crate::oauth::error::rate_limited;
+use crate::state::AppState;
+
+/// Endpoints that answer in JSON (RFC 6749 §5.2), where a page would be no use.
+const TOKEN_ENDPOINTS: [&str; 3] = ["/token", "/revoke", "/introspect"];
+
+/// The stricter limit a request falls under, if any.
+fn scope_of(method: &Method, path: &str) -> Option<Scope> {
+    match (method, path) {
+        (&Method::POST, "/login") => Some(Scope::Login),
+        (&Method::POST, "/register") => Some(Scope::Register),
+        (_, "/authorize") => Some(Scope::Authorize),
+        (&Method::POST, path) if TOKEN_ENDPOINTS.contains(&path) => Some(Scope::Token),
+        _ => None,
+    }
+}
+
+pub async fn enforce<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let exempt = matches!(req.path(), "/healthz" | "/readyz");
+    let Some(state) = state.filter(|state| state.limiter.enabled() && !exempt) else {
+        return ratelimit::pass(req, next).await;
+    };
+    let ip = shared::http::client_ip(req.request(), state.settings.trust_proxy_headers)
+        .unwrap_or_else(|| "unknown".to_owned());
+    let mut scopes = vec![(Scope::Ip, ip.as_str())];
+    if let Some(scope) = scope_of(req.method(), req.path()) {
+        scopes.push((scope, ip.as_str()));
+    }
+    let verdict = state.limiter.check(&ip, &scopes).await;
+    let json = TOKEN_ENDPOINTS.contains(&req.path());
+    ratelimit::answer(verdict, req, next, |verdict| {
+        if json {
+            rate_limited(verdict)
+        } else {
+            AppError::TooManyRequests(verdict.retry_after_secs()).error_response()
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stricter_limits_cover_the_abused_endpoints() {
+        assert_eq!(scope_of(&Method::POST, "/login"), Some(Scope::Login));
+        assert_eq!(
+            scope_of(&Method::GET, "/login"),
+            None,
+            "showing the form is cheap"
+        );
+        assert_eq!(scope_of(&Method::POST, "/register"), Some(Scope::Register));
+        assert_eq!(scope_of(&Method::GET, "/authorize"), Some(Scope::Authorize));
+        assert_eq!(
+            scope_of(&Method::POST, "/authorize"),
+            Some(Scope::Authorize)
+        );
+        for path in TOKEN_ENDPOINTS {
+            assert_eq!(scope_of(&Method::POST, path), Some(Scope::Token));
+        }
+        assert_eq!(scope_of(&Method::GET, "/account"), None);
+    }
+}

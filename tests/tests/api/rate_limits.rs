@@ -1,0 +1,304 @@
+//! Rate limits (SECURITY.md 26): per IP on every endpoint and stricter on sign-in, sign-up
+//! (a sliding window) and the token endpoint; per client on `/token`; per user on the task
+//! API; 429 with `Retry-After` and `RateLimit-*`; a block for an IP that keeps going; and
+//! limits shared by instances through Redis (`TEST_REDIS_URL`), falling back to per-instance
+//! limits while Redis is down.
+
+use reqwest::Method;
+
+use crate::flow::service_client;
+use crate::helpers::{
+    TestApp, TestDatabase, browser, hidden_field, spawn_app_on, spawn_app_with, spawn_stack_with,
+    test_settings,
+};
+use crate::task_auth::user_token;
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    header(response, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap()
+}
+
+async fn failed_sign_in(app: &TestApp) -> reqwest::Response {
+    app.login("nobody", "wrong-password-123").await
+}
+
+#[actix_web::test]
+async fn sign_in_attempts_beyond_the_limit_get_a_429_page() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "3/1m")]).await;
+    for _ in 0..3 {
+        assert_ne!(failed_sign_in(&app).await.status(), 429);
+    }
+    let refused = failed_sign_in(&app).await;
+    assert_eq!(refused.status(), 429);
+    assert!(
+        (1..=20).contains(&retry_after(&refused)),
+        "one attempt comes back every 20 s"
+    );
+    assert_eq!(header(&refused, "ratelimit-limit"), Some("3"));
+    assert_eq!(header(&refused, "ratelimit-remaining"), Some("0"));
+    assert!(
+        header(&refused, "content-security-policy").is_some(),
+        "still a page of ours"
+    );
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Too many requests"), "{page}");
+
+    // Showing the form is not an attempt.
+    let form = app.get("/login").await;
+    assert_eq!(form.status(), 200);
+    assert!(
+        header(&form, "ratelimit-remaining").is_some(),
+        "every answer tells the budget"
+    );
+}
+
+#[actix_web::test]
+async fn sign_ups_are_limited_per_ip_in_a_sliding_window() {
+    let app = spawn_app_with(&[("RATE_LIMIT_REGISTER", "2/1h")]).await;
+    let password = "violet-anchor-tundra-42";
+    for name in ["first", "second"] {
+        let response = app
+            .register_with(&browser(), name, &format!("{name}@example.com"), password)
+            .await;
+        assert_eq!(response.status(), 303, "{name} signed up");
+    }
+    let refused = app
+        .register_with(&browser(), "third", "third@example.com", password)
+        .await;
+    assert_eq!(refused.status(), 429);
+    assert!(retry_after(&refused) > 3000, "the window is an hour");
+    let stored: i64 = app
+        .query(|c| {
+            use diesel::prelude::*;
+            shared::schema::users::table.count().get_result(c)
+        })
+        .await;
+    assert_eq!(stored, 2, "the refused sign-up wrote nothing");
+}
+
+#[actix_web::test]
+async fn the_token_endpoint_limits_each_client_with_an_oauth_error() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_CLIENT", "2/1m")]).await;
+    let busy = app.register_client(service_client()).await;
+    let other = app.register_client(service_client()).await;
+    let grant = [("grant_type", "client_credentials".to_owned())];
+    for _ in 0..2 {
+        assert_eq!(app.token_request(&busy, &grant).await.status(), 200);
+    }
+    let refused = app.token_request(&busy, &grant).await;
+    assert_eq!(refused.status(), 429);
+    assert!(retry_after(&refused) >= 1);
+    assert_eq!(header(&refused, "cache-control"), Some("no-store"));
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert_eq!(
+        app.token_request(&other, &grant).await.status(),
+        200,
+        "another client has its own budget"
+    );
+}
+
+#[actix_web::test]
+async fn the_task_api_limits_each_user() {
+    let stack = spawn_stack_with(&[("RATE_LIMIT_PER_USER", "3/1m")]).await;
+    let alice = user_token(&stack, "tasks:read").await;
+    let bob = user_token(&stack, "tasks:read").await;
+    for remaining in ["2", "1", "0"] {
+        let response = stack
+            .api(Method::GET, "/api/tasks", Some(&alice))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "ratelimit-limit"), Some("3"));
+        assert_eq!(header(&response, "ratelimit-remaining"), Some(remaining));
+    }
+    let refused = stack
+        .api(Method::GET, "/api/tasks", Some(&alice))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(retry_after(&refused) >= 1);
+    assert_eq!(
+        header(&refused, "content-type"),
+        Some("application/problem+json")
+    );
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(problem["status"], 429);
+    let other = stack
+        .api(Method::GET, "/api/tasks", Some(&bob))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200, "another user has their own budget");
+}
+
+#[actix_web::test]
+async fn every_request_counts_per_ip_except_health_probes() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP", "5/1m")]).await;
+    for _ in 0..5 {
+        assert_eq!(app.get("/login").await.status(), 200);
+    }
+    assert_eq!(app.get("/login").await.status(), 429);
+    assert_eq!(
+        app.get("/jwks.json").await.status(),
+        429,
+        "the budget is the IP's"
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}
+
+#[actix_web::test]
+async fn an_ip_that_keeps_going_is_blocked_everywhere_for_a_while() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "1/1m"), ("RATE_LIMIT_BLOCK", "10m")]).await;
+    // One allowed attempt, then 20 refusals are tolerated; the 21st blocks.
+    for _ in 0..22 {
+        failed_sign_in(&app).await;
+    }
+    let blocked = app.get("/jwks.json").await;
+    assert_eq!(
+        blocked.status(),
+        429,
+        "blocked beyond the limit that was hit"
+    );
+    assert!(
+        (500..=600).contains(&retry_after(&blocked)),
+        "the block lasts RATE_LIMIT_BLOCK: {}",
+        retry_after(&blocked)
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[actix_web::test]
+async fn limits_are_shared_by_instances_through_redis() {
+    let Ok(redis_url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("TEST_REDIS_URL is not set: skipping the shared-limit test");
+        return;
+    };
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let settings = [
+        ("RATE_LIMIT_LOGIN", "2/1m"),
+        ("REDIS_URL", redis_url.as_str()),
+        ("REDIS_KEY_PREFIX", prefix.as_str()),
+    ];
+    let (database, url) = TestDatabase::create();
+    let first = spawn_app_on(database, &url, &settings).await;
+    let instance = auth_server::startup::Application::build(test_settings(&url, &settings))
+        .await
+        .unwrap();
+    let second = format!("http://127.0.0.1:{}", instance.port());
+    actix_web::rt::spawn(instance.run_until_stopped());
+    assert_ne!(failed_sign_in(&first).await.status(), 429);
+    assert_ne!(failed_sign_in_at(&second).await.status(), 429);
+    assert_eq!(
+        failed_sign_in(&first).await.status(),
+        429,
+        "the second instance's attempt counted on the first"
+    );
+    assert_eq!(failed_sign_in_at(&second).await.status(), 429);
+}
+
+/// A failed sign-in on the auth-server at `base`, as a new browser.
+async fn failed_sign_in_at(base: &str) -> reqwest::Response {
+    let client = browser();
+    let form = client.get(format!("{base}/login")).send().await.unwrap();
+    let csrf = hidden_field(&form.text().await.unwrap(), "csrf_token").unwrap();
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "nobody"),
+            ("password", "wrong-password-123"),
+            ("return_to", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn without_redis_each_instance_still_limits() {
+    // Nothing listens on port 1: the limiter falls back to counting in process.
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_LOGIN", "2/1m"),
+        ("REDIS_URL", "redis://127.0.0.1:1"),
+    ])
+    .await;
+    for _ in 0..2 {
+        assert_ne!(failed_sign_in(&app).await.status(), 429);
+    }
+    assert_eq!(failed_sign_in(&app).await.status(), 429);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}
+
+#[actix_web::test]
+async fn limits_can_be_switched_off() {
+    let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("RATE_LIMIT_LOGIN", "1/1m")]).await;
+    for _ in 0..3 {
+        let response = failed_sign_in(&app).await;
+        assert_ne!(response.status(), 429);
+        assert!(header(&response, "ratelimit-limit").is_none());
+    }
+}
+
+#[actix_web::test]
+async fn redis_keeps_sliding_windows_and_blocks_too() {
+    let Ok(redis_url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("TEST_REDIS_URL is not set: skipping the shared-limit test");
+        return;
+    };
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_REGISTER", "1/1h"),
+        ("RATE_LIMIT_LOGIN", "1/1m"),
+        ("RATE_LIMIT_BLOCK", "10m"),
+        ("REDIS_URL", redis_url.as_str()),
+        ("REDIS_KEY_PREFIX", prefix.as_str()),
+    ])
+    .await;
+    let password = "violet-anchor-tundra-42";
+    let first = app
+        .register_with(&browser(), "first", "first@example.com", password)
+        .await;
+    assert_eq!(first.status(), 303);
+    let second = app
+        .register_with(&browser(), "second", "second@example.com", password)
+        .await;
+    assert_eq!(second.status(), 429);
+    assert!(retry_after(&second) > 3000, "the window is an hour");
+
+    // That refusal was the first strike: one allowed attempt and 20 refused ones block.
+    for _ in 0..21 {
+        failed_sign_in(&app).await;
+    }
+    let blocked = app.get("/jwks.json").await;
+    assert_eq!(blocked.status(), 429);
+    assert!((500..=600).contains(&retry_after(&blocked)));
+
+    // Decided in Redis, not by the in-process fallback.
+    for kind in ["register", "block", "strikes"] {
+        let key = format!("{prefix}{kind}:127.0.0.1");
+        assert!(redis_has_key(&redis_url, &key), "{key} is in Redis");
+    }
+}
+
+/// Whether Redis at `redis://host:port` holds `key` (an inline `EXISTS`, no client library).
+fn redis_has_key(redis_url: &str, key: &str) -> bool {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let address = redis_url
+        .trim_start_matches("redis://")
+        .trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(stream, "EXISTS {key}\r\n").unwrap();
+    let mut reply = String::new();
+    BufReader::new(stream).read_line(&mut reply).unwrap();
+    reply.trim() == ":1"
+}
