@@ -57,7 +57,8 @@ for backend in $BACKENDS; do
 
   DATABASE_URL=$url RESOURCE_API_BIND="127.0.0.1:$API_PORT" JWKS_URL="$auth/jwks.json" HTTP_WORKERS=1 RUST_LOG=warn \
     taskset -c "$SERVER_CPU" "$BIN/resource-api" serve >"$WORK/api.log" 2>&1 &
-  PIDS+=($!)
+  api_pid=$!
+  PIDS+=($api_pid)
   api="http://127.0.0.1:$API_PORT"
   for _ in $(seq 1 100); do curl -fs "$api/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   for i in $(seq 1 50); do
@@ -72,6 +73,17 @@ for backend in $BACKENDS; do
   read -r rps p50 p99 bad < <(load "$api/api/tasks" -H "Authorization: Bearer $token")
   printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "GET /api/tasks (10 of 50)" "$rps" "$p50" "$p99" "$bad" \
     "$(awk -v r="$rps" -v b="$base_rps" 'BEGIN { printf "%.2fx verify-only (target >= 0.5)", r / b }')"
+  limited_rps=$(awk -v r="$rps" 'BEGIN { print r }')
+
+  # The same list with rate limiting switched off: what the limiter costs.
+  kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
+  RATE_LIMITS=off DATABASE_URL=$url RESOURCE_API_BIND="127.0.0.1:$API_PORT" JWKS_URL="$auth/jwks.json" HTTP_WORKERS=1 RUST_LOG=warn \
+    taskset -c "$SERVER_CPU" "$BIN/resource-api" serve >"$WORK/api-unlimited.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do curl -fs "$api/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  read -r rps p50 p99 bad < <(load "$api/api/tasks" -H "Authorization: Bearer $token")
+  printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "  same, RATE_LIMITS=off" "$rps" "$p50" "$p99" "$bad" \
+    "$(awk -v r="$limited_rps" -v u="$rps" 'BEGIN { printf "limits on = %.2fx of off", r / u }')"
 
   stop_servers
   drop_database "$url"

@@ -192,6 +192,7 @@ mod docs {
             (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
             (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "Missing scope tasks:read", body = Problem, content_type = "application/problem+json"),
+            (status = 429, description = "Rate limit reached (per IP or per user); Retry-After says when to retry", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn list() {}
@@ -204,6 +205,7 @@ mod docs {
             (status = 403, description = "Missing scope tasks:write", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+            (status = 429, description = "Rate limit reached (per IP or per user); Retry-After says when to retry", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn create() {}
@@ -215,6 +217,7 @@ mod docs {
             (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "Missing scope tasks:read", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such task of this user", body = Problem, content_type = "application/problem+json"),
+            (status = 429, description = "Rate limit reached (per IP or per user); Retry-After says when to retry", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn get() {}
@@ -229,6 +232,7 @@ mod docs {
             (status = 404, description = "No such task of this user", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+            (status = 429, description = "Rate limit reached (per IP or per user); Retry-After says when to retry", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn replace() {}
@@ -243,6 +247,7 @@ mod docs {
             (status = 404, description = "No such task of this user", body = Problem, content_type = "application/problem+json"),
             (status = 413, description = "Body over 16 KiB", body = Problem, content_type = "application/problem+json"),
             (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+            (status = 429, description = "Rate limit reached (per IP or per user); Retry-After says when to retry", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn update() {}
@@ -254,6 +259,7 @@ mod docs {
             (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = "Missing scope tasks:write", body = Problem, content_type = "application/problem+json"),
             (status = 404, description = "No such task of this user", body = Problem, content_type = "application/problem+json"),
+            (status = 429, description = "Rate limit reached (per IP or per user); Retry-After says when to retry", body = Problem, content_type = "application/problem+json"),
             (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
         ))]
     pub fn delete() {}
