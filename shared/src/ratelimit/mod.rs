@@ -263,7 +263,7 @@ impl Limiter {
 
 /// The defaults, used where a setting is absent.
 pub const DEFAULTS: &[(&str, &str)] = &[
-    ("RATE_LIMIT_PER_IP", "1200/1m"),
+    ("RATE_LIMIT_PER_IP", "6000/1m"),
     ("RATE_LIMIT_LOGIN", "10/1m"),
     ("RATE_LIMIT_REGISTER", "20/1h"),
     ("RATE_LIMIT_AUTHORIZE", "60/1m"),
