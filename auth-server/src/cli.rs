@@ -56,6 +56,33 @@ pub enum Command {
         #[command(subcommand)]
         command: ApiKeysCommand,
     },
+    /// Read the security events kept in the audit table.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print the newest events first, as JSON.
+    List {
+        /// Only events of this kind (e.g. login_failure, code_replay, rate_limit_block).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only events of this user (a username).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only events of this client (a client_id).
+        #[arg(long)]
+        client: Option<String>,
+        /// Only events from this long ago or later, e.g. 30m, 24h, 7d.
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many events (1 to 10000).
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +188,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Clients { command } => clients_command(&settings, command).await,
         Command::Keys { command } => keys_command(&settings, command),
         Command::ApiKeys { command } => api_keys_command(&settings, command).await,
+        Command::Audit { command } => audit_command(&settings, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -433,5 +461,66 @@ async fn api_keys_command(settings: &Settings, command: ApiKeysCommand) -> Resul
             "expires_at": row.expires_at.and_utc().to_rfc3339(),
         })
     );
+    Ok(())
+}
+
+fn audit_command(settings: &Settings, command: AuditCommand) -> Result<(), String> {
+    let AuditCommand::List {
+        kind,
+        user,
+        client,
+        since,
+        limit,
+    } = command;
+    if !(1..=10_000).contains(&limit) {
+        return Err("--limit must be from 1 to 10000".into());
+    }
+    let since = match since.as_deref() {
+        None => None,
+        Some(text) => {
+            let ago = shared::config::parse_duration(text)
+                .and_then(|d| chrono::Duration::from_std(d).ok())
+                .ok_or_else(|| {
+                    format!("--since: `{text}` is not a duration like 30m, 24h or 7d")
+                })?;
+            Some(shared::models::now() - ago)
+        }
+    };
+    let db = Db::new(build_pool(settings));
+    db.migrate().map_err(|e| e.to_string())?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    let user_id = match user {
+        None => None,
+        Some(username) => Some(
+            shared::models::user::User::find_by_username(&mut conn, &username.to_lowercase())
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no such user: {username}"))?
+                .id,
+        ),
+    };
+    let filter = shared::models::audit_event::AuditFilter {
+        kind,
+        user_id,
+        client_id: client,
+        since,
+        limit,
+    };
+    let rows = shared::models::audit_event::AuditEventRow::list(&mut conn, &filter)
+        .map_err(|e| e.to_string())?;
+    let events: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|row| {
+            serde_json::json!({
+                "at": row.at.and_utc().to_rfc3339(),
+                "kind": row.kind,
+                "user_id": row.user_id,
+                "client_id": row.client_id,
+                "ip": row.ip,
+                "detail": serde_json::from_str::<serde_json::Value>(&row.detail)
+                    .unwrap_or(serde_json::Value::String(row.detail)),
+            })
+        })
+        .collect();
+    println!("{:#}", serde_json::Value::Array(events));
     Ok(())
 }

@@ -52,6 +52,7 @@ impl Application {
         let limiter = Limiter::new(
             &settings.rate_limits,
             settings.redis_url.as_ref().map(|url| url.expose()),
+            Some(db.clone()),
         )
         .await
         .map_err(StartupError::Fatal)?;
@@ -168,9 +169,11 @@ fn spawn_pruner(state: web::Data<AppState>) {
                 Ok(count) => tracing::info!(count, "pruned expired sessions"),
                 Err(error) => tracing::warn!(error = %error, "could not prune sessions"),
             }
-            match housekeeping::prune(&state.db).await {
+            match housekeeping::prune(&state.db, state.settings.audit_retention).await {
                 Ok(pruned) if pruned == Pruned::default() => {}
-                Ok(pruned) => tracing::info!(?pruned, "pruned expired codes and tokens"),
+                Ok(pruned) => {
+                    tracing::info!(?pruned, "pruned expired codes, tokens and audit events")
+                }
                 Err(error) => tracing::warn!(error = %error, "could not prune codes and tokens"),
             }
         }

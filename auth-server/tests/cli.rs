@@ -362,3 +362,59 @@ fn api_keys_are_created_for_a_user() {
     );
     assert!(!too_long.status.success());
 }
+
+#[test]
+fn the_audit_table_is_listed_newest_first_with_filters() {
+    let ws = Workspace::new();
+    ws.json(&["keys", "list"]); // migrates the new database
+    let url = format!("sqlite://{}", ws.dir.join("cli.sqlite3").display());
+    let settings = shared::config::Settings::from_values(
+        [("DATABASE_URL".to_owned(), url)].into_iter().collect(),
+    )
+    .unwrap();
+    let db = shared::db::Db::new(shared::db::build_pool(&settings));
+    let mut conn = db.pool().get().unwrap();
+    let at = shared::models::now();
+    let row = |id: &str, kind: &str, minutes_ago: i64| shared::models::audit_event::AuditEventRow {
+        id: id.to_owned(),
+        at: at - chrono::Duration::minutes(minutes_ago),
+        kind: kind.to_owned(),
+        user_id: None,
+        client_id: Some("client_a".to_owned()),
+        ip: Some("203.0.113.7".to_owned()),
+        detail: r#"{"known_user":false}"#.to_owned(),
+    };
+    shared::models::audit_event::AuditEventRow::insert_all(
+        &mut conn,
+        &[
+            row("e1", "login_failure", 120),
+            row("e2", "code_replay", 30),
+            row("e3", "login_failure", 5),
+        ],
+    )
+    .unwrap();
+
+    let all = ws.json(&["audit", "list"]);
+    let kinds: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["login_failure", "code_replay", "login_failure"]);
+    assert_eq!(all[0]["ip"], "203.0.113.7");
+    assert_eq!(all[0]["detail"]["known_user"], false);
+
+    let recent_failures = ws.json(&["audit", "list", "--kind", "login_failure", "--since", "1h"]);
+    assert_eq!(recent_failures.as_array().unwrap().len(), 1);
+    assert_eq!(
+        ws.json(&["audit", "list", "--limit", "2"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let refused = ws.run(&["audit", "list", "--since", "soon"], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--since"));
+}

@@ -29,12 +29,15 @@ pub async fn enforce<B: MessageBody + 'static>(
         return ratelimit::pass(req, next).await;
     };
     let ip = client_ip(&state, req.request());
-    let verdict = state.limiter.check(&ip, &[(Scope::Ip, ip.as_str())]).await;
+    let verdict = state.limiter.check_ip(&ip, &[Scope::Ip]).await;
     let mut response = ratelimit::answer(verdict, req, next, refusal).await?;
-    // The user's limit, when the request got that far, is the one a client cares about.
+    // When the request also counted against its user, the headers tell of whichever limit
+    // has less room left.
     let user_verdict = response.request().extensions().get::<Verdict>().copied();
-    if let Some(user_verdict) = user_verdict {
-        user_verdict.write_headers(response.headers_mut());
+    if let (Some(Verdict::Allowed(Some(user))), Verdict::Allowed(ip)) = (user_verdict, verdict)
+        && ip.is_none_or(|ip| user.remaining < ip.remaining)
+    {
+        Verdict::Allowed(Some(user)).write_headers(response.headers_mut());
     }
     Ok(response)
 }

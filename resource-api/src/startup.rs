@@ -58,6 +58,7 @@ impl Application {
             limiter: Limiter::new(
                 &settings.rate_limits,
                 settings.redis_url.as_ref().map(|url| url.expose()),
+                Some(db.clone()),
             )
             .await
             .map_err(StartupError::Fatal)?,

@@ -169,6 +169,8 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     /// Request limits per IP, client and user (SECURITY.md 26).
     pub rate_limits: RateLimitSettings,
+    /// How long security events stay in the audit table.
+    pub audit_retention: Duration,
     pub log_format: LogFormat,
 }
 
@@ -344,6 +346,11 @@ impl Settings {
                 None => format!("{issuer}/jwks.json"),
             },
             rate_limits: parse_rate_limits(&get)?,
+            audit_retention: parse_duration_setting(
+                get("AUDIT_RETENTION"),
+                "AUDIT_RETENTION",
+                "90d",
+            )?,
             cors_allowed_origins: match get("CORS_ALLOWED_ORIGINS") {
                 None => Vec::new(),
                 Some(list) => list
@@ -455,6 +462,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "RATE_LIMIT_PER_USER",
     "RATE_LIMIT_BLOCK",
     "REDIS_KEY_PREFIX",
+    "AUDIT_RETENTION",
 ];
 
 /// The `RATE_LIMIT_*` settings: each a rule `N/period`; sign-up's is a sliding window,
@@ -476,7 +484,7 @@ fn parse_rate_limits<'a>(
         })
     };
     let block = parse_duration_setting(get("RATE_LIMIT_BLOCK"), "RATE_LIMIT_BLOCK", "5m")?;
-    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
     Ok(RateLimitSettings {
         enabled: parse_bool(get("RATE_LIMITS"), "RATE_LIMITS", true)?,
         per_ip: rule("RATE_LIMIT_PER_IP", RuleKind::Bucket)?,
@@ -488,9 +496,9 @@ fn parse_rate_limits<'a>(
         per_user: rule("RATE_LIMIT_PER_USER", RuleKind::Bucket)?,
         penalty: Penalty {
             violations: ratelimit::VIOLATIONS_BEFORE_BLOCK,
-            base_block_ms: millis(block),
-            max_block_ms: millis(ratelimit::MAX_BLOCK.max(block)),
-            memory_ms: millis(ratelimit::BLOCK_MEMORY),
+            base_block_us: micros(block),
+            max_block_us: micros(ratelimit::MAX_BLOCK.max(block)),
+            memory_us: micros(ratelimit::BLOCK_MEMORY),
         },
         redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or("oauth:rl:").to_owned(),
     })

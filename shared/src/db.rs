@@ -12,6 +12,8 @@ use diesel::result::{ConnectionError, DatabaseErrorKind};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::audit::{AuditEvent, AuditLog};
+
 use crate::config::{DatabaseUrl, Settings};
 
 /// A connection to whichever backend `DATABASE_URL` names.
@@ -341,15 +343,26 @@ impl DbError {
     }
 }
 
-/// The pool plus a way to run diesel work off the async workers.
+/// The pool plus a way to run diesel work off the async workers, and the audit log kept
+/// in the same database.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: DbPool,
+    audit: AuditLog,
 }
 
 impl Db {
     pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+        Self {
+            audit: AuditLog::new(pool.clone()),
+            pool,
+        }
+    }
+
+    /// Logs a security event and keeps it in `audit_events` (SECURITY.md 30) without
+    /// waiting for the write.
+    pub fn audit(&self, event: AuditEvent) {
+        self.audit.record(event);
     }
 
     pub fn pool(&self) -> &DbPool {

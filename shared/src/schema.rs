@@ -29,6 +29,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> Timestamp,
+        kind -> Text,
+        user_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
     authorization_codes (code_hash) {
         code_hash -> Text,
         client_id -> Text,
@@ -172,6 +184,7 @@ diesel::joinable!(tasks -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
     api_keys,
+    audit_events,
     authorization_codes,
     clients,
     consents,

@@ -3,6 +3,8 @@
 //! username as typed, and reaching the limit locks that username for a while, whether or
 //! not the account exists, so the lockout message reveals nothing either.
 
+use serde_json::json;
+use shared::audit::AuditEvent;
 use shared::config::Settings;
 use shared::db::{Db, DbError};
 use shared::models::login_throttle::{FailureOutcome, LoginThrottle};
@@ -50,6 +52,7 @@ pub async fn authenticate(
     policy: LoginPolicy,
     username_input: &str,
     password: String,
+    ip: Option<&str>,
 ) -> Result<LoginOutcome, AppError> {
     let key: String = username::normalize(username_input)
         .chars()
@@ -82,12 +85,16 @@ pub async fn authenticate(
 
     let user_id = user.as_ref().map(|u| u.id.clone());
     if locked_until.is_some() {
-        tracing::warn!(target: "security", event = "login_refused_locked", user_id = ?user_id, "sign-in refused: username locked");
+        db.audit(
+            AuditEvent::new("login_refused_locked")
+                .user(user_id.as_deref())
+                .ip(ip),
+        );
         return Ok(LoginOutcome::LockedOut);
     }
     if verified && let Some(user) = user {
         db.run(move |conn| LoginThrottle::clear(conn, &key)).await?;
-        tracing::info!(target: "security", event = "login_success", user_id = %user.id);
+        db.audit(AuditEvent::new("login_success").user(Some(&user.id)).ip(ip));
         return Ok(LoginOutcome::SignedIn(Box::new(user)));
     }
 
@@ -103,11 +110,23 @@ pub async fn authenticate(
             )
         })
         .await?;
-    tracing::warn!(target: "security", event = "login_failure", user_id = ?user_id, known_user = user_id.is_some(), "sign-in failed");
+    // The typed username is kept only when it names an account (a mistyped password
+    // can land in the username field).
+    db.audit(
+        AuditEvent::new("login_failure")
+            .user(user_id.as_deref())
+            .ip(ip)
+            .detail(json!({ "known_user": user_id.is_some() })),
+    );
     match outcome {
         FailureOutcome::Counted { .. } => Ok(LoginOutcome::Refused),
         FailureOutcome::LockedNow { until } => {
-            tracing::warn!(target: "security", event = "lockout", user_id = ?user_id, until = %until, "username locked after repeated failures");
+            db.audit(
+                AuditEvent::new("lockout")
+                    .user(user_id.as_deref())
+                    .ip(ip)
+                    .detail(json!({ "until": until.and_utc().to_rfc3339() })),
+            );
             Ok(LoginOutcome::LockedOut)
         }
     }

@@ -4,6 +4,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+use shared::audit::AuditEvent;
 use shared::db::{Db, DbError};
 use shared::models::client::Client;
 use shared::models::now;
@@ -210,7 +212,11 @@ fn form_urldecode(value: &str) -> Option<String> {
 /// Checks the credentials against the registry: a confidential client must present its
 /// secret, a public client must present none. Every failure is `invalid_client` and says
 /// no more than that (no hint whether the client exists).
-pub async fn authenticate(db: &Db, credentials: ClientCredentials) -> Result<Client, OAuthError> {
+pub async fn authenticate(
+    db: &Db,
+    credentials: ClientCredentials,
+    ip: Option<&str>,
+) -> Result<Client, OAuthError> {
     let client_id = credentials.client_id.clone();
     let client = db
         .run(move |conn| Client::find(conn, &client_id))
@@ -231,11 +237,21 @@ pub async fn authenticate(db: &Db, credentials: ClientCredentials) -> Result<Cli
     match client {
         Some(client) if verdict && client.is_enabled() => Ok(client),
         Some(client) if verdict => {
-            tracing::warn!(target: "security", event = "client_auth_failure", client_id = %client.client_id, reason = "disabled");
+            db.audit(
+                AuditEvent::new("client_auth_failure")
+                    .client(&client.client_id)
+                    .ip(ip)
+                    .detail(json!({ "reason": "disabled" })),
+            );
             Err(OAuthError::invalid_client("client authentication failed"))
         }
         _ => {
-            tracing::warn!(target: "security", event = "client_auth_failure", client_id = %credentials.client_id.chars().take(64).collect::<String>(), via_basic = credentials.via_basic);
+            db.audit(
+                AuditEvent::new("client_auth_failure")
+                    .client(&credentials.client_id)
+                    .ip(ip)
+                    .detail(json!({ "via_basic": credentials.via_basic })),
+            );
             Err(OAuthError::invalid_client("client authentication failed"))
         }
     }

@@ -3,6 +3,8 @@
 //! scope — and exchanged once at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6).
 //! A code presented twice revokes everything the first exchange issued (§4.1.2).
 
+use serde_json::json;
+use shared::audit::AuditEvent;
 use shared::db::{Db, DbConnection, DbError};
 use shared::models::authorization_code::AuthorizationCode;
 use shared::models::client::Client;
@@ -61,6 +63,8 @@ pub struct CodeExchange {
 enum Outcome {
     Issued(TokenResponse),
     Refused(OAuthError),
+    /// Refused, with a security event to keep once the transaction has committed.
+    Detected(OAuthError, AuditEvent),
 }
 
 /// Exchanges a code for tokens, for the authenticated `client`.
@@ -82,6 +86,10 @@ pub async fn exchange(
     match outcome {
         Ok(Outcome::Issued(response)) => Ok(response),
         Ok(Outcome::Refused(error)) => Err(error),
+        Ok(Outcome::Detected(error, event)) => {
+            db.audit(event);
+            Err(error)
+        }
         Err(error) => Err(error.into()),
     }
 }
@@ -110,15 +118,17 @@ fn exchange_in_transaction(
             Some(grant_id) => Grant::revoke_family(conn, grant_id, at)?,
             None => Vec::new(),
         };
-        tracing::warn!(
-            target: "security",
-            event = "code_replay",
-            client_id = %client.client_id,
-            grant_id = ?code.grant_id,
-            revoked_access_tokens = revoked.len(),
-            "authorization code used twice; its tokens are revoked"
-        );
-        return refuse("the authorization code has already been used");
+        let event = AuditEvent::new("code_replay")
+            .client(&client.client_id)
+            .user(Some(&code.user_id))
+            .detail(json!({
+                "grant_id": code.grant_id,
+                "revoked_access_tokens": revoked.len(),
+            }));
+        return Ok(Outcome::Detected(
+            OAuthError::invalid_grant("the authorization code has already been used"),
+            event,
+        ));
     }
     if code.expires_at <= at {
         return refuse("the authorization code has expired");

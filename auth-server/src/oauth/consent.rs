@@ -1,6 +1,8 @@
 //! Remembered consent: whether the person must be asked, and recording what they allowed.
 //! First-party apps are trusted without asking; others are asked once per new scope.
 
+use serde_json::json;
+use shared::audit::AuditEvent;
 use shared::db::{Db, DbError, write_transaction};
 use shared::models::consent::Consent;
 use shared::models::grant::Grant;
@@ -101,7 +103,12 @@ pub async fn revoke_app(db: &Db, user_id: String, client_id: String) -> Result<b
         })
         .await?;
     if had_consent || grants > 0 {
-        tracing::info!(target: "security", event = "app_revoked", user_id = %user_id, client_id = %client_id, grants, access_tokens);
+        db.audit(
+            AuditEvent::new("app_revoked")
+                .user(Some(&user_id))
+                .client(&client_id)
+                .detail(json!({ "grants": grants, "access_tokens": access_tokens })),
+        );
     }
     Ok(had_consent || grants > 0)
 }

@@ -1,9 +1,11 @@
 //! Deleting what can no longer be used: expired codes (kept a day past expiry, so a late
 //! replay still revokes what the code issued), expired access-token records (the
-//! revocation list only needs unexpired ones) and expired refresh tokens.
+//! revocation list only needs unexpired ones), expired refresh tokens, and audit events
+//! older than `AUDIT_RETENTION`.
 
 use shared::db::{Db, DbError};
 use shared::models::access_token::AccessTokenRecord;
+use shared::models::audit_event::AuditEventRow;
 use shared::models::authorization_code::AuthorizationCode;
 use shared::models::now;
 use shared::models::refresh_token::RefreshToken;
@@ -16,15 +18,22 @@ pub struct Pruned {
     pub codes: usize,
     pub access_tokens: usize,
     pub refresh_tokens: usize,
+    pub audit_events: usize,
 }
 
-pub async fn prune(db: &Db) -> Result<Pruned, DbError> {
-    db.run(|conn| {
+pub async fn prune(db: &Db, audit_retention: std::time::Duration) -> Result<Pruned, DbError> {
+    let audit_retention =
+        chrono::Duration::from_std(audit_retention).unwrap_or(chrono::Duration::MAX);
+    db.run(move |conn| {
         let at = now();
         Ok(Pruned {
             codes: AuthorizationCode::delete_expired(conn, at - CODE_RETENTION)?,
             access_tokens: AccessTokenRecord::delete_expired(conn, at)?,
             refresh_tokens: RefreshToken::delete_expired(conn, at)?,
+            audit_events: match at.checked_sub_signed(audit_retention) {
+                Some(before) => AuditEventRow::delete_older_than(conn, before)?,
+                None => 0,
+            },
         })
     })
     .await

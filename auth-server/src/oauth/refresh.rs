@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use serde_json::json;
+use shared::audit::AuditEvent;
 use shared::db::{Db, DbConnection, write_transaction};
 use shared::models::client::Client;
 use shared::models::grant::Grant;
@@ -31,6 +33,8 @@ pub struct RefreshRequest {
 enum Outcome {
     Issued(TokenResponse),
     Refused(OAuthError),
+    /// Refused, with a security event to keep once the transaction has committed.
+    Detected(OAuthError, AuditEvent),
 }
 
 pub async fn refresh(
@@ -66,6 +70,10 @@ pub async fn refresh(
     match outcome {
         Ok(Outcome::Issued(response)) => Ok(response),
         Ok(Outcome::Refused(error)) => Err(error),
+        Ok(Outcome::Detected(error, event)) => {
+            db.audit(event);
+            Err(error)
+        }
         Err(error) => Err(error.into()),
     }
 }
@@ -96,17 +104,17 @@ fn refresh_in_transaction(
     }
     let reuse = |conn: &mut DbConnection| -> Result<Outcome, IssueError> {
         let revoked = Grant::revoke_family(conn, &grant.id, at)?;
-        tracing::warn!(
-            target: "security",
-            event = "refresh_reuse",
-            client_id = %client.client_id,
-            grant_id = %grant.id,
-            revoked_access_tokens = revoked.len(),
-            "a spent refresh token was presented again; its family is revoked"
-        );
-        Ok(Outcome::Refused(OAuthError::invalid_grant(
-            "the refresh token has already been used",
-        )))
+        let event = AuditEvent::new("refresh_reuse")
+            .client(&client.client_id)
+            .user(grant.user_id.as_deref())
+            .detail(json!({
+                "grant_id": grant.id,
+                "revoked_access_tokens": revoked.len(),
+            }));
+        Ok(Outcome::Detected(
+            OAuthError::invalid_grant("the refresh token has already been used"),
+            event,
+        ))
     };
     if token.used_at.is_some() {
         return reuse(conn);

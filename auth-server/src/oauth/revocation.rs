@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use serde_json::json;
+use shared::audit::AuditEvent;
 use shared::db::{Db, DbError, write_transaction};
 use shared::models::access_token::AccessTokenRecord;
 use shared::models::client::Client;
@@ -45,7 +47,12 @@ pub async fn revoke(
         .run(move |conn| AccessTokenRecord::revoke(conn, &jti, now()))
         .await?;
     if revoked {
-        tracing::info!(target: "security", event = "token_revoked", kind = "access_token", client_id = %client.client_id, jti = %claims.jti);
+        db.audit(
+            AuditEvent::new("token_revoked")
+                .client(&client.client_id)
+                .user((claims.sub != claims.client_id).then_some(claims.sub.as_str()))
+                .detail(json!({ "kind": "access_token", "jti": claims.jti })),
+        );
     }
     Ok(())
 }
@@ -86,7 +93,9 @@ async fn revoke_refresh_token(
             grant_id,
             access_tokens,
         } => {
-            tracing::info!(target: "security", event = "token_revoked", kind = "refresh_token", client_id = %client.client_id, grant_id = %grant_id, access_tokens);
+            db.audit(AuditEvent::new("token_revoked").client(&client.client_id).detail(
+                json!({ "kind": "refresh_token", "grant_id": grant_id, "access_tokens": access_tokens }),
+            ));
             Ok(())
         }
     }

@@ -75,7 +75,8 @@ pub async fn authenticate(
         params.get("client_id"),
         params.get("client_secret"),
     )?;
-    let client = clients::authenticate(&state.db, credentials).await?;
+    let ip = shared::http::client_ip(req, state.settings.trust_proxy_headers);
+    let client = clients::authenticate(&state.db, credentials, ip.as_deref()).await?;
     Ok((client, params))
 }
 

@@ -144,7 +144,7 @@ pub async fn submit(
         tokio::time::sleep(delay).await;
     }
 
-    match login::authenticate(&state.db, state.login, &username, password).await? {
+    match login::authenticate(&state.db, state.login, &username, password, Some(&ip)).await? {
         LoginOutcome::SignedIn(user) => {
             state.ip_slowdown.record_success(&ip);
             let replacing = current.0.map(|signed_in| signed_in.session.id);

@@ -22,15 +22,17 @@ pub async fn exchange(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, OAuthError> {
     let (client, params) = authenticate(&req, &state, form.into_inner()).await?;
-    // SECURITY.md 26: each client has its own budget, wherever its requests come from.
-    let ip = shared::http::client_ip(&req, state.settings.trust_proxy_headers)
-        .unwrap_or_else(|| "unknown".to_owned());
-    let verdict = state
-        .limiter
-        .check(&ip, &[(Scope::Client, client.client_id.as_str())])
-        .await;
-    if !verdict.is_allowed() {
-        return Ok(rate_limited(&verdict));
+    // SECURITY.md 26: each confidential client has its own budget, wherever its requests
+    // come from. A public client's id is no secret: anyone could spend its budget for all
+    // of its users, so public clients are limited per IP only.
+    if !client.is_public {
+        let verdict = state
+            .limiter
+            .check_caller(Scope::Client, &client.client_id)
+            .await;
+        if !verdict.is_allowed() {
+            return Ok(rate_limited(&verdict));
+        }
     }
     let grant_type = params
         .get("grant_type")

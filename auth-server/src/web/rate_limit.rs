@@ -6,8 +6,10 @@
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
+use actix_web::http::header::ORIGIN;
 use actix_web::middleware::Next;
 use actix_web::{ResponseError as _, web};
+use shared::http::cors;
 use shared::ratelimit::{self, Scope};
 
 use crate::error::AppError;
@@ -32,25 +34,32 @@ pub async fn enforce<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    // The path as the router will match it (percent-decoded), so `/%6Cogin` is `/login`.
+    let path = req.match_info().as_str().to_owned();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let exempt = matches!(req.path(), "/healthz" | "/readyz");
+    let exempt = matches!(path.as_str(), "/healthz" | "/readyz");
     let Some(state) = state.filter(|state| state.limiter.enabled() && !exempt) else {
         return ratelimit::pass(req, next).await;
     };
     let ip = shared::http::client_ip(req.request(), state.settings.trust_proxy_headers)
         .unwrap_or_else(|| "unknown".to_owned());
-    let mut scopes = vec![(Scope::Ip, ip.as_str())];
-    if let Some(scope) = scope_of(req.method(), req.path()) {
-        scopes.push((scope, ip.as_str()));
-    }
-    let verdict = state.limiter.check(&ip, &scopes).await;
-    let json = TOKEN_ENDPOINTS.contains(&req.path());
+    let mut scopes = vec![Scope::Ip];
+    scopes.extend(scope_of(req.method(), &path));
+    let verdict = state.limiter.check_ip(&ip, &scopes).await;
+    let origin = req.headers().get(ORIGIN).cloned();
+    let cors_origins = &state.settings.cors_allowed_origins;
     ratelimit::answer(verdict, req, next, |verdict| {
-        if json {
+        let mut response = if TOKEN_ENDPOINTS.contains(&path.as_str()) {
             rate_limited(verdict)
         } else {
             AppError::TooManyRequests(verdict.retry_after_secs()).error_response()
+        };
+        // The endpoints browser apps call answer this refusal with CORS too, or the app
+        // could not read it (the CORS middleware sits inside this one).
+        if cors::BROWSER_ENDPOINTS.contains(&path.as_str()) {
+            cors::allow_origin(cors_origins, origin.as_ref(), response.headers_mut());
         }
+        response
     })
     .await
 }

@@ -255,10 +255,9 @@ impl FromRequest for Authenticated {
             let caller = verify(&state, &token).await?;
             // SECURITY.md 26: each user (or client acting for itself) has its own budget.
             if state.limiter.enabled() {
-                let ip = crate::rate_limit::client_ip(&state, &req);
                 let verdict = state
                     .limiter
-                    .check(&ip, &[(Scope::User, caller.subject.as_str())])
+                    .check_caller(Scope::User, &caller.subject)
                     .await;
                 if !verdict.is_allowed() {
                     return Err(AuthError::RateLimited(verdict));

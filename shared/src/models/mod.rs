@@ -3,6 +3,7 @@
 
 pub mod access_token;
 pub mod api_key;
+pub mod audit_event;
 pub mod authorization_code;
 pub mod client;
 pub mod consent;

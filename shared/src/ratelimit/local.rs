@@ -1,6 +1,7 @@
 //! The in-process store: limits for one instance (no `REDIS_URL`), and the fallback while
 //! Redis cannot be reached. One mutex over small maps; expired entries are swept as calls
-//! go by, so memory follows the number of recently active callers.
+//! go by, and the maps are capped, so memory follows the number of recently active callers
+//! and cannot grow without bound.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -10,6 +11,8 @@ use super::{Penalty, Verdict};
 
 /// Sweep expired entries once per this many calls.
 const SWEEP_EVERY: u64 = 4096;
+/// Most keys kept; past this (after a sweep) the store starts afresh rather than grow.
+const MAX_KEYS: usize = 200_000;
 
 #[derive(Debug, Default)]
 pub struct LocalStore {
@@ -18,91 +21,106 @@ pub struct LocalStore {
 
 #[derive(Debug, Default)]
 struct State {
-    buckets: HashMap<String, f64>,
-    windows: HashMap<String, VecDeque<u64>>,
+    /// Token buckets: the next theoretical arrival time (µs).
+    buckets: HashMap<String, u64>,
+    /// Sliding windows: accepted requests' times (µs) and the window's period (µs).
+    windows: HashMap<String, (VecDeque<u64>, u64)>,
     blocks: HashMap<String, Block>,
     calls: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Block {
-    until_ms: u64,
+    until_us: u64,
     /// Blocks so far; each one doubles the next.
     strikes: u32,
-    strikes_expire_ms: u64,
+    strikes_expire_us: u64,
 }
 
 impl LocalStore {
-    /// Refuses a blocked caller; otherwise applies every rule, and counts the request
-    /// against all of them only if all allow it.
-    pub fn check(&self, block_key: &str, checks: &[(String, Rule)], now_ms: u64) -> Verdict {
-        let mut state = match self.state.lock() {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        match self.state.lock() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
-        };
+        }
+    }
+
+    /// Refuses a blocked caller (when `block_key` is given); otherwise applies every rule,
+    /// and counts the request against all of them only if all allow it. A refusal reports
+    /// the longest wait among the rules that refuse, so a retry after it can succeed.
+    pub fn check(
+        &self,
+        block_key: Option<&str>,
+        checks: &[(String, Rule)],
+        now_us: u64,
+    ) -> Verdict {
+        let mut state = self.state();
         state.calls += 1;
         if state.calls.is_multiple_of(SWEEP_EVERY) {
-            state.sweep(now_ms);
+            state.sweep(now_us);
         }
-        if let Some(block) = state.blocks.get(block_key)
-            && block.until_ms > now_ms
+        if let Some(block) = block_key.and_then(|key| state.blocks.get(key))
+            && block.until_us > now_us
         {
             return Verdict::Blocked {
-                wait_ms: block.until_ms - now_ms,
+                wait_us: block.until_us - now_us,
             };
         }
         let mut tightest: Option<Decision> = None;
-        let mut updates: Vec<(&str, Option<f64>)> = Vec::with_capacity(checks.len());
+        let mut refused: Option<Decision> = None;
+        let mut new_tats: Vec<Option<u64>> = Vec::with_capacity(checks.len());
         for (key, rule) in checks {
             let (decision, new_tat) = match rule.kind {
-                RuleKind::Bucket => rules::bucket(rule, state.buckets.get(key).copied(), now_ms),
+                RuleKind::Bucket => rules::bucket(rule, state.buckets.get(key).copied(), now_us),
                 RuleKind::Window => {
-                    let times = state.windows.entry(key.clone()).or_default();
-                    (rules::window(rule, times, now_ms), None)
+                    let (times, period) = state.windows.entry(key.clone()).or_default();
+                    *period = rule.period_us();
+                    (rules::window(rule, times, now_us), None)
                 }
             };
+            new_tats.push(new_tat);
             if !decision.allowed {
-                return Verdict::Refused(decision);
-            }
-            updates.push((key, new_tat));
-            if tightest.is_none_or(|t| decision.remaining < t.remaining) {
+                if refused.is_none_or(|r| decision.wait_us > r.wait_us) {
+                    refused = Some(decision);
+                }
+            } else if tightest.is_none_or(|t| decision.remaining < t.remaining) {
                 tightest = Some(decision);
             }
         }
-        for ((key, new_tat), (_, rule)) in updates.into_iter().zip(checks) {
-            match rule.kind {
-                RuleKind::Bucket => {
-                    if let Some(tat) = new_tat {
-                        state.buckets.insert(key.to_owned(), tat);
+        if let Some(decision) = refused {
+            return Verdict::Refused(decision);
+        }
+        for ((key, rule), new_tat) in checks.iter().zip(new_tats) {
+            match (rule.kind, new_tat) {
+                (RuleKind::Bucket, Some(tat)) => {
+                    state.buckets.insert(key.clone(), tat);
+                }
+                (RuleKind::Window, _) => {
+                    if let Some((times, _)) = state.windows.get_mut(key) {
+                        times.push_back(now_us);
                     }
                 }
-                RuleKind::Window => state
-                    .windows
-                    .entry(key.to_owned())
-                    .or_default()
-                    .push_back(now_ms),
+                (RuleKind::Bucket, None) => {}
             }
         }
+        state.cap(now_us);
         Verdict::Allowed(tightest)
     }
 
     /// Counts one refusal against the caller; too many start a block, which doubles with
-    /// each block in a day. Returns the new block's length.
+    /// each block in a day. Returns the new block's length (µs).
     pub fn strike(
         &self,
         violations_key: &str,
         block_key: &str,
         penalty: &Penalty,
-        now_ms: u64,
+        now_us: u64,
     ) -> Option<u64> {
-        let mut state = match self.state.lock() {
-            Ok(state) => state,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut state = self.state();
         let (decision, new_tat) = rules::bucket(
             &penalty.violations,
             state.buckets.get(violations_key).copied(),
-            now_ms,
+            now_us,
         );
         if decision.allowed {
             if let Some(tat) = new_tat {
@@ -112,31 +130,49 @@ impl LocalStore {
         }
         state.buckets.remove(violations_key);
         let strikes = match state.blocks.get(block_key) {
-            Some(block) if block.strikes_expire_ms > now_ms => block.strikes + 1,
+            Some(block) if block.strikes_expire_us > now_us => block.strikes.saturating_add(1),
             _ => 1,
         };
-        let block_ms = penalty.block_ms(strikes);
+        let block_us = penalty.block_us(strikes);
         state.blocks.insert(
             block_key.to_owned(),
             Block {
-                until_ms: now_ms + block_ms,
+                until_us: now_us.saturating_add(block_us),
                 strikes,
-                strikes_expire_ms: now_ms + penalty.memory_ms,
+                strikes_expire_us: now_us.saturating_add(penalty.memory_us),
             },
         );
-        Some(block_ms)
+        Some(block_us)
     }
 }
 
 impl State {
-    fn sweep(&mut self, now_ms: u64) {
-        self.buckets.retain(|_, tat| *tat > now_ms as f64);
-        self.windows.retain(|_, times| {
-            // A window's entries leave once older than the longest period we use (a day).
-            times.back().is_some_and(|&t| t + 86_400_000 > now_ms)
+    fn sweep(&mut self, now_us: u64) {
+        self.buckets.retain(|_, tat| *tat > now_us);
+        self.windows.retain(|_, (times, period)| {
+            times
+                .back()
+                .is_some_and(|&t| t.saturating_add(*period) > now_us)
         });
         self.blocks
-            .retain(|_, block| block.until_ms > now_ms || block.strikes_expire_ms > now_ms);
+            .retain(|_, block| block.until_us > now_us || block.strikes_expire_us > now_us);
+    }
+
+    /// Keeps the maps bounded: sweep when one is full, and start afresh if that is not
+    /// enough (a flood of distinct callers then costs its limits, never the memory).
+    fn cap(&mut self, now_us: u64) {
+        let full = |n: usize| n > MAX_KEYS;
+        if full(self.buckets.len()) || full(self.windows.len()) || full(self.blocks.len()) {
+            self.sweep(now_us);
+        }
+        if full(self.buckets.len()) || full(self.windows.len()) {
+            tracing::warn!("rate-limit store full of distinct callers; starting afresh");
+            self.buckets.clear();
+            self.windows.clear();
+        }
+        if full(self.blocks.len()) {
+            self.blocks.clear();
+        }
     }
 }
 
@@ -145,6 +181,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    const SECOND: u64 = 1_000_000;
 
     fn rule(limit: u32, kind: RuleKind) -> Rule {
         Rule {
@@ -161,13 +199,36 @@ mod tests {
         let narrow = ("login".to_owned(), rule(1, RuleKind::Window));
         let both = [wide.clone(), narrow];
         assert!(
-            matches!(store.check("b", &both, 0), Verdict::Allowed(Some(d)) if d.remaining == 0)
+            matches!(store.check(Some("b"), &both, 0), Verdict::Allowed(Some(d)) if d.remaining == 0)
         );
-        assert!(matches!(store.check("b", &both, 1), Verdict::Refused(_)));
+        assert!(matches!(
+            store.check(Some("b"), &both, 1),
+            Verdict::Refused(_)
+        ));
         // The refusal did not spend the wide bucket: 98 left after this one.
         assert!(
-            matches!(store.check("b", &[wide], 2), Verdict::Allowed(Some(d)) if d.remaining == 98)
+            matches!(store.check(Some("b"), &[wide], 2), Verdict::Allowed(Some(d)) if d.remaining == 98)
         );
+    }
+
+    #[test]
+    fn a_refusal_reports_the_longest_wait_of_the_rules_that_refuse() {
+        let store = LocalStore::default();
+        let short = ("short".to_owned(), rule(1, RuleKind::Bucket));
+        let long = (
+            "long".to_owned(),
+            Rule {
+                limit: 1,
+                period: Duration::from_secs(3600),
+                kind: RuleKind::Bucket,
+            },
+        );
+        let both = [short, long];
+        assert!(store.check(None, &both, 0).is_allowed());
+        match store.check(None, &both, 0) {
+            Verdict::Refused(decision) => assert_eq!(decision.wait_us, 3600 * SECOND),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -175,30 +236,31 @@ mod tests {
         let store = LocalStore::default();
         let penalty = Penalty {
             violations: rule(2, RuleKind::Bucket),
-            base_block_ms: 1_000,
-            max_block_ms: 3_000,
-            memory_ms: 100_000,
+            base_block_us: SECOND,
+            max_block_us: 3 * SECOND,
+            memory_us: 100 * SECOND,
         };
         let strike = |at| store.strike("v", "b", &penalty, at);
         assert_eq!((strike(0), strike(0)), (None, None));
-        assert_eq!(strike(0), Some(1_000));
+        assert_eq!(strike(0), Some(SECOND));
         assert!(matches!(
-            store.check("b", &[], 500),
-            Verdict::Blocked { wait_ms: 500 }
+            store.check(Some("b"), &[], SECOND / 2),
+            Verdict::Blocked { wait_us } if wait_us == SECOND / 2
         ));
         assert!(matches!(
-            store.check("b", &[], 1_000),
+            store.check(Some("b"), &[], SECOND),
             Verdict::Allowed(None)
         ));
-        assert_eq!((strike(1_000), strike(1_000)), (None, None));
+        assert_eq!((strike(SECOND), strike(SECOND)), (None, None));
         assert_eq!(
-            strike(1_000),
-            Some(2_000),
+            strike(SECOND),
+            Some(2 * SECOND),
             "the second block is twice as long"
         );
+        let at = 5 * SECOND;
         assert_eq!(
-            (strike(5_000), strike(5_000), strike(5_000)),
-            (None, None, Some(3_000)),
+            (strike(at), strike(at), strike(at)),
+            (None, None, Some(3 * SECOND)),
             "capped"
         );
     }

@@ -11,6 +11,7 @@ mod local;
 mod redis_store;
 pub mod rules;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,6 +20,8 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use self::local::LocalStore;
 use self::redis_store::RedisStore;
 pub use self::rules::{Decision, Rule, RuleKind};
+use crate::audit::AuditEvent;
+use crate::db::Db;
 
 /// What the store says of one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +31,7 @@ pub enum Verdict {
     Refused(Decision),
     /// The IP is blocked for repeated refusals.
     Blocked {
-        wait_ms: u64,
+        wait_us: u64,
     },
 }
 
@@ -41,8 +44,8 @@ impl Verdict {
     pub fn retry_after_secs(&self) -> u64 {
         match self {
             Self::Allowed(_) => 0,
-            Self::Refused(decision) => decision.wait_ms.div_ceil(1000).max(1),
-            Self::Blocked { wait_ms } => wait_ms.div_ceil(1000).max(1),
+            Self::Refused(decision) => decision.wait_us.div_ceil(1_000_000).max(1),
+            Self::Blocked { wait_us } => wait_us.div_ceil(1_000_000).max(1),
         }
     }
 
@@ -62,7 +65,7 @@ impl Verdict {
         if let Some(decision) = decision {
             put("ratelimit-limit", u64::from(decision.limit));
             put("ratelimit-remaining", u64::from(decision.remaining));
-            put("ratelimit-reset", decision.wait_ms.div_ceil(1000));
+            put("ratelimit-reset", decision.wait_us.div_ceil(1_000_000));
         }
         if !self.is_allowed() {
             put(RETRY_AFTER.as_str(), self.retry_after_secs());
@@ -90,6 +93,12 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Whether the scope counts per IP (a refusal then counts towards blocking the IP);
+    /// the others count per client or user, wherever the requests come from.
+    fn is_per_ip(self) -> bool {
+        !matches!(self, Self::Client | Self::User)
+    }
+
     fn key_part(self) -> &'static str {
         match self {
             Self::Ip => "ip",
@@ -108,20 +117,20 @@ impl Scope {
 pub struct Penalty {
     /// Refusals allowed before a block (a bucket: 20 per 10 minutes by default).
     pub violations: Rule,
-    pub base_block_ms: u64,
-    pub max_block_ms: u64,
+    pub base_block_us: u64,
+    pub max_block_us: u64,
     /// How long past blocks count towards doubling the next one.
-    pub memory_ms: u64,
+    pub memory_us: u64,
 }
 
 impl Penalty {
-    fn block_ms(&self, strikes: u32) -> u64 {
+    fn block_us(&self, strikes: u32) -> u64 {
         let doubling = 1u64
             .checked_shl(strikes.saturating_sub(1))
             .unwrap_or(u64::MAX);
-        self.base_block_ms
+        self.base_block_us
             .saturating_mul(doubling)
-            .min(self.max_block_ms)
+            .min(self.max_block_us)
     }
 }
 
@@ -167,20 +176,38 @@ struct Inner {
     settings: RateLimitSettings,
     local: LocalStore,
     shared: Option<RedisStore>,
+    /// Where blocks are recorded as security events.
+    audit: Option<Db>,
 }
 
-fn now_ms() -> u64 {
+fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// What limits count an address by: an IPv4 address, or an IPv6 /64 — one subscriber's
+/// network, since anyone holding a /64 could otherwise use a fresh address per request.
+pub fn ip_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(IpAddr::V6(v6)) => v6.to_canonical().to_string(),
+        Ok(v4) => v4.to_string(),
+        Err(_) => "unknown".to_owned(),
+    }
 }
 
 impl Limiter {
     /// With a Redis URL the counts are shared (if Redis does not answer at once, the
     /// connection is retried in the background); call from within the server's runtime.
+    /// Blocks are recorded in `audit`'s audit log.
     pub async fn new(
         settings: &RateLimitSettings,
         redis_url: Option<&str>,
+        audit: Option<Db>,
     ) -> Result<Self, String> {
         let shared = match redis_url {
             Some(url) if settings.enabled => Some(RedisStore::connect(url).await?),
@@ -191,6 +218,7 @@ impl Limiter {
                 settings: settings.clone(),
                 local: LocalStore::default(),
                 shared,
+                audit,
             }),
         })
     }
@@ -199,51 +227,76 @@ impl Limiter {
         self.inner.settings.enabled
     }
 
-    fn key(&self, part: &str, subject: &str) -> String {
-        format!("{}{part}:{subject}", self.inner.settings.redis_key_prefix)
+    /// `{prefix}{subject}:part`: the braces are a Redis Cluster hash tag, so every key of
+    /// one address lands in one slot and a script may touch them together.
+    fn key(&self, subject: &str, part: &str) -> String {
+        format!(
+            "{}{{{subject}}}:{part}",
+            self.inner.settings.redis_key_prefix
+        )
     }
 
-    /// Checks one request from `ip` against each `(scope, subject)` (the IP's own bucket is
-    /// one of them only if listed). A refusal counts towards blocking the IP.
-    pub async fn check(&self, ip: &str, scopes: &[(Scope, &str)]) -> Verdict {
+    /// Checks a request from `ip` against the per-IP `scopes` (the overall bucket is one of
+    /// them only if listed), after refusing a blocked address. A refusal counts towards
+    /// blocking the address.
+    pub async fn check_ip(&self, ip: &str, scopes: &[Scope]) -> Verdict {
         if !self.enabled() {
             return Verdict::Allowed(None);
         }
-        let block_key = self.key("block", ip);
+        let ip = ip_key(ip);
+        let block_key = self.key(&ip, "block");
         let checks: Vec<(String, Rule)> = scopes
             .iter()
-            .map(|(scope, subject)| {
+            .filter(|scope| scope.is_per_ip())
+            .map(|scope| {
                 (
-                    self.key(scope.key_part(), subject),
+                    self.key(&ip, scope.key_part()),
                     self.inner.settings.rule(*scope),
                 )
             })
             .collect();
-        let shared = match &self.inner.shared {
-            Some(redis) => {
-                let member = format!("{}:{}", now_ms(), rand::random::<u64>());
-                redis.check(&block_key, &checks, &member).await
-            }
-            None => None,
-        };
-        let verdict =
-            shared.unwrap_or_else(|| self.inner.local.check(&block_key, &checks, now_ms()));
+        let verdict = self.decide(Some(&block_key), &checks).await;
         if let Verdict::Refused(_) = verdict {
-            self.strike(ip, &block_key).await;
+            self.strike(&ip, &block_key).await;
         }
         verdict
     }
 
+    /// Checks a request of one client or user (`Scope::Client`, `Scope::User`), wherever
+    /// it comes from. A refusal does not count against the address: one heavy user must
+    /// not get everyone behind the same NAT blocked.
+    pub async fn check_caller(&self, scope: Scope, subject: &str) -> Verdict {
+        if !self.enabled() || scope.is_per_ip() {
+            return Verdict::Allowed(None);
+        }
+        let checks = [(
+            self.key(subject, scope.key_part()),
+            self.inner.settings.rule(scope),
+        )];
+        self.decide(None, &checks).await
+    }
+
+    async fn decide(&self, block_key: Option<&str>, checks: &[(String, Rule)]) -> Verdict {
+        let shared = match &self.inner.shared {
+            Some(redis) => {
+                let member = format!("{}:{}", now_us(), rand::random::<u64>());
+                redis.check(block_key, checks, &member).await
+            }
+            None => None,
+        };
+        shared.unwrap_or_else(|| self.inner.local.check(block_key, checks, now_us()))
+    }
+
     async fn strike(&self, ip: &str, block_key: &str) {
         let penalty = &self.inner.settings.penalty;
-        let violations_key = self.key("violations", ip);
+        let violations_key = self.key(ip, "violations");
         let shared = match &self.inner.shared {
             Some(redis) => {
                 redis
                     .strike(
                         &violations_key,
                         block_key,
-                        &self.key("strikes", ip),
+                        &self.key(ip, "strikes"),
                         penalty,
                     )
                     .await
@@ -253,10 +306,17 @@ impl Limiter {
         let blocked = shared.unwrap_or_else(|| {
             self.inner
                 .local
-                .strike(&violations_key, block_key, penalty, now_ms())
+                .strike(&violations_key, block_key, penalty, now_us())
         });
-        if let Some(block_ms) = blocked {
-            tracing::warn!(target: "security", event = "rate_limit_block", ip = %ip, seconds = block_ms / 1000, "an IP kept exceeding rate limits and is blocked");
+        let Some(block_us) = blocked else { return };
+        let event = AuditEvent::new("rate_limit_block")
+            .ip(Some(ip))
+            .detail(serde_json::json!({ "seconds": block_us.div_ceil(1_000_000) }));
+        match &self.inner.audit {
+            Some(db) => db.audit(event),
+            None => {
+                tracing::warn!(target: "security", event = "rate_limit_block", ip = %ip, seconds = block_us.div_ceil(1_000_000))
+            }
         }
     }
 }
@@ -301,10 +361,31 @@ pub async fn answer<B: actix_web::body::MessageBody + 'static>(
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
     if verdict.is_allowed() {
         let mut response = next.call(req).await?;
-        verdict.write_headers(response.headers_mut());
+        // A handler's own refusal (per client or per user) carries its own figures.
+        if response.status() != actix_web::http::StatusCode::TOO_MANY_REQUESTS {
+            verdict.write_headers(response.headers_mut());
+        }
         return Ok(response.map_into_left_body());
     }
     let mut response = refusal(&verdict);
     verdict.write_headers(response.headers_mut());
     Ok(req.into_response(response).map_into_right_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_counted_per_ipv4_address_and_per_ipv6_network() {
+        assert_eq!(ip_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(ip_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            ip_key("2001:db8:1:2:ffff::9"),
+            ip_key("2001:db8:1:2::1"),
+            "one /64"
+        );
+        assert_eq!(ip_key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(ip_key("not an address"), "unknown");
+    }
 }

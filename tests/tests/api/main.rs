@@ -10,6 +10,7 @@ mod helpers;
 
 mod api_keys;
 mod apps;
+mod audit;
 mod authorize_errors;
 mod client_credentials;
 mod client_library;

@@ -94,6 +94,12 @@ async fn the_token_endpoint_limits_each_client_with_an_oauth_error() {
     let refused = app.token_request(&busy, &grant).await;
     assert_eq!(refused.status(), 429);
     assert!(retry_after(&refused) >= 1);
+    assert_eq!(
+        header(&refused, "ratelimit-limit"),
+        Some("2"),
+        "the client's limit, not the IP's"
+    );
+    assert_eq!(header(&refused, "ratelimit-remaining"), Some("0"));
     assert_eq!(header(&refused, "cache-control"), Some("no-store"));
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
@@ -126,6 +132,12 @@ async fn the_task_api_limits_each_user() {
         .unwrap();
     assert_eq!(refused.status(), 429);
     assert!(retry_after(&refused) >= 1);
+    assert_eq!(
+        header(&refused, "ratelimit-limit"),
+        Some("3"),
+        "the user's limit"
+    );
+    assert_eq!(header(&refused, "ratelimit-remaining"), Some("0"));
     assert_eq!(
         header(&refused, "content-type"),
         Some("application/problem+json")
@@ -285,12 +297,13 @@ async fn redis_keeps_sliding_windows_and_blocks_too() {
 
     // Decided in Redis, not by the in-process fallback.
     for kind in ["register", "block", "strikes"] {
-        let key = format!("{prefix}{kind}:127.0.0.1");
+        let key = format!("{prefix}{{127.0.0.1}}:{kind}");
         assert!(redis_has_key(&redis_url, &key), "{key} is in Redis");
     }
 }
 
-/// Whether Redis at `redis://host:port` holds `key` (an inline `EXISTS`, no client library).
+/// Whether Redis at `redis://host:port` holds `key` (an inline `EXISTS`, no client library;
+/// the key has no spaces).
 fn redis_has_key(redis_url: &str, key: &str) -> bool {
     use std::io::{BufRead as _, BufReader, Write as _};
     let address = redis_url
@@ -301,4 +314,131 @@ fn redis_has_key(redis_url: &str, key: &str) -> bool {
     let mut reply = String::new();
     BufReader::new(stream).read_line(&mut reply).unwrap();
     reply.trim() == ":1"
+}
+
+#[actix_web::test]
+async fn an_encoded_path_counts_as_the_page_it_reaches() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "2/1m")]).await;
+    for _ in 0..2 {
+        assert_ne!(failed_sign_in(&app).await.status(), 429);
+    }
+    let csrf = app.csrf_from_with(&app.client, "/login").await;
+    let encoded = app
+        .post_form(
+            "/%6Cogin",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("username", "nobody"),
+                ("password", "wrong-password-123"),
+            ],
+        )
+        .await;
+    assert_eq!(encoded.status(), 429, "/%6Cogin is /login");
+}
+
+#[actix_web::test]
+async fn behind_a_proxy_the_address_it_appended_is_the_one_counted() {
+    let app = spawn_app_with(&[
+        ("TRUST_PROXY_HEADERS", "true"),
+        ("RATE_LIMIT_PER_IP", "2/1m"),
+    ])
+    .await;
+    let from = |forwarded: &'static str| {
+        let url = app.url("/jwks.json");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("X-Forwarded-For", forwarded)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // The client wrote the first entry; the proxy appended the last one.
+    assert_eq!(from("1.1.1.1, 203.0.113.7").await, 200);
+    assert_eq!(from("2.2.2.2, 203.0.113.7").await, 200);
+    assert_eq!(
+        from("3.3.3.3, 203.0.113.7").await,
+        429,
+        "a forged first entry buys no fresh budget"
+    );
+    assert_eq!(from("203.0.113.8").await, 200, "another client has its own");
+}
+
+#[actix_web::test]
+async fn a_browser_app_can_read_a_refusal_of_the_token_endpoint() {
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_TOKEN", "1/1m"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.example.com"),
+    ])
+    .await;
+    let post = || {
+        reqwest::Client::new()
+            .post(app.url("/token"))
+            .header("Origin", "https://app.example.com")
+            .form(&[("grant_type", "client_credentials"), ("client_id", "x")])
+            .send()
+    };
+    assert_ne!(post().await.unwrap().status(), 429);
+    let refused = post().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(
+        header(&refused, "access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    let exposed = header(&refused, "access-control-expose-headers").unwrap();
+    assert!(exposed.contains("retry-after"), "{exposed}");
+}
+
+#[actix_web::test]
+async fn a_redis_outage_costs_requests_no_more_than_a_moment() {
+    if std::env::var("TEST_REDIS_URL").is_err() {
+        eprintln!("TEST_REDIS_URL is not set: skipping the Redis outage test");
+        return;
+    }
+    // A Redis of this test's own, to stop halfway.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = std::process::Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server (installed by .ci/ensure-redis.sh)");
+    let address = format!("127.0.0.1:{port}");
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(&address).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let redis_url = format!("redis://{address}");
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "3/1m"), ("REDIS_URL", &redis_url)]).await;
+    assert_ne!(failed_sign_in(&app).await.status(), 429);
+    assert!(
+        redis_has_key(&redis_url, "oauth:rl:{127.0.0.1}:login"),
+        "counted in Redis"
+    );
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let started = std::time::Instant::now();
+        statuses.push(failed_sign_in(&app).await.status().as_u16());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "a request waited {:?} for a dead Redis",
+            started.elapsed()
+        );
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 429],
+        "the instance went on counting by itself"
+    );
 }

@@ -1,0 +1,153 @@
+//! Security events (SECURITY.md 30): each is logged as a structured line under the
+//! `security` target and kept as a row of `audit_events`. Rows are written by one
+//! background thread per process, in batches, so a request never waits for the audit table;
+//! while the database is down, events still reach the log and the rows are dropped (with a
+//! log line saying how many), never the request.
+
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::db::DbPool;
+use crate::models::audit_event::AuditEventRow;
+use crate::models::now;
+
+/// Events waiting to be written; beyond this, new ones are dropped (and counted).
+const QUEUE: usize = 10_000;
+/// Rows written per transaction.
+const BATCH: usize = 200;
+/// One retry after a failed write, then the batch is dropped.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// One security event. Never put a secret, token, code or password in it.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub kind: &'static str,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Value,
+}
+
+impl AuditEvent {
+    pub fn new(kind: &'static str) -> Self {
+        Self {
+            kind,
+            user_id: None,
+            client_id: None,
+            ip: None,
+            detail: Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    pub fn user(mut self, user_id: Option<&str>) -> Self {
+        self.user_id = user_id.map(str::to_owned);
+        self
+    }
+
+    pub fn client(mut self, client_id: &str) -> Self {
+        self.client_id = Some(client_id.chars().take(128).collect());
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<&str>) -> Self {
+        self.ip = ip.map(str::to_owned);
+        self
+    }
+
+    /// Extra facts, as a JSON object.
+    pub fn detail(mut self, detail: Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// Records events for one database; cheap to clone. The writer thread starts with the
+/// first event, so a CLI command that records nothing starts none.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    pool: DbPool,
+    sender: Arc<OnceLock<Mutex<SyncSender<AuditEventRow>>>>,
+}
+
+impl AuditLog {
+    pub fn new(pool: DbPool) -> Self {
+        Self {
+            pool,
+            sender: Arc::default(),
+        }
+    }
+
+    /// Logs the event and queues its row.
+    pub fn record(&self, event: AuditEvent) {
+        tracing::warn!(
+            target: "security",
+            event = event.kind,
+            user_id = event.user_id.as_deref(),
+            client_id = event.client_id.as_deref(),
+            ip = event.ip.as_deref(),
+            detail = %event.detail,
+        );
+        let row = AuditEventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            at: now(),
+            kind: event.kind.to_owned(),
+            user_id: event.user_id,
+            client_id: event.client_id,
+            ip: event.ip,
+            detail: event.detail.to_string(),
+        };
+        let sender = self.sender.get_or_init(|| Mutex::new(self.start_writer()));
+        let sent = match sender.lock() {
+            Ok(sender) => sender.try_send(row),
+            Err(poisoned) => poisoned.into_inner().try_send(row),
+        };
+        match sent {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                tracing::error!("the audit queue is full; an audit event was not stored");
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::error!("the audit writer has stopped; an audit event was not stored");
+            }
+        }
+    }
+
+    fn start_writer(&self) -> SyncSender<AuditEventRow> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE);
+        let pool = self.pool.clone();
+        let started = std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || write_until_closed(&pool, &receiver));
+        if let Err(error) = started {
+            tracing::error!(error = %error, "could not start the audit writer");
+        }
+        sender
+    }
+}
+
+/// Writes rows as they come, a batch at a time, until every sender is gone.
+fn write_until_closed(pool: &DbPool, receiver: &Receiver<AuditEventRow>) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(row) => batch.push(row),
+                Err(_) => break,
+            }
+        }
+        if write(pool, &batch).is_err() {
+            std::thread::sleep(RETRY_AFTER);
+            if let Err(error) = write(pool, &batch) {
+                tracing::error!(error = %error, dropped = batch.len(), "audit events could not be stored");
+            }
+        }
+    }
+}
+
+fn write(pool: &DbPool, rows: &[AuditEventRow]) -> Result<(), crate::db::DbError> {
+    let mut conn = pool.get()?;
+    AuditEventRow::insert_all(&mut conn, rows)
+}
