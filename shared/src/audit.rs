@@ -18,6 +18,8 @@ use crate::models::now;
 const QUEUE: usize = 10_000;
 /// Rows written per transaction.
 const BATCH: usize = 200;
+/// Events worth keeping that are not warnings.
+const ROUTINE: [&str; 3] = ["login_success", "token_revoked", "app_revoked"];
 /// One retry after a failed write, then the batch is dropped.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -80,16 +82,25 @@ impl AuditLog {
         }
     }
 
-    /// Logs the event and queues its row.
+    /// Logs the event (a warning, unless it is routine) and queues its row.
     pub fn record(&self, event: AuditEvent) {
-        tracing::warn!(
-            target: "security",
-            event = event.kind,
-            user_id = event.user_id.as_deref(),
-            client_id = event.client_id.as_deref(),
-            ip = event.ip.as_deref(),
-            detail = %event.detail,
-        );
+        macro_rules! log {
+            ($level:ident) => {
+                tracing::$level!(
+                    target: "security",
+                    event = event.kind,
+                    user_id = event.user_id.as_deref(),
+                    client_id = event.client_id.as_deref(),
+                    ip = event.ip.as_deref(),
+                    detail = %event.detail,
+                )
+            };
+        }
+        if ROUTINE.contains(&event.kind) {
+            log!(info);
+        } else {
+            log!(warn);
+        }
         let row = AuditEventRow {
             id: uuid::Uuid::now_v7().to_string(),
             at: now(),
