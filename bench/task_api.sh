@@ -74,6 +74,9 @@ for backend in $BACKENDS; do
   printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "GET /api/tasks (10 of 50)" "$rps" "$p50" "$p99" "$bad" \
     "$(awk -v r="$rps" -v b="$base_rps" 'BEGIN { printf "%.2fx verify-only (target >= 0.5)", r / b }')"
   limited_rps=$(awk -v r="$rps" 'BEGIN { print r }')
+  # Memory: the resource-api process's peak and current resident set after the loads.
+  printf '%-9s %-26s %s\n' "$backend" "resource-api memory" \
+    "$(awk '/VmHWM|VmRSS/ { printf "%s %.1f MiB  ", $1, $2 / 1024 }' "/proc/$api_pid/status")"
 
   # The same list with rate limiting switched off: what the limiter costs.
   kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
