@@ -1,5 +1,6 @@
 //! Property: no JSON body and no query string, however odd, makes the task API answer 5xx
-//! (SECURITY.md 28). Cases come from proptest strategies; each is sent over HTTP.
+//! (SECURITY.md 28). Cases come from proptest strategies; each is sent over HTTP, and a
+//! failing case is shrunk the way proptest shrinks (over HTTP too) before it is reported.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -88,34 +89,83 @@ async fn random_bodies_and_query_strings_never_cause_a_server_error() {
     let bodies = json_value();
     let queries = query();
     for case in 0..CASES {
-        let body = bodies.new_tree(&mut runner).unwrap().current();
         let (method, path) = match case % 3 {
             0 => (Method::POST, "/api/tasks".to_owned()),
             1 => (Method::PUT, item.clone()),
             _ => (Method::PATCH, item.clone()),
         };
-        let response = stack
-            .api(method.clone(), &path, Some(&token))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().as_u16() < 500,
-            "{method} {path} {body} -> {}",
-            response.status()
-        );
+        let body_status = |body: Value| {
+            let request = stack.api(method.clone(), &path, Some(&token)).json(&body);
+            async move { request.send().await.unwrap().status().as_u16() }
+        };
+        if let Some((body, status)) =
+            smallest_failure(bodies.new_tree(&mut runner).unwrap(), body_status).await
+        {
+            panic!("{method} {path} {body} -> {status}");
+        }
 
-        let q = queries.new_tree(&mut runner).unwrap().current();
-        let response = stack
-            .api(Method::GET, &format!("/api/tasks?{q}"), Some(&token))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().as_u16() < 500,
-            "GET ?{q} -> {}",
-            response.status()
-        );
+        let query_status = |q: String| {
+            let request = stack.api(Method::GET, &format!("/api/tasks?{q}"), Some(&token));
+            async move { request.send().await.unwrap().status().as_u16() }
+        };
+        if let Some((q, status)) =
+            smallest_failure(queries.new_tree(&mut runner).unwrap(), query_status).await
+        {
+            panic!("GET /api/tasks?{q} -> {status}");
+        }
     }
+}
+
+/// `None` if the case passes (no 5xx); otherwise the simplest input proptest's shrinking
+/// reaches that still fails, with its status. The same walk as proptest's own runner:
+/// simplify while the input keeps failing, step back (`complicate`) when it passes.
+async fn smallest_failure<T, F, Fut>(mut tree: T, status_of: F) -> Option<(T::Value, u16)>
+where
+    T: ValueTree,
+    F: Fn(T::Value) -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let first = status_of(tree.current()).await;
+    if first < 500 {
+        return None;
+    }
+    let mut smallest = (tree.current(), first);
+    let mut steps = 0;
+    while steps < 200 && tree.simplify() {
+        steps += 1;
+        loop {
+            let status = status_of(tree.current()).await;
+            if status >= 500 {
+                smallest = (tree.current(), status);
+                break;
+            }
+            if !tree.complicate() {
+                return Some(smallest);
+            }
+        }
+    }
+    Some(smallest)
+}
+
+#[actix_web::test]
+async fn a_failing_case_is_reported_shrunk() {
+    // A stand-in for the server: "fails" on any query string that sets `limit`.
+    let status_of = |q: String| async move { if q.contains("limit=") { 500 } else { 200 } };
+    let mut runner = TestRunner::deterministic();
+    let queries = query();
+    let mut found = None;
+    for _ in 0..200 {
+        if let Some(failure) =
+            smallest_failure(queries.new_tree(&mut runner).unwrap(), status_of).await
+        {
+            found = Some(failure);
+            break;
+        }
+    }
+    let (q, status) = found.expect("some generated query sets limit");
+    assert_eq!(status, 500);
+    assert_eq!(
+        q, "limit=",
+        "shrunk to the one parameter that matters, with no value"
+    );
 }
