@@ -5,7 +5,7 @@
 //! log line saying how many), never the request.
 
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -14,7 +14,7 @@ use crate::db::DbPool;
 use crate::models::audit_event::AuditEventRow;
 use crate::models::now;
 
-/// Events waiting to be written; beyond this, new ones are dropped (and counted).
+/// Events waiting to be written; beyond this, new ones are dropped with an error line.
 const QUEUE: usize = 10_000;
 /// Rows written per transaction.
 const BATCH: usize = 200;
@@ -71,7 +71,7 @@ impl AuditEvent {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     pool: DbPool,
-    sender: Arc<OnceLock<Mutex<SyncSender<AuditEventRow>>>>,
+    sender: Arc<OnceLock<SyncSender<AuditEventRow>>>,
 }
 
 impl AuditLog {
@@ -110,12 +110,8 @@ impl AuditLog {
             ip: event.ip,
             detail: event.detail.to_string(),
         };
-        let sender = self.sender.get_or_init(|| Mutex::new(self.start_writer()));
-        let sent = match sender.lock() {
-            Ok(sender) => sender.try_send(row),
-            Err(poisoned) => poisoned.into_inner().try_send(row),
-        };
-        match sent {
+        let sender = self.sender.get_or_init(|| self.start_writer());
+        match sender.try_send(row) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 tracing::error!("the audit queue is full; an audit event was not stored");

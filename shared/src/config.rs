@@ -470,11 +470,7 @@ pub const SETTING_NAMES: &[&str] = &[
 fn parse_rate_limits<'a>(
     get: &impl Fn(&str) -> Option<&'a str>,
 ) -> Result<RateLimitSettings, ConfigError> {
-    let rule = |name: &'static str, kind: RuleKind| {
-        let default = ratelimit::DEFAULTS
-            .iter()
-            .find(|(setting, _)| *setting == name)
-            .map_or("", |(_, value)| *value);
+    let rule = |name: &'static str, default: &'static str, kind: RuleKind| {
         let value = get(name).unwrap_or(default);
         Rule::parse(value, kind).ok_or_else(|| {
             invalid(
@@ -487,13 +483,13 @@ fn parse_rate_limits<'a>(
     let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
     Ok(RateLimitSettings {
         enabled: parse_bool(get("RATE_LIMITS"), "RATE_LIMITS", true)?,
-        per_ip: rule("RATE_LIMIT_PER_IP", RuleKind::Bucket)?,
-        login: rule("RATE_LIMIT_LOGIN", RuleKind::Bucket)?,
-        register: rule("RATE_LIMIT_REGISTER", RuleKind::Window)?,
-        authorize: rule("RATE_LIMIT_AUTHORIZE", RuleKind::Bucket)?,
-        token: rule("RATE_LIMIT_TOKEN", RuleKind::Bucket)?,
-        per_client: rule("RATE_LIMIT_PER_CLIENT", RuleKind::Bucket)?,
-        per_user: rule("RATE_LIMIT_PER_USER", RuleKind::Bucket)?,
+        per_ip: rule("RATE_LIMIT_PER_IP", "6000/1m", RuleKind::Bucket)?,
+        login: rule("RATE_LIMIT_LOGIN", "10/1m", RuleKind::Bucket)?,
+        register: rule("RATE_LIMIT_REGISTER", "20/1h", RuleKind::Window)?,
+        authorize: rule("RATE_LIMIT_AUTHORIZE", "60/1m", RuleKind::Bucket)?,
+        token: rule("RATE_LIMIT_TOKEN", "300/1m", RuleKind::Bucket)?,
+        per_client: rule("RATE_LIMIT_PER_CLIENT", "600/1m", RuleKind::Bucket)?,
+        per_user: rule("RATE_LIMIT_PER_USER", "1200/1m", RuleKind::Bucket)?,
         penalty: Penalty {
             violations: ratelimit::VIOLATIONS_BEFORE_BLOCK,
             base_block_us: micros(block),

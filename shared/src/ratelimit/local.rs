@@ -72,6 +72,7 @@ impl LocalStore {
         for (key, rule) in checks {
             let (decision, new_tat) = match rule.kind {
                 RuleKind::Bucket => rules::bucket(rule, state.buckets.get(key).copied(), now_us),
+                // Windows serve sign-up only, a rare request: no need to spare the copy.
                 RuleKind::Window => {
                     let (times, period) = state.windows.entry(key.clone()).or_default();
                     *period = rule.period_us();
@@ -92,9 +93,13 @@ impl LocalStore {
         }
         for ((key, rule), new_tat) in checks.iter().zip(new_tats) {
             match (rule.kind, new_tat) {
-                (RuleKind::Bucket, Some(tat)) => {
-                    state.buckets.insert(key.clone(), tat);
-                }
+                // The key is copied only the first time it is seen.
+                (RuleKind::Bucket, Some(tat)) => match state.buckets.get_mut(key) {
+                    Some(stored) => *stored = tat,
+                    None => {
+                        state.buckets.insert(key.clone(), tat);
+                    }
+                },
                 (RuleKind::Window, _) => {
                     if let Some((times, _)) = state.windows.get_mut(key) {
                         times.push_back(now_us);

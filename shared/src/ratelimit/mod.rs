@@ -321,17 +321,6 @@ impl Limiter {
     }
 }
 
-/// The defaults, used where a setting is absent.
-pub const DEFAULTS: &[(&str, &str)] = &[
-    ("RATE_LIMIT_PER_IP", "6000/1m"),
-    ("RATE_LIMIT_LOGIN", "10/1m"),
-    ("RATE_LIMIT_REGISTER", "20/1h"),
-    ("RATE_LIMIT_AUTHORIZE", "60/1m"),
-    ("RATE_LIMIT_TOKEN", "300/1m"),
-    ("RATE_LIMIT_PER_CLIENT", "600/1m"),
-    ("RATE_LIMIT_PER_USER", "1200/1m"),
-];
-
 /// Refusals within this bucket are tolerated; one more blocks the IP.
 pub const VIOLATIONS_BEFORE_BLOCK: Rule = Rule {
     limit: 20,
