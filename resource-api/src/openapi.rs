@@ -159,11 +159,15 @@ impl Modify for BearerSecurity {
 )]
 pub struct ApiDoc;
 
+/// The document as JSON, built on first request: it never changes while the process runs.
+static DOCUMENT: std::sync::LazyLock<Result<String, String>> =
+    std::sync::LazyLock::new(|| ApiDoc::openapi().to_json().map_err(|e| e.to_string()));
+
 pub async fn document() -> HttpResponse {
-    match ApiDoc::openapi().to_json() {
+    match &*DOCUMENT {
         Ok(json) => HttpResponse::Ok()
             .content_type("application/json")
-            .body(json),
+            .body(json.clone()),
         Err(error) => {
             tracing::error!(error = %error, "OpenAPI document failed to serialise");
             HttpResponse::InternalServerError().finish()

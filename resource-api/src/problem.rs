@@ -29,12 +29,6 @@ pub enum Problem {
     Internal,
 }
 
-impl Problem {
-    pub fn field(name: &str, message: impl Into<String>) -> Self {
-        Self::Validation(BTreeMap::from([(name.to_owned(), message.into())]))
-    }
-}
-
 impl From<DbError> for Problem {
     fn from(error: DbError) -> Self {
         if error.is_unavailable() {
@@ -71,7 +65,10 @@ impl ResponseError for Problem {
             Self::NotFound => ("Not found", "There is no such resource.".to_owned()),
             Self::PayloadTooLarge => (
                 "Payload too large",
-                "The request body exceeds 16 KiB.".to_owned(),
+                format!(
+                    "The request body exceeds {} KiB.",
+                    crate::routes::tasks::BODY_LIMIT / 1024
+                ),
             ),
             Self::UnsupportedMediaType => (
                 "Unsupported media type",

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use actix_web::ResponseError as _;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
-use serde_json::json;
 use shared::config::Settings;
 use shared::http::security_headers;
 use shared::http::{cors, health};
@@ -14,7 +14,9 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::jwks::JwksCache;
 use crate::auth::revocations::RevocationList;
+use crate::auth::token_validation;
 use crate::auth::verified::VerifiedTokens;
+use crate::problem::Problem;
 use crate::state::ApiState;
 use crate::{rate_limit, routes};
 
@@ -53,8 +55,7 @@ impl Application {
             jwks,
             revocations,
             verified: VerifiedTokens::default(),
-            issuer: settings.issuer.clone(),
-            audience: settings.resource_api_url.clone(),
+            validation: token_validation(&settings.issuer, &settings.resource_api_url),
             limiter: Limiter::new(
                 &settings.rate_limits,
                 settings.redis_url.as_ref().map(|url| url.expose()),
@@ -101,7 +102,5 @@ impl Application {
 
 /// RFC 9457 problem details for an unknown path.
 async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound()
-        .content_type("application/problem+json")
-        .json(json!({ "type": "about:blank", "title": "Not Found", "status": 404 }))
+    Problem::NotFound.error_response()
 }

@@ -13,10 +13,8 @@ pub struct ApiState {
     pub jwks: JwksCache,
     pub revocations: RevocationList,
     pub verified: VerifiedTokens,
-    /// The `iss` every token must carry.
-    pub issuer: String,
-    /// The `aud` every token must carry: this API's URL.
-    pub audience: String,
+    /// How access tokens are checked: our `iss`, this API's URL as `aud`, EdDSA only.
+    pub validation: jsonwebtoken::Validation,
     pub limiter: Limiter,
     /// Whether `X-Forwarded-For` names the client (for per-IP limits).
     pub trust_proxy_headers: bool,

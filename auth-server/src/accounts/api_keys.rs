@@ -9,7 +9,7 @@ use shared::token::PlainToken;
 
 use crate::oauth::scope::Scope;
 
-pub const KEY_PREFIX: &str = "tk_";
+pub use shared::models::api_key::KEY_PREFIX;
 /// How much of the key stays visible in lists: the prefix and six characters.
 const VISIBLE: usize = KEY_PREFIX.len() + 6;
 const MAX_NAME_LEN: usize = 100;

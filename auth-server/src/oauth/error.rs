@@ -70,18 +70,17 @@ impl OAuthError {
     }
 }
 
-/// The token, revocation and introspection endpoints' answer to a rate-limit refusal.
+/// The token, revocation and introspection endpoints' answer to a rate-limit refusal (the
+/// rate-limit middleware adds `Retry-After` and `RateLimit-*`).
 pub fn rate_limited(verdict: &shared::ratelimit::Verdict) -> HttpResponse {
-    let mut response = OAuthError::new(
+    OAuthError::new(
         ErrorCode::RateLimited,
         format!(
             "too many requests; retry after {} seconds",
             verdict.retry_after_secs()
         ),
     )
-    .error_response();
-    verdict.write_headers(response.headers_mut());
-    response
+    .error_response()
 }
 
 impl From<DbError> for OAuthError {

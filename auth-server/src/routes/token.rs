@@ -30,6 +30,7 @@ pub async fn exchange(
             .limiter
             .check_caller(Scope::Client, &client.client_id)
             .await;
+        shared::ratelimit::note_verdict(&req, verdict);
         if !verdict.is_allowed() {
             return Ok(rate_limited(&verdict));
         }

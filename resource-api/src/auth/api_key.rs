@@ -3,49 +3,44 @@
 //! a minute per key.
 
 use shared::db::{Db, DbError};
-use shared::models::api_key::ApiKey;
+use shared::models::api_key::{ApiKey, KEY_LEN};
 use shared::models::now;
 use shared::token::HashedToken;
 
 use super::{AuthError, Authenticated, Via};
 
 const TOUCH_INTERVAL_SECONDS: i64 = 60;
-/// A key is `tk_` and 43 base64url characters.
-const KEY_LEN: usize = 3 + 43;
 
 pub async fn verify(db: &Db, key: &str) -> Result<Authenticated, AuthError> {
     if key.len() != KEY_LEN {
         return Err(AuthError::InvalidToken("malformed API key"));
     }
     let hash = HashedToken::of(key);
-    let found = db
+    let row = db
         .run(move |conn| {
             let Some(row) = ApiKey::find_by_hash(conn, hash.as_str())? else {
-                return Ok(None);
+                return Ok(Err(AuthError::InvalidToken("unknown API key")));
             };
             let at = now();
-            if row.revoked_at.is_none()
-                && row.expires_at > at
-                && row
-                    .last_used_at
-                    .is_none_or(|t| (at - t).num_seconds() >= TOUCH_INTERVAL_SECONDS)
+            if row.revoked_at.is_some() {
+                return Ok(Err(AuthError::InvalidToken("the API key has been revoked")));
+            }
+            if row.expires_at <= at {
+                return Ok(Err(AuthError::InvalidToken("the API key has expired")));
+            }
+            if row
+                .last_used_at
+                .is_none_or(|t| (at - t).num_seconds() >= TOUCH_INTERVAL_SECONDS)
             {
                 ApiKey::touch(conn, &row.id, at)?;
             }
-            Ok::<_, DbError>(Some(row))
+            Ok::<_, DbError>(Ok(row))
         })
         .await
         .map_err(|error| {
             tracing::warn!(error = %error, "API key lookup failed");
             AuthError::Unavailable
-        })?;
-    let row = found.ok_or(AuthError::InvalidToken("unknown API key"))?;
-    if row.revoked_at.is_some() {
-        return Err(AuthError::InvalidToken("the API key has been revoked"));
-    }
-    if row.expires_at <= now() {
-        return Err(AuthError::InvalidToken("the API key has expired"));
-    }
+        })??;
     Ok(Authenticated {
         client_id: format!("api_key:{}", row.id),
         subject: row.user_id,

@@ -12,9 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::StatusCode;
-use actix_web::{
-    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, dev::Payload, web,
-};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, web};
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::json;
 use shared::claims::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
@@ -23,7 +21,19 @@ use shared::ratelimit::Scope;
 use crate::state::ApiState;
 
 /// RFC 6750 §2.1 leaves clock skew to us; SECURITY.md 18 caps it at 60 s.
-const LEEWAY_SECONDS: u64 = 60;
+pub const LEEWAY_SECONDS: u64 = 60;
+
+/// How every access token is checked (SECURITY.md 18), built once at startup: `alg`
+/// pinned to EdDSA, `iss` and `aud` ours, `exp` and `nbf` with the leeway.
+pub fn token_validation(issuer: &str, audience: &str) -> Validation {
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.leeway = LEEWAY_SECONDS;
+    validation.validate_nbf = true;
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    validation
+}
 
 /// How the caller proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,13 +104,9 @@ impl ResponseError for AuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
+        let (challenge, detail) = match self {
             Self::Unavailable => return crate::problem::Problem::Unavailable.error_response(),
             Self::RateLimited(verdict) => return crate::rate_limit::refusal(verdict),
-            _ => {}
-        }
-        let (challenge, detail) = match self {
-            Self::Unavailable | Self::RateLimited(_) => (String::new(), String::new()),
             Self::Missing => (
                 "Bearer realm=\"tasks\"".to_owned(),
                 "Send an access token in the Authorization header.".to_owned(),
@@ -151,11 +157,9 @@ fn bearer_token(req: &HttpRequest) -> Result<String, AuthError> {
     Ok(token.trim().to_owned())
 }
 
-/// Personal API keys start with this; anything else is treated as a JWT.
-const API_KEY_PREFIX: &str = "tk_";
-
 async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthError> {
-    if token.starts_with(API_KEY_PREFIX) {
+    // Personal API keys carry their prefix; anything else is treated as a JWT.
+    if token.starts_with(shared::models::api_key::KEY_PREFIX) {
         return api_key::verify(&state.db, token).await;
     }
     let (caller, jti) = match state.verified.get(token, |kid| state.jwks.publishes(kid)) {
@@ -204,13 +208,7 @@ async fn verify_signature(state: &ApiState, token: &str) -> Result<CheckedToken,
         .key(&kid)
         .await
         .ok_or(AuthError::InvalidToken("unknown signing key"))?;
-    let mut validation = Validation::new(Algorithm::EdDSA);
-    validation.leeway = LEEWAY_SECONDS;
-    validation.validate_nbf = true;
-    validation.set_issuer(&[&state.issuer]);
-    validation.set_audience(&[&state.audience]);
-    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-    let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &validation)
+    let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &state.validation)
         .map_err(|error| match error.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
                 AuthError::InvalidToken("the token has expired")
@@ -254,15 +252,13 @@ impl FromRequest for Authenticated {
             let state = state.ok_or(AuthError::InvalidToken("server misconfigured"))?;
             let caller = verify(&state, &token).await?;
             // SECURITY.md 26: each user (or client acting for itself) has its own budget.
-            if state.limiter.enabled() {
-                let verdict = state
-                    .limiter
-                    .check_caller(Scope::User, &caller.subject)
-                    .await;
-                if !verdict.is_allowed() {
-                    return Err(AuthError::RateLimited(verdict));
-                }
-                req.extensions_mut().insert(verdict);
+            let verdict = state
+                .limiter
+                .check_caller(Scope::User, &caller.subject)
+                .await;
+            shared::ratelimit::note_verdict(&req, verdict);
+            if !verdict.is_allowed() {
+                return Err(AuthError::RateLimited(verdict));
             }
             Ok(caller)
         })

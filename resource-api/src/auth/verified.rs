@@ -14,7 +14,7 @@ use super::Authenticated;
 /// signature checks, never unbounded memory).
 const MAX_ENTRIES: usize = 10_000;
 /// The clock skew allowed on `exp`, as in the full check.
-const LEEWAY_SECONDS: i64 = 60;
+const LEEWAY_SECONDS: i64 = super::LEEWAY_SECONDS as i64;
 
 #[derive(Debug, Default)]
 pub struct VerifiedTokens {

@@ -5,10 +5,6 @@ pub mod tasks;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
-}
-
 /// RFC 9110 §15.5.6: 405 with the methods the resource does allow.
 pub async fn method_not_allowed(allow: &'static str) -> HttpResponse {
     HttpResponse::MethodNotAllowed()
@@ -23,7 +19,7 @@ pub async fn method_not_allowed(allow: &'static str) -> HttpResponse {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/health")
-            .route(web::get().to(health))
+            .route(web::get().to(shared::http::health::healthz))
             .default_service(web::to(|| method_not_allowed("GET"))),
     )
     .service(

@@ -7,6 +7,11 @@ use diesel::prelude::*;
 use crate::db::{DbConnection, DbError};
 use crate::schema::api_keys;
 
+/// Every personal API key starts with this, which tells it apart from a JWT.
+pub const KEY_PREFIX: &str = "tk_";
+/// The random part: 256 bits, base64url without padding.
+pub const KEY_LEN: usize = KEY_PREFIX.len() + 43;
+
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKey {

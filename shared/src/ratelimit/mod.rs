@@ -49,13 +49,27 @@ impl Verdict {
         }
     }
 
+    /// Of two verdicts on one request, the one to show: a refusal over an allowance (the
+    /// longer wait of two refusals), else the rule with less room left.
+    pub fn tighter(self, other: Verdict) -> Verdict {
+        match (self, other) {
+            (Self::Allowed(a), Self::Allowed(b)) => match (a, b) {
+                (Some(a), Some(b)) if b.remaining < a.remaining => other,
+                (None, Some(_)) => other,
+                _ => self,
+            },
+            (Self::Allowed(_), _) => other,
+            (_, Self::Allowed(_)) => self,
+            _ if other.retry_after_secs() > self.retry_after_secs() => other,
+            _ => self,
+        }
+    }
+
     /// `Retry-After` on refusals, and the `RateLimit-Limit`, `-Remaining` and `-Reset`
     /// fields (draft-ietf-httpapi-ratelimit-headers) of the tightest rule.
     pub fn write_headers(&self, headers: &mut HeaderMap) {
         let mut put = |name: &'static str, value: u64| {
-            if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
+            headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
         };
         let decision = match self {
             Self::Allowed(decision) => *decision,
@@ -340,25 +354,34 @@ pub async fn pass<B: actix_web::body::MessageBody + 'static>(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
-/// Runs `next` if `verdict` allows, with the `RateLimit-*` headers on the answer; otherwise
-/// answers with `refusal` plus `Retry-After` — for a server's middleware.
+/// Runs `next` if `verdict` allows; otherwise answers with `refusal`. Either way the answer
+/// gets `Retry-After` and `RateLimit-*` once, for the tighter of `verdict` and whatever
+/// verdict a handler left in the request's extensions (a per-client or per-user limit,
+/// see [`note_verdict`]) — for a server's middleware.
 pub async fn answer<B: actix_web::body::MessageBody + 'static>(
     verdict: Verdict,
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<B>,
     refusal: impl FnOnce(&Verdict) -> actix_web::HttpResponse,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    use actix_web::HttpMessage as _;
     if verdict.is_allowed() {
         let mut response = next.call(req).await?;
-        // A handler's own refusal (per client or per user) carries its own figures.
-        if response.status() != actix_web::http::StatusCode::TOO_MANY_REQUESTS {
-            verdict.write_headers(response.headers_mut());
-        }
+        let handlers = response.request().extensions().get::<Verdict>().copied();
+        handlers
+            .map_or(verdict, |inner| verdict.tighter(inner))
+            .write_headers(response.headers_mut());
         return Ok(response.map_into_left_body());
     }
     let mut response = refusal(&verdict);
     verdict.write_headers(response.headers_mut());
     Ok(req.into_response(response).map_into_right_body())
+}
+
+/// Leaves a handler's own verdict (per client or per user) for [`answer`] to report.
+pub fn note_verdict(req: &actix_web::HttpRequest, verdict: Verdict) {
+    use actix_web::HttpMessage as _;
+    req.extensions_mut().insert(verdict);
 }
 
 #[cfg(test)]
@@ -376,5 +399,34 @@ mod tests {
         );
         assert_eq!(ip_key("::ffff:203.0.113.7"), "203.0.113.7");
         assert_eq!(ip_key("not an address"), "unknown");
+    }
+
+    #[test]
+    fn the_tighter_verdict_is_the_one_shown() {
+        let allowed = |remaining| {
+            Verdict::Allowed(Some(Decision {
+                allowed: true,
+                limit: 10,
+                remaining,
+                wait_us: 1,
+            }))
+        };
+        let refused = |wait_us| {
+            Verdict::Refused(Decision {
+                allowed: false,
+                limit: 3,
+                remaining: 0,
+                wait_us,
+            })
+        };
+        assert_eq!(allowed(5).tighter(allowed(2)), allowed(2));
+        assert_eq!(allowed(2).tighter(allowed(5)), allowed(2));
+        assert_eq!(Verdict::Allowed(None).tighter(allowed(5)), allowed(5));
+        assert_eq!(allowed(5).tighter(refused(1)), refused(1));
+        assert_eq!(refused(1).tighter(allowed(5)), refused(1));
+        assert_eq!(
+            refused(1_000_000).tighter(refused(9_000_000)),
+            refused(9_000_000)
+        );
     }
 }

@@ -146,12 +146,11 @@ pub async fn get(
 }
 
 async fn apply(
-    auth: &Authenticated,
+    user_id: String,
     state: &ApiState,
     id: String,
     fields: TaskFields,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let user_id = auth.require_user(WRITE)?.to_owned();
     let changes = TaskChanges {
         title: fields.title,
         description: fields.description,
@@ -177,10 +176,10 @@ pub async fn replace(
     path: web::Path<String>,
     body: web::Json<UniqueObject>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    auth.require_user(WRITE)?;
+    let user_id = auth.require_user(WRITE)?.to_owned();
     let mut fields = TaskFields::parse(body.into_inner(), &["title", "status", "priority"])?;
     fields.description = Some(fields.description.flatten());
-    apply(&auth, &state, path.into_inner(), fields).await
+    apply(user_id, &state, path.into_inner(), fields).await
 }
 
 /// PATCH: only the fields sent change.
@@ -190,9 +189,9 @@ pub async fn update(
     path: web::Path<String>,
     body: web::Json<UniqueObject>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    auth.require_user(WRITE)?;
+    let user_id = auth.require_user(WRITE)?.to_owned();
     let fields = TaskFields::parse(body.into_inner(), &[])?;
-    apply(&auth, &state, path.into_inner(), fields).await
+    apply(user_id, &state, path.into_inner(), fields).await
 }
 
 pub async fn delete(

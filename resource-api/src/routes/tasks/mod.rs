@@ -12,9 +12,7 @@ use shared::models::task::Task;
 
 use crate::problem::Problem;
 
-pub use body::UniqueObject;
-
-const BODY_LIMIT: usize = 16 * 1024;
+pub const BODY_LIMIT: usize = 16 * 1024;
 
 /// A task as the API shows it.
 #[derive(Debug, Serialize)]
