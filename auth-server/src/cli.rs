@@ -492,10 +492,13 @@ fn audit_command(settings: &Settings, command: AuditCommand) -> Result<(), Strin
     let user_id = match user {
         None => None,
         Some(username) => Some(
-            shared::models::user::User::find_by_username(&mut conn, &username.to_lowercase())
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no such user: {username}"))?
-                .id,
+            shared::models::user::User::find_by_username(
+                &mut conn,
+                &crate::domain::username::normalize(&username),
+            )
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no such user: {username}"))?
+            .id,
         ),
     };
     let filter = shared::models::audit_event::AuditFilter {

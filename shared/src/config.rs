@@ -671,13 +671,17 @@ fn parse_duration_setting(
         invalid(
             name,
             format!(
-                "`{value}` is not a duration like 90s, 30m, 24h or 7d (plain numbers are seconds)"
+                "`{value}` is not a duration like 90s, 30m, 24h or 7d (plain numbers are seconds; at most 3650d)"
             ),
         )
     })
 }
 
-/// `"90"`, `"90s"`, `"30m"`, `"24h"`, `"7d"` → a positive duration.
+/// The longest duration any setting takes: beyond it, adding a duration to a timestamp
+/// could overflow (and panic) where it is used.
+const MAX_DURATION_SECONDS: u64 = 10 * 365 * 86_400;
+
+/// `"90"`, `"90s"`, `"30m"`, `"24h"`, `"7d"` → a positive duration of at most ten years.
 pub fn parse_duration(value: &str) -> Option<Duration> {
     let value = value.trim();
     let split = value
@@ -693,7 +697,9 @@ pub fn parse_duration(value: &str) -> Option<Duration> {
         _ => return None,
     };
     let seconds = amount.checked_mul(seconds_per_unit)?;
-    (seconds > 0).then(|| Duration::from_secs(seconds))
+    (1..=MAX_DURATION_SECONDS)
+        .contains(&seconds)
+        .then(|| Duration::from_secs(seconds))
 }
 
 #[cfg(test)]
@@ -827,9 +833,18 @@ mod tests {
         assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
         assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
-        for bad in ["", "0", "-5", "5x", "m", "99999999999999999999d"] {
+        assert_eq!(
+            parse_duration("3650d"),
+            Some(Duration::from_secs(3650 * 86_400))
+        );
+        for bad in ["", "0", "-5", "5x", "m", "99999999999999999999d", "3651d"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+        // A setting too long to add to a timestamp is refused at startup, not at use.
+        let error = Settings::from_values(values(&[("SESSION_ABSOLUTE_LIFETIME", "100000d")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("SESSION_ABSOLUTE_LIFETIME"), "{error}");
     }
 
     #[test]

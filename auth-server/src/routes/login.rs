@@ -144,7 +144,15 @@ pub async fn submit(
         tokio::time::sleep(delay).await;
     }
 
-    match login::authenticate(&state.db, state.login, &username, password, Some(&ip)).await? {
+    match login::authenticate(
+        &state.db,
+        state.login,
+        &username,
+        password,
+        client.ip.as_deref(),
+    )
+    .await?
+    {
         LoginOutcome::SignedIn(user) => {
             state.ip_slowdown.record_success(&ip);
             let replacing = current.0.map(|signed_in| signed_in.session.id);
