@@ -375,21 +375,24 @@ fn the_audit_table_is_listed_newest_first_with_filters() {
     let db = shared::db::Db::new(shared::db::build_pool(&settings));
     let mut conn = db.pool().get().unwrap();
     let at = shared::models::now();
-    let row = |id: &str, kind: &str, minutes_ago: i64| shared::models::audit_event::AuditEventRow {
-        id: id.to_owned(),
-        at: at - chrono::Duration::minutes(minutes_ago),
-        kind: kind.to_owned(),
-        user_id: None,
-        client_id: Some("client_a".to_owned()),
-        ip: Some("203.0.113.7".to_owned()),
-        detail: r#"{"known_user":false}"#.to_owned(),
+    let row = |id: &str, kind: &str, minutes_ago: i64, client: &str| {
+        shared::models::audit_event::AuditEventRow {
+            id: id.to_owned(),
+            at: at - chrono::Duration::minutes(minutes_ago),
+            kind: kind.to_owned(),
+            user_id: None,
+            client_id: Some(client.to_owned()),
+            ip: Some(format!("203.0.113.{minutes_ago}")),
+            detail: r#"{"known_user":false}"#.to_owned(),
+        }
     };
+    // Inserted oldest first; listed newest first.
     shared::models::audit_event::AuditEventRow::insert_all(
         &mut conn,
         &[
-            row("e1", "login_failure", 120),
-            row("e2", "code_replay", 30),
-            row("e3", "login_failure", 5),
+            row("e1", "login_failure", 120, "client_a"),
+            row("e2", "code_replay", 30, "client_b"),
+            row("e3", "lockout", 5, "client_a"),
         ],
     )
     .unwrap();
@@ -401,12 +404,23 @@ fn the_audit_table_is_listed_newest_first_with_filters() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["login_failure", "code_replay", "login_failure"]);
-    assert_eq!(all[0]["ip"], "203.0.113.7");
+    assert_eq!(kinds, ["lockout", "code_replay", "login_failure"]);
+    assert_eq!(all[0]["ip"], "203.0.113.5");
     assert_eq!(all[0]["detail"]["known_user"], false);
+    let of_b = ws.json(&["audit", "list", "--client", "client_b"]);
+    assert_eq!(of_b.as_array().unwrap().len(), 1);
+    assert_eq!(of_b[0]["kind"], "code_replay");
+    let nobody = ws.run(&["audit", "list", "--user", "nobody"], None);
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no such user"));
 
     let recent_failures = ws.json(&["audit", "list", "--kind", "login_failure", "--since", "1h"]);
-    assert_eq!(recent_failures.as_array().unwrap().len(), 1);
+    assert_eq!(
+        recent_failures.as_array().unwrap().len(),
+        0,
+        "the failure was 2 h ago"
+    );
+    let failures = ws.json(&["audit", "list", "--kind", "login_failure", "--since", "3h"]);
+    assert_eq!(failures.as_array().unwrap().len(), 1);
     assert_eq!(
         ws.json(&["audit", "list", "--limit", "2"])
             .as_array()

@@ -412,4 +412,16 @@ mod tests {
         assert_eq!(jwk["alg"], "EdDSA");
         assert!(jwk.get("d").is_none(), "no private part in the JWK");
     }
+
+    #[test]
+    fn the_thumbprint_matches_rfc_8037s_example() {
+        // RFC 8037 appendix A.1 (the key) and A.3 (its RFC 7638 thumbprint).
+        let d = URL_SAFE_NO_PAD
+            .decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
+            .unwrap();
+        let key = SigningKey::from_bytes(&d.try_into().unwrap());
+        let (kid, jwk) = public_jwk(&key);
+        assert_eq!(jwk["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert_eq!(kid, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
 }

@@ -10,7 +10,7 @@ use shared::models::audit_event::AuditEventRow;
 use shared::schema::{audit_events, users};
 
 use crate::flow::{ClientOptions, field, pkce};
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// The events of `kind` once there are at least `count` (the background writer may take a
 /// moment), oldest first.
@@ -69,14 +69,11 @@ async fn sign_in_failures_and_lockouts_are_kept_with_the_account_and_address() {
     let failures = events(&app, "login_failure", 3).await;
     let unknown = failures.iter().find(|row| row.user_id.is_none()).unwrap();
     assert_eq!(detail(unknown)["known_user"], false);
-    let stored = failures
-        .iter()
-        .map(|row| row.detail.clone())
-        .collect::<String>();
-    assert!(
-        !stored.contains("nobody") && !stored.contains(PASSWORD),
-        "no typed username or password is kept"
-    );
+    // Every column of every row, not just the detail.
+    let stored = format!("{failures:?}");
+    for typed in ["nobody", "not-the-password-1", "whatever-password-1"] {
+        assert!(!stored.contains(typed), "{typed} is not kept");
+    }
 }
 
 #[actix_web::test]
@@ -186,11 +183,11 @@ async fn old_events_are_pruned_after_the_retention() {
         .run(move |conn| AuditEventRow::insert_all(conn, &rows))
         .await
         .unwrap();
-    // The server's own pruner may get there first; either way the same code ran.
-    let pruned = auth_server::oauth::housekeeping::prune(&app.db, Duration::from_secs(90 * 86_400))
+    // The server's own pruner may get there first (so the count this call returns is 0 or
+    // 1); either way the same code ran, and what is left is what matters.
+    auth_server::oauth::housekeeping::prune(&app.db, Duration::from_secs(90 * 86_400))
         .await
         .unwrap();
-    assert!(pruned.audit_events <= 1);
     let left: Vec<String> = app
         .query(|c| audit_events::table.select(audit_events::id).load(c))
         .await;

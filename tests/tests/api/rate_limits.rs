@@ -389,6 +389,20 @@ async fn a_browser_app_can_read_a_refusal_of_the_token_endpoint() {
     );
     let exposed = header(&refused, "access-control-expose-headers").unwrap();
     assert!(exposed.contains("retry-after"), "{exposed}");
+
+    let other = reqwest::Client::new()
+        .post(app.url("/token"))
+        .header("Origin", "https://evil.example.net")
+        .form(&[("grant_type", "client_credentials"), ("client_id", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 429);
+    assert_eq!(
+        header(&other, "access-control-allow-origin"),
+        None,
+        "another origin's page cannot read it"
+    );
 }
 
 #[actix_web::test]

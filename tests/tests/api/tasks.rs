@@ -258,6 +258,17 @@ async fn lists_are_paginated_newest_first_and_filtered() {
     assert_eq!(body["pagination"]["total"], 5);
     let (_, body, _) = send(&stack, Method::GET, "/api/tasks?priority=2", &token, None).await;
     assert_eq!(body["pagination"]["total"], 5);
+    // Both filters apply together: no completed task has priority 2.
+    let (_, body, _) = send(
+        &stack,
+        Method::GET,
+        "/api/tasks?priority=2&status=completed",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(body["pagination"]["total"], 0);
+    assert_eq!(body["tasks"], json!([]));
 
     for (query, field) in [
         ("page=0", "page"),

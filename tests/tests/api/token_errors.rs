@@ -79,11 +79,13 @@ async fn a_verifier_without_a_challenge_is_refused() {
     .await;
     let path =
         crate::flow::authorize_path(&[("response_type", "code"), ("client_id", &client.client_id)]);
-    let to = crate::helpers::location(&app.get(&path).await);
-    let code = crate::flow::query_param(&to, "code").unwrap();
+    let code_without_challenge = || async {
+        let to = crate::helpers::location(&app.get(&path).await);
+        crate::flow::query_param(&to, "code").unwrap()
+    };
     let form = [
         ("grant_type", "authorization_code".to_owned()),
-        ("code", code.clone()),
+        ("code", code_without_challenge().await),
         ("code_verifier", pkce().verifier),
     ];
     assert_oauth_error(
@@ -92,6 +94,13 @@ async fn a_verifier_without_a_challenge_is_refused() {
         "invalid_grant",
     )
     .await;
+    // The same kind of code without a verifier is exchanged: the refusal above was about
+    // the verifier alone.
+    let form = [
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code_without_challenge().await),
+    ];
+    assert_eq!(app.token_request(&client, &form).await.status(), 200);
 }
 
 #[actix_web::test]
