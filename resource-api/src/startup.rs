@@ -49,7 +49,7 @@ impl Application {
         // `cargo run`). A token with a kid not yet known fetches the keys again anyway.
         jwks.spawn_refresher(settings.signing_keys_reload);
         let revocations = RevocationList::default();
-        revocations.spawn_poller(db.clone());
+        revocations.start(db.clone(), readiness.is_migrated()).await;
         let state = web::Data::new(ApiState {
             db: db.clone(),
             jwks,

@@ -177,10 +177,11 @@ async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthErro
         }
     };
     // Checked on every request, cached or not (SECURITY.md 19).
-    if state.revocations.is_revoked(&jti) {
-        return Err(AuthError::InvalidToken("the token has been revoked"));
+    match state.revocations.is_revoked(&jti) {
+        Some(false) => Ok(caller),
+        Some(true) => Err(AuthError::InvalidToken("the token has been revoked")),
+        None => Err(AuthError::Unavailable),
     }
-    Ok(caller)
 }
 
 /// What the full check of a token establishes.

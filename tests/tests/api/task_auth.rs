@@ -13,7 +13,9 @@ use serde_json::json;
 use shared::schema::signing_keys;
 
 use crate::flow::{ClientOptions, authorize_path, pkce, query_param, service_client};
-use crate::helpers::{TestStack, location, spawn_stack, spawn_stack_with};
+use crate::helpers::{
+    TestDatabase, TestStack, location, spawn_app_on, spawn_stack, spawn_stack_with, test_settings,
+};
 
 fn challenge(response: &reqwest::Response) -> String {
     response
@@ -379,4 +381,37 @@ async fn a_key_pulled_from_the_jwks_stops_verifying_even_for_tokens_seen_before(
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(new_status, 403);
+}
+
+#[actix_web::test]
+async fn a_token_revoked_before_the_api_started_is_refused_from_its_first_request() {
+    let (database, url) = TestDatabase::create();
+    let auth = spawn_app_on(database, &url, &[]).await;
+    let client = auth.register_client(ClientOptions::default()).await;
+    let tokens = auth.tokens_for(&client, "alice").await;
+    let token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(auth.revoke(&client, token).await.status(), 200);
+
+    // A task API that starts only now: it opens with the revocation list loaded.
+    let jwks_url = format!("{}/jwks.json", auth.address);
+    let api = resource_api::startup::Application::build(test_settings(
+        &url,
+        &[("JWKS_URL", jwks_url.as_str())],
+    ))
+    .await
+    .unwrap();
+    let tasks = format!("http://127.0.0.1:{}/api/tasks", api.port());
+    actix_web::rt::spawn(api.run_until_stopped());
+    let response = reqwest::Client::new()
+        .get(tasks)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(
+        challenge(&response).contains("revoked"),
+        "{}",
+        challenge(&response)
+    );
 }
