@@ -6,7 +6,7 @@
 //! after a compromise) stops being trusted here too.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::DecodingKey;
@@ -20,8 +20,10 @@ pub struct JwksCache {
     url: String,
     http: reqwest::Client,
     keys: Arc<RwLock<HashMap<String, Arc<DecodingKey>>>>,
-    last_fetch: Arc<Mutex<Option<Instant>>>,
-    fetching: Arc<tokio::sync::Mutex<()>>,
+    /// Held for each fetch (one at a time); holds when an unknown `kid` last caused one.
+    /// Only those count against `MIN_REFETCH`: the periodic refresh must not use up the
+    /// allowance of a token signed by a key rotated in a moment ago.
+    fetching: Arc<tokio::sync::Mutex<Option<Instant>>>,
 }
 
 impl std::fmt::Debug for JwksCache {
@@ -45,7 +47,6 @@ impl JwksCache {
             url,
             http,
             keys: Arc::default(),
-            last_fetch: Arc::default(),
             fetching: Arc::default(),
         })
     }
@@ -87,19 +88,14 @@ impl JwksCache {
         if let Some(key) = self.cached(kid) {
             return Some(key);
         }
-        let _one_fetch_at_a_time = self.fetching.lock().await;
+        let mut last_on_demand = self.fetching.lock().await;
         if let Some(key) = self.cached(kid) {
             return Some(key);
         }
-        let recently = self
-            .last_fetch
-            .lock()
-            .ok()
-            .and_then(|last| *last)
-            .is_some_and(|at| at.elapsed() < MIN_REFETCH);
-        if recently {
+        if last_on_demand.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
             return None;
         }
+        *last_on_demand = Some(Instant::now());
         if let Err(error) = self.fetch().await {
             tracing::warn!(error = %error, url = %self.url, "could not fetch the JWKS");
         }
@@ -115,9 +111,6 @@ impl JwksCache {
 
     /// The fetch itself; the caller holds `fetching`.
     async fn fetch(&self) -> Result<usize, String> {
-        if let Ok(mut last) = self.last_fetch.lock() {
-            *last = Some(Instant::now());
-        }
         let set: JwkSet = self
             .http
             .get(&self.url)

@@ -415,3 +415,53 @@ async fn a_token_revoked_before_the_api_started_is_refused_from_its_first_reques
         challenge(&response)
     );
 }
+
+#[actix_web::test]
+async fn the_periodic_jwks_refresh_does_not_hold_back_a_key_rotated_in_just_after_it() {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{App, HttpServer, web};
+
+    fn jwk(kid: &str, x: &str) -> serde_json::Value {
+        json!({ "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": x })
+    }
+    // An issuer whose published keys the test changes.
+    let published = Arc::new(Mutex::new(vec![jwk(
+        "old",
+        "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    )]));
+    let served = published.clone();
+    let server = HttpServer::new(move || {
+        let served = served.clone();
+        App::new().route(
+            "/jwks.json",
+            web::get().to(move || {
+                let keys = served.lock().unwrap().clone();
+                async move { web::Json(json!({ "keys": keys })) }
+            }),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let port = server.addrs()[0].port();
+    actix_web::rt::spawn(server.run());
+
+    let cache =
+        resource_api::auth::jwks::JwksCache::new(format!("http://127.0.0.1:{port}/jwks.json"))
+            .unwrap();
+    assert_eq!(cache.refresh().await, Ok(1), "the periodic refresh");
+    published
+        .lock()
+        .unwrap()
+        .push(jwk("new", &URL_SAFE_NO_PAD.encode([7u8; 32])));
+    assert!(
+        cache.key("new").await.is_some(),
+        "a token with the new kid, right after the periodic refresh, fetches it"
+    );
+    assert!(cache.key("forged").await.is_none());
+    assert!(
+        cache.key("forged-again").await.is_none(),
+        "and unknown kids still cost at most one fetch a second"
+    );
+}
