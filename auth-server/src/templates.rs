@@ -94,6 +94,9 @@ pub struct ConsentPage<'a> {
     pub request: &'a str,
     pub redirect_host: &'a str,
     pub switch_account_url: &'a str,
+    /// Everything was allowed before: one click continues (a public client, which anyone
+    /// can impersonate, never gets a code without it).
+    pub confirm_only: bool,
 }
 
 /// One row of the connected-apps page.

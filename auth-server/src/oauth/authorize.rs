@@ -12,7 +12,7 @@ use super::clients::{self, GRANT_AUTHORIZATION_CODE};
 use super::error::{ErrorCode, OAuthError};
 use super::params::{MAX_VALUE_LEN, Params};
 use super::pkce;
-use super::redirect_uri;
+use super::redirect_uri::RedirectUri;
 use super::scope::{Scope, ScopeError};
 
 /// The longest `state` echoed back; longer is refused as invalid_request.
@@ -22,7 +22,7 @@ pub const MAX_STATE_LEN: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct AuthorizationRequest {
     pub client: Client,
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     pub redirect_uri_in_request: bool,
     pub scope: Scope,
     pub state: Option<String>,
@@ -36,7 +36,7 @@ pub enum AuthorizeError {
     Page(String),
     /// Sent to the client's (verified) redirect URI.
     Redirect {
-        redirect_uri: String,
+        redirect_uri: RedirectUri,
         state: Option<String>,
         error: ErrorCode,
         description: String,
@@ -47,13 +47,13 @@ pub enum AuthorizeError {
 
 impl AuthorizeError {
     fn redirect(
-        request_uri: &str,
+        redirect_uri: &RedirectUri,
         state: Option<&str>,
         error: ErrorCode,
         description: impl Into<String>,
     ) -> Self {
         Self::Redirect {
-            redirect_uri: request_uri.to_owned(),
+            redirect_uri: redirect_uri.clone(),
             state: state.map(str::to_owned),
             error,
             description: description.into(),
@@ -92,7 +92,9 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
         )));
     }
 
-    // 2. The redirect URI: registered for this client, exactly (RFC 9700 §4.1.3).
+    // 2. The redirect URI: parsed as a browser parses it, and registered for this client
+    //    (RFC 9700 §4.1.3; RFC 8252 §7.3 for the loopback port). Until it is, errors are
+    //    shown here and never redirected (RFC 6749 §4.1.2.1).
     if params.is_repeated("redirect_uri") {
         return Err(AuthorizeError::Page(
             "The request names more than one redirect_uri.".into(),
@@ -100,22 +102,26 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
     }
     let (redirect_uri, redirect_uri_in_request) = match params.get("redirect_uri") {
         Some(requested) => {
-            if requested.len() > redirect_uri::MAX_LEN
-                || !client
-                    .redirect_uri_list()
-                    .any(|registered| redirect_uri::matches(registered, requested))
-            {
-                return Err(AuthorizeError::Page(
-                    "The redirect_uri is not registered for this app, so you cannot be sent back to it.".into(),
-                ));
-            }
-            (requested.to_owned(), true)
+            let registered = RedirectUri::find_registered(client.redirect_uri_list(), requested)
+                .ok_or_else(|| {
+                    AuthorizeError::Page(
+                        "The redirect_uri is not registered for this app, so you cannot be sent back to it.".into(),
+                    )
+                })?;
+            (registered, true)
         }
         None => {
             // RFC 6749 §3.1.2.3: may be omitted only when one URI is registered.
             let mut registered = client.redirect_uri_list();
             match (registered.next(), registered.next()) {
-                (Some(only), None) => (only.to_owned(), false),
+                (Some(only), None) => {
+                    let only = RedirectUri::from_registered(only).ok_or_else(|| {
+                        AuthorizeError::Page(
+                            "The app's registered redirect URI is not valid; its operator must register it again.".into(),
+                        )
+                    })?;
+                    (only, false)
+                }
                 _ => {
                     return Err(AuthorizeError::Page(
                         "The request must name its redirect_uri (the app has several).".into(),
@@ -260,7 +266,7 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
 /// The redirect that sends the person back to the client with `params`, plus `state`
 /// and `iss` (RFC 9207 §2).
 pub fn response_uri(
-    redirect_uri: &str,
+    redirect_uri: &RedirectUri,
     params: &[(&str, &str)],
     state: Option<&str>,
     issuer: &str,
@@ -270,5 +276,5 @@ pub fn response_uri(
         all.push(("state", state));
     }
     all.push(("iss", issuer));
-    redirect_uri::with_params(redirect_uri, &all)
+    redirect_uri.with_params(&all)
 }

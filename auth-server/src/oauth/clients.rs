@@ -12,7 +12,7 @@ use shared::models::now;
 use shared::token::{HashedToken, PlainToken, constant_time_eq};
 
 use super::error::OAuthError;
-use super::redirect_uri;
+use super::redirect_uri::RedirectUri;
 use super::scope::Scope;
 
 /// Client secrets start with this, so a leaked one can be recognised.
@@ -52,7 +52,7 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
         return Err(format!("--name: 1 to {MAX_NAME_LEN} characters"));
     }
     for uri in &new.redirect_uris {
-        redirect_uri::validate_for_registration(uri).map_err(|m| format!("--redirect-uri: {m}"))?;
+        RedirectUri::parse_registered(uri).map_err(|e| format!("--redirect-uri `{uri}`: {e}"))?;
     }
     let scope = Scope::parse(new.scope.trim()).map_err(|e| format!("--scope: {e}"))?;
     let mut grant_types = new.grant_types.clone();

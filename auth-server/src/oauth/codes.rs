@@ -37,7 +37,7 @@ pub async fn issue(
         code_hash: code.hash().as_str().to_owned(),
         client_id: request.client.client_id.clone(),
         user_id: user_id.to_owned(),
-        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri: request.redirect_uri.as_str().to_owned(),
         redirect_uri_in_request: request.redirect_uri_in_request,
         scope: request.scope.to_string(),
         code_challenge: request.code_challenge.clone(),

@@ -9,32 +9,62 @@ use shared::models::grant::Grant;
 use shared::models::now;
 
 use super::authorize::AuthorizationRequest;
+use super::redirect_uri::RedirectUri;
 use super::scope::Scope;
 
-/// What the consent page needs to show, or nothing when no question is needed.
-#[derive(Debug)]
-pub struct ConsentQuestion {
-    /// Scopes allowed before (shown as already allowed).
-    pub previously_allowed: Option<Scope>,
+/// What the person must do before a code is issued.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConsentQuestion {
+    /// Nothing: a confidential client with remembered consent, or a first-party app that
+    /// the person's browser alone can reach.
+    NotNeeded,
+    /// One click on our page (“Continue to APP as USER”): the scopes were allowed before,
+    /// but the client is public, so anyone can send a person here in its name (RFC 8252
+    /// §8.6, RFC 6749 §10.2).
+    Confirm,
+    /// The full consent page; `previously_allowed` is shown as already allowed.
+    Ask { previously_allowed: Option<Scope> },
+}
+
+/// Whether a client may get a code without the person clicking on our page at all: it
+/// is first-party, and either confidential or, if public, redirects only to `https` URIs
+/// (claimed links the operating system verifies). A public client's identity is not
+/// proven, so a custom scheme or a loopback port can be claimed by any app.
+pub fn may_skip_page(client: &shared::models::client::Client) -> bool {
+    client.is_first_party
+        && (!client.is_public
+            || client
+                .redirect_uri_list()
+                .all(|uri| RedirectUri::from_registered(uri).is_some_and(|uri| uri.is_https())))
 }
 
 pub async fn question(
     db: &Db,
     user_id: &str,
     request: &AuthorizationRequest,
-) -> Result<Option<ConsentQuestion>, DbError> {
+) -> Result<ConsentQuestion, DbError> {
     if request.client.is_first_party {
-        return Ok(None);
+        return Ok(if may_skip_page(&request.client) {
+            ConsentQuestion::NotNeeded
+        } else {
+            ConsentQuestion::Confirm
+        });
     }
     let (user_id, client_id) = (user_id.to_owned(), request.client.client_id.clone());
     let existing = db
         .run(move |conn| Consent::find(conn, &user_id, &client_id))
         .await?;
     let previously_allowed = existing.map(|consent| Scope::from_stored(&consent.scope));
-    match previously_allowed {
-        Some(allowed) if request.scope.is_subset_of(&allowed) => Ok(None),
-        previously_allowed => Ok(Some(ConsentQuestion { previously_allowed })),
-    }
+    Ok(match previously_allowed {
+        Some(allowed) if request.scope.is_subset_of(&allowed) => {
+            if request.client.is_public {
+                ConsentQuestion::Confirm
+            } else {
+                ConsentQuestion::NotNeeded
+            }
+        }
+        previously_allowed => ConsentQuestion::Ask { previously_allowed },
+    })
 }
 
 /// Records that the person allowed the request's scopes (added to any allowed before).

@@ -3,16 +3,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use shared::http::security_headers::page_csp_allowing_form_action;
+use shared::http::security_headers::{CspSource, page_csp_allowing_form_action};
 
 use super::see_other;
 use crate::accounts::sessions::SignedIn;
 use crate::error::AppError;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError};
+use crate::oauth::codes;
+use crate::oauth::consent::{self, ConsentQuestion};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::params::Params;
+use crate::oauth::redirect_uri::RedirectUri;
 use crate::oauth::scope::Scope;
-use crate::oauth::{codes, consent, redirect_uri};
 use crate::state::AppState;
 use crate::templates::{ConsentPage, ScopeLine, render};
 use crate::web::csrf;
@@ -71,28 +73,26 @@ fn redirect(status: StatusCode, location: &str) -> HttpResponse {
         .finish()
 }
 
-/// The CSP `form-action` source for a redirect URI: its origin, or its private-use scheme.
+/// The CSP `form-action` source for a redirect URI, built from its parsed parts: its
+/// origin (scheme, host, port), or its scheme for a private-use URI.
 ///
 /// CSP's host-source grammar has no IPv6 literals, so browsers drop a source such as
 /// `http://[::1]:8400` as invalid and then block the redirect (seen in Chromium). For an
-/// IPv6 loopback redirect URI (RFC 8252 §7.3) the page allows its scheme instead, the
-/// narrowest source a browser will honour.
-pub fn form_action_source(uri: &str) -> Option<String> {
-    match redirect_uri::origin(uri) {
-        Some(origin) if origin.contains("://[") => origin
-            .split_once("://")
-            .map(|(scheme, _)| format!("{scheme}:")),
-        Some(origin) => Some(origin),
-        None => {
-            let (scheme, _) = uri.split_once(':')?;
-            Some(format!("{scheme}:"))
-        }
+/// IPv6 redirect URI (RFC 8252 §7.3) the page allows its scheme instead, the narrowest
+/// source a browser will honour.
+pub fn form_action_source(uri: &RedirectUri) -> Option<CspSource> {
+    let url = uri.url();
+    match url.host() {
+        _ if !url.is_special() => CspSource::scheme(url.scheme()),
+        Some(url::Host::Domain(domain)) => CspSource::host(url.scheme(), domain, url.port()),
+        Some(url::Host::Ipv4(ip)) => CspSource::host(url.scheme(), &ip.to_string(), url.port()),
+        Some(url::Host::Ipv6(_)) | None => CspSource::scheme(url.scheme()),
     }
 }
 
 /// For a sign-in page whose `return_to` continues an authorization request: the client's
 /// redirect origin, which the page's forms must be allowed to reach through redirects.
-pub async fn form_action_for_return_to(state: &AppState, return_to: &str) -> Option<String> {
+pub async fn form_action_for_return_to(state: &AppState, return_to: &str) -> Option<CspSource> {
     let query = return_to.strip_prefix("/authorize?")?;
     let params = parse(query).ok()?;
     let request = authorize::validate(&state.db, &params).await.ok()?;
@@ -112,7 +112,7 @@ pub async fn with_flow_csp(
     response
 }
 
-fn set_csp(response: &mut HttpResponse, form_action_source: &str) {
+fn set_csp(response: &mut HttpResponse, form_action_source: &CspSource) {
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
         &page_csp_allowing_form_action(form_action_source),
     ) {
@@ -155,21 +155,36 @@ pub async fn start(
         return Ok(see_other(&login_url(&this_request)));
     };
     match consent::question(&state.db, &signed_in.user.id, &request).await? {
-        None => approve(&state, &signed_in, &request, StatusCode::FOUND).await,
-        Some(question) => Ok(consent_page(
+        ConsentQuestion::NotNeeded => {
+            approve(&state, &signed_in, &request, StatusCode::FOUND).await
+        }
+        ConsentQuestion::Confirm => Ok(consent_page(
             &signed_in,
             &request,
-            question.previously_allowed.as_ref(),
+            ConsentMode::Confirm,
+            req.query_string(),
+            &this_request,
+        )),
+        ConsentQuestion::Ask { previously_allowed } => Ok(consent_page(
+            &signed_in,
+            &request,
+            ConsentMode::Ask(previously_allowed.as_ref()),
             req.query_string(),
             &this_request,
         )),
     }
 }
 
+/// Which page the person sees: the full question, or one click to continue.
+enum ConsentMode<'a> {
+    Ask(Option<&'a Scope>),
+    Confirm,
+}
+
 fn consent_page(
     signed_in: &SignedIn,
     request: &AuthorizationRequest,
-    previously_allowed: Option<&Scope>,
+    mode: ConsentMode<'_>,
     query: &str,
     this_request: &str,
 ) -> HttpResponse {
@@ -179,16 +194,15 @@ fn consent_page(
         .map(|(name, description)| ScopeLine {
             name,
             description,
-            already_allowed: previously_allowed.is_some_and(|allowed| allowed.contains(name)),
+            already_allowed: match &mode {
+                ConsentMode::Ask(previously_allowed) => {
+                    previously_allowed.is_some_and(|allowed| allowed.contains(name))
+                }
+                ConsentMode::Confirm => false,
+            },
         })
         .collect();
-    let redirect_host = redirect_uri::origin(&request.redirect_uri)
-        .map(|origin| {
-            origin
-                .split_once("://")
-                .map_or(origin.clone(), |(_, host)| host.to_owned())
-        })
-        .unwrap_or_else(|| request.redirect_uri.clone());
+    let redirect_host = request.redirect_uri.display_host();
     let page = ConsentPage {
         csrf_token: &signed_in.session.csrf_token,
         client_name: &request.client.name,
@@ -197,6 +211,7 @@ fn consent_page(
         request: query,
         redirect_host: &redirect_host,
         switch_account_url: &login_url(this_request),
+        confirm_only: matches!(mode, ConsentMode::Confirm),
     };
     let mut response = render(StatusCode::OK, &page);
     if let Some(source) = form_action_source(&request.redirect_uri) {
@@ -251,16 +266,28 @@ pub async fn decide(
 #[cfg(test)]
 mod tests {
     use super::form_action_source;
+    use crate::oauth::redirect_uri::RedirectUri;
 
     #[test]
     fn form_action_sources_are_ones_browsers_accept() {
         for (uri, source) in [
             ("https://app.example.com/cb?x=1", "https://app.example.com"),
+            (
+                "https://app.example.com:8443/cb",
+                "https://app.example.com:8443",
+            ),
             ("http://127.0.0.1:8400/cb", "http://127.0.0.1:8400"),
+            ("http://127.0.0.1/cb", "http://127.0.0.1"),
             ("http://[::1]:8400/cb", "http:"),
             ("com.example.app:/oauth2redirect", "com.example.app:"),
+            ("com.example.app://callback/x", "com.example.app:"),
         ] {
-            assert_eq!(form_action_source(uri).as_deref(), Some(source), "{uri}");
+            let uri = RedirectUri::parse_registered(uri).expect("valid");
+            assert_eq!(
+                form_action_source(&uri).as_ref().map(|s| s.as_str()),
+                Some(source),
+                "{uri:?}"
+            );
         }
     }
 }

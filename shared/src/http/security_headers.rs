@@ -11,13 +11,60 @@ const HSTS: &str = "max-age=63072000; includeSubDomains";
 pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The page CSP with extra `form-action` sources: a page whose form leads, through
+/// One CSP source expression (CSP3 §2.3.1) built from parsed parts, never pasted from a
+/// request: a scheme-source `scheme:` or a host-source `scheme://host[:port]`. Each part is
+/// checked against the grammar's narrowest character set (letters, digits and `+-.` for a
+/// scheme; letters, digits, `-` and `.` for a host), so no value that reaches it can end
+/// the directive (`;`), add a source (space) or quote a keyword.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CspSource(String);
+
+impl CspSource {
+    /// `scheme:`, or `None` if `scheme` is not a plain URI scheme.
+    pub fn scheme(scheme: &str) -> Option<Self> {
+        is_scheme(scheme).then(|| Self(format!("{scheme}:")))
+    }
+
+    /// `scheme://host[:port]`, or `None` if a part falls outside the strict character set
+    /// (an IPv6 literal among them: the host-source grammar has none).
+    pub fn host(scheme: &str, host: &str, port: Option<u16>) -> Option<Self> {
+        let host_ok = !host.is_empty()
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !is_scheme(scheme) || !host_ok {
+            return None;
+        }
+        Some(Self(match port {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// RFC 3986 §3.1: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+fn is_scheme(scheme: &str) -> bool {
+    let mut bytes = scheme.bytes();
+    bytes
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
+/// The page CSP with one extra `form-action` source: a page whose form leads, through
 /// redirects, to a client's redirect URI must allow that URI's origin, or the browser
 /// blocks the redirect.
-pub fn page_csp_allowing_form_action(source: &str) -> String {
+pub fn page_csp_allowing_form_action(source: &CspSource) -> String {
     PAGE_CSP.replace(
         "form-action 'self'",
-        &format!("form-action 'self' {source}"),
+        &format!("form-action 'self' {}", source.as_str()),
     )
 }
 
@@ -40,4 +87,45 @@ pub fn page_headers(https: bool) -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Cache-Control", "no-store"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_built_from_checked_parts_only() {
+        assert_eq!(
+            CspSource::host("https", "app.example.com", Some(8443)).map(|s| s.0),
+            Some("https://app.example.com:8443".to_owned())
+        );
+        assert_eq!(
+            CspSource::scheme("com.example.app").map(|s| s.0),
+            Some("com.example.app:".to_owned())
+        );
+        for (scheme, host) in [
+            ("https", "a.example;frame-ancestors"),
+            ("https", "a.example evil.example"),
+            ("https", "'unsafe-inline'"),
+            ("https", "[::1]"),
+            ("https", ""),
+            ("https", "a..example"),
+            ("https", "a.example,b"),
+            ("ht;tp", "a.example"),
+            ("1http", "a.example"),
+        ] {
+            assert_eq!(CspSource::host(scheme, host, None), None, "{scheme} {host}");
+        }
+        for scheme in ["", "a b", "a;b", "a:b", "*"] {
+            assert_eq!(CspSource::scheme(scheme), None, "{scheme}");
+        }
+    }
+
+    #[test]
+    fn the_extra_source_lands_in_form_action_alone() {
+        let source = CspSource::host("http", "127.0.0.1", Some(8400)).expect("valid");
+        let csp = page_csp_allowing_form_action(&source);
+        assert!(csp.contains("form-action 'self' http://127.0.0.1:8400; frame-ancestors 'none'"));
+        assert_eq!(csp.matches(';').count(), PAGE_CSP.matches(';').count());
+    }
 }
