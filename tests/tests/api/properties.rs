@@ -96,7 +96,7 @@ async fn random_bodies_and_query_strings_never_cause_a_server_error() {
         };
         let body_status = |body: Value| {
             let request = stack.api(method.clone(), &path, Some(&token)).json(&body);
-            async move { request.send().await.unwrap().status().as_u16() }
+            async move { no_server_error(request.send().await.unwrap().status().as_u16()) }
         };
         if let Some((body, status)) =
             smallest_failure(bodies.new_tree(&mut runner).unwrap(), body_status).await
@@ -106,7 +106,7 @@ async fn random_bodies_and_query_strings_never_cause_a_server_error() {
 
         let query_status = |q: String| {
             let request = stack.api(Method::GET, &format!("/api/tasks?{q}"), Some(&token));
-            async move { request.send().await.unwrap().status().as_u16() }
+            async move { no_server_error(request.send().await.unwrap().status().as_u16()) }
         };
         if let Some((q, status)) =
             smallest_failure(queries.new_tree(&mut runner).unwrap(), query_status).await
@@ -116,27 +116,28 @@ async fn random_bodies_and_query_strings_never_cause_a_server_error() {
     }
 }
 
-/// `None` if the case passes (no 5xx); otherwise the simplest input proptest's shrinking
-/// reaches that still fails, with its status. The same walk as proptest's own runner:
+/// The property of these cases: any status but a 5xx.
+fn no_server_error(status: u16) -> Result<(), u16> {
+    if status < 500 { Ok(()) } else { Err(status) }
+}
+
+/// `None` if the case passes `check`; otherwise the simplest input proptest's shrinking
+/// reaches that still fails, with its failure. The same walk as proptest's own runner:
 /// simplify while the input keeps failing, step back (`complicate`) when it passes.
-async fn smallest_failure<T, F, Fut>(mut tree: T, status_of: F) -> Option<(T::Value, u16)>
+pub async fn smallest_failure<T, F, Fut, E>(mut tree: T, check: F) -> Option<(T::Value, E)>
 where
     T: ValueTree,
     F: Fn(T::Value) -> Fut,
-    Fut: std::future::Future<Output = u16>,
+    Fut: std::future::Future<Output = Result<(), E>>,
 {
-    let first = status_of(tree.current()).await;
-    if first < 500 {
-        return None;
-    }
+    let first = check(tree.current()).await.err()?;
     let mut smallest = (tree.current(), first);
     let mut steps = 0;
     while steps < 200 && tree.simplify() {
         steps += 1;
         loop {
-            let status = status_of(tree.current()).await;
-            if status >= 500 {
-                smallest = (tree.current(), status);
+            if let Err(failure) = check(tree.current()).await {
+                smallest = (tree.current(), failure);
                 break;
             }
             if !tree.complicate() {
@@ -150,7 +151,8 @@ where
 #[actix_web::test]
 async fn a_failing_case_is_reported_shrunk() {
     // A stand-in for the server: "fails" on any query string that sets `limit`.
-    let status_of = |q: String| async move { if q.contains("limit=") { 500 } else { 200 } };
+    let status_of =
+        |q: String| async move { no_server_error(if q.contains("limit=") { 500 } else { 200 }) };
     let mut runner = TestRunner::deterministic();
     let queries = query();
     let mut found = None;
