@@ -28,6 +28,7 @@ mod rate_limits;
 mod refresh;
 mod registration;
 mod revocation;
+mod revocation_list;
 mod sessions;
 mod task_auth;
 mod tasks;
