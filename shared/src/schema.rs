@@ -158,6 +158,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    token_revocations (seq) {
+        seq -> BigInt,
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         username -> Text,
@@ -194,5 +202,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     signing_keys,
     tasks,
+    token_revocations,
     users,
 );

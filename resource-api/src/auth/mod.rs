@@ -20,8 +20,9 @@ use shared::ratelimit::Scope;
 
 use crate::state::ApiState;
 
-/// RFC 6750 §2.1 leaves clock skew to us; SECURITY.md 18 caps it at 60 s.
-pub const LEEWAY_SECONDS: u64 = 60;
+/// RFC 6750 §2.1 leaves clock skew to us; SECURITY.md 18 caps it at 60 s. Shared with
+/// what must outlast a token's acceptance (the revocation list, housekeeping).
+pub use shared::claims::LEEWAY_SECONDS;
 
 /// How every access token is checked (SECURITY.md 18), built once at startup: `alg`
 /// pinned to EdDSA, `iss` and `aud` ours, `exp` and `nbf` with the leeway.

@@ -1,5 +1,7 @@
 //! `access_tokens`: a record of every JWT access token issued, so it can be revoked.
-//! The revoked, unexpired rows are the revocation list the task API mirrors.
+//! Setting `revoked_at` appends the token to `token_revocations` (a database trigger, in
+//! the same transaction): the feed the task API follows, see
+//! [`crate::models::token_revocation`].
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -20,14 +22,6 @@ pub struct AccessTokenRecord {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-/// An entry of the revocation list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevokedToken {
-    pub jti: String,
-    pub expires_at: NaiveDateTime,
-    pub revoked_at: NaiveDateTime,
-}
-
 impl AccessTokenRecord {
     pub fn insert(conn: &mut DbConnection, record: &AccessTokenRecord) -> Result<(), DbError> {
         diesel::insert_into(access_tokens::table)
@@ -36,7 +30,8 @@ impl AccessTokenRecord {
         Ok(())
     }
 
-    /// Revokes one token; returns whether it was live (not revoked before).
+    /// Revokes one token; returns whether it was live (not revoked before). The database
+    /// appends it to `token_revocations` as it commits.
     pub fn revoke(conn: &mut DbConnection, jti: &str, now: NaiveDateTime) -> Result<bool, DbError> {
         Ok(diesel::update(
             access_tokens::table
@@ -48,35 +43,8 @@ impl AccessTokenRecord {
             > 0)
     }
 
-    /// The revocation list: revoked tokens that have not expired yet, revoked at or after
-    /// `since`, oldest revocation first (so a poller can resume from the last one seen).
-    pub fn revoked_since(
-        conn: &mut DbConnection,
-        since: NaiveDateTime,
-        now: NaiveDateTime,
-    ) -> Result<Vec<RevokedToken>, DbError> {
-        Ok(access_tokens::table
-            .filter(access_tokens::revoked_at.ge(since))
-            .filter(access_tokens::expires_at.gt(now))
-            .order(access_tokens::revoked_at.asc())
-            .select((
-                access_tokens::jti,
-                access_tokens::expires_at,
-                access_tokens::revoked_at,
-            ))
-            .load::<(String, NaiveDateTime, Option<NaiveDateTime>)>(conn)?
-            .into_iter()
-            .filter_map(|(jti, expires_at, revoked_at)| {
-                revoked_at.map(|revoked_at| RevokedToken {
-                    jti,
-                    expires_at,
-                    revoked_at,
-                })
-            })
-            .collect())
-    }
-
-    /// Removes records of tokens that expired before `cutoff`: they verify nowhere anymore.
+    /// Removes records of tokens that expired before `cutoff` (pass
+    /// [`crate::claims::accepted_expiry_floor`]): they verify nowhere anymore.
     pub fn delete_expired(
         conn: &mut DbConnection,
         cutoff: NaiveDateTime,

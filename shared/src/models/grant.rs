@@ -49,7 +49,8 @@ impl Grant {
     }
 
     /// Revokes the grant and everything issued under it; returns the access-token ids
-    /// newly revoked (for the revocation list). Idempotent.
+    /// newly revoked (which the database appends to `token_revocations` as the transaction
+    /// commits). Idempotent.
     pub fn revoke_family(
         conn: &mut DbConnection,
         grant_id: &str,

@@ -13,6 +13,7 @@ pub mod refresh_token;
 pub mod session;
 pub mod signing_key;
 pub mod task;
+pub mod token_revocation;
 pub mod user;
 
 use chrono::{NaiveDateTime, SubsecRound as _, Utc};

@@ -31,6 +31,7 @@ mod redirect_uris;
 mod refresh;
 mod registration;
 mod revocation;
+mod revocation_list;
 mod sessions;
 mod task_auth;
 mod tasks;
