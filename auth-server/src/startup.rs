@@ -10,10 +10,10 @@ use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use shared::config::Settings;
 use shared::db::Db;
 use shared::http::health::{self, Readiness};
+use shared::http::request_log::{self, ClientIpRule};
 use shared::http::security_headers;
 use shared::ratelimit::Limiter;
 use shared::startup::{StartupError, bind, prepare_database};
-use tracing_actix_web::TracingLogger;
 
 use crate::accounts::sessions;
 use crate::error::AppError;
@@ -89,6 +89,9 @@ fn build_server(
     let cors_origins = settings.cors_allowed_origins.clone();
     let db = web::Data::new(db);
     let readiness = web::Data::new(readiness);
+    let ip_rule = ClientIpRule {
+        trust_proxy_headers: settings.trust_proxy_headers,
+    };
     let address = listener
         .local_addr()
         .map(|a| a.to_string())
@@ -97,7 +100,8 @@ fn build_server(
         App::new()
             .wrap(middleware::from_fn(rate_limit::enforce))
             .wrap(security_headers::page_headers(https))
-            .wrap(TracingLogger::default())
+            .wrap(request_log::middleware())
+            .app_data(ip_rule)
             .app_data(state.clone())
             .app_data(db.clone())
             .app_data(readiness.clone())

@@ -20,6 +20,11 @@ impl Workspace {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.run_logging(args, stdin, "error")
+    }
+
+    /// `run` with the log filter `RUST_LOG=level`.
+    fn run_logging(&self, args: &[&str], stdin: Option<&str>, level: &str) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
             .args(args)
             .env_clear()
@@ -28,7 +33,7 @@ impl Workspace {
                 "DATABASE_URL",
                 format!("sqlite://{}", self.dir.join("cli.sqlite3").display()),
             )
-            .env("RUST_LOG", "error")
+            .env("RUST_LOG", level)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -431,4 +436,25 @@ fn the_audit_table_is_listed_newest_first_with_filters() {
     let refused = ws.run(&["audit", "list", "--since", "soon"], None);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--since"));
+}
+
+#[test]
+fn logs_go_to_stderr_and_stdout_holds_only_the_json() {
+    let ws = Workspace::new();
+    let output = ws.run_logging(&["keys", "rotate"], None, "info");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&stdout).is_ok(),
+        "stdout is one JSON document:\n{stdout}"
+    );
+    assert!(
+        stderr.contains("rotated the token-signing key"),
+        "the log line is on stderr:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour codes off a terminal: {stderr}"
+    );
 }

@@ -6,11 +6,11 @@ use actix_web::ResponseError as _;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use shared::config::Settings;
+use shared::http::request_log::{self, ClientIpRule};
 use shared::http::security_headers;
 use shared::http::{cors, health};
 use shared::ratelimit::Limiter;
 use shared::startup::{StartupError, bind, prepare_database};
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::jwks::JwksCache;
 use crate::auth::revocations::RevocationList;
@@ -68,12 +68,16 @@ impl Application {
         let db = web::Data::new(db);
         let readiness = web::Data::new(readiness);
         let cors_origins = settings.cors_allowed_origins.clone();
+        let ip_rule = ClientIpRule {
+            trust_proxy_headers: settings.trust_proxy_headers,
+        };
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(rate_limit::enforce))
                 .wrap(cors::task_api(&cors_origins))
                 .wrap(security_headers::api_headers(https))
-                .wrap(TracingLogger::default())
+                .wrap(request_log::middleware())
+                .app_data(ip_rule)
                 .app_data(db.clone())
                 .app_data(readiness.clone())
                 .app_data(state.clone())

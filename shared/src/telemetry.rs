@@ -1,5 +1,9 @@
 //! Structured logging with `tracing`: pretty lines for a terminal or JSON for a collector,
-//! filtered by `RUST_LOG` (default `info`).
+//! filtered by `RUST_LOG` (default `info`), written to stderr — stdout is for output meant
+//! for programs, such as the CLI's JSON (SECURITY.md 16). What each request's line carries
+//! is decided in `http::request_log`.
+
+use std::io::IsTerminal as _;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -14,7 +18,10 @@ pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::CLOSE)
-        .with_target(true);
+        .with_target(true)
+        .with_writer(std::io::stderr)
+        // Colours for a person at a terminal, not escape codes in a log file.
+        .with_ansi(std::io::stderr().is_terminal());
     let _already_installed = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Pretty => builder.try_init(),

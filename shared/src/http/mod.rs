@@ -1,8 +1,9 @@
-//! HTTP pieces both servers mount: security headers, CORS, health and readiness, client
-//! address.
+//! HTTP pieces both servers mount: security headers, CORS, health and readiness, the
+//! request log, client address.
 
 pub mod cors;
 pub mod health;
+pub mod request_log;
 pub mod security_headers;
 
 use actix_web::HttpRequest;

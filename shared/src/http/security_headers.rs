@@ -68,9 +68,12 @@ pub fn page_csp_allowing_form_action(source: &CspSource) -> String {
     )
 }
 
-/// For JSON APIs: no sniffing, HSTS when served over https.
+/// For the task API: no sniffing, HSTS when served over https, and no caching — its
+/// answers are one caller's data, and a shared cache must not hand them to another.
 pub fn api_headers(https: bool) -> DefaultHeaders {
-    let headers = DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff"));
+    let headers = DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Cache-Control", "no-store"));
     if https {
         headers.add(("Strict-Transport-Security", HSTS))
     } else {
@@ -78,14 +81,13 @@ pub fn api_headers(https: bool) -> DefaultHeaders {
     }
 }
 
-/// For servers of HTML pages (sign-in, consent): the API headers plus a strict CSP,
-/// no framing, no referrer, and no caching of pages that may show personal data.
+/// For servers of HTML pages (sign-in, consent): the API headers (no caching of pages
+/// that may show personal data among them) plus a strict CSP, no framing and no referrer.
 pub fn page_headers(https: bool) -> DefaultHeaders {
     api_headers(https)
         .add(("Content-Security-Policy", PAGE_CSP))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "no-referrer"))
-        .add(("Cache-Control", "no-store"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }
 

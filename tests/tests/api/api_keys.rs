@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use shared::schema::api_keys;
 
-use crate::helpers::{TestStack, hidden_field, location, spawn_stack, texts};
+use crate::helpers::{TestStack, browser, hidden_field, location, spawn_stack, texts};
 
 /// Creates a key on the account page; returns its value from the one page that shows it.
 async fn create_key(stack: &TestStack, name: &str, read: bool, write: bool) -> String {
@@ -212,4 +212,64 @@ async fn creating_a_key_needs_a_permission_a_name_and_the_csrf_token() {
         .query(|c| api_keys::table.count().get_result(c))
         .await;
     assert_eq!(count, 0);
+}
+
+#[actix_web::test]
+async fn revoking_a_key_without_the_sessions_csrf_token_changes_nothing() {
+    let stack = spawn_stack().await;
+    stack.auth.sign_in_new_user("alice").await;
+    let key = create_key(&stack, "Backup script", true, false).await;
+    let id: String = stack
+        .auth
+        .query(|c| api_keys::table.select(api_keys::id).first(c))
+        .await;
+    let revoke = format!("/account/api-keys/{id}/revoke");
+    // What a forging site could put in the form: a made-up token, the token of the
+    // attacker's own signed-in session, or none at all.
+    let attacker = browser();
+    stack.auth.create_user("mallory").await;
+    assert_eq!(
+        stack
+            .auth
+            .login_with(&attacker, "mallory", crate::helpers::PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let attackers_token = stack.auth.account_csrf(&attacker).await;
+    let forged = "forged-forged-forged-forged-forged-forged-f";
+    for (what, form) in [
+        ("a made-up token", vec![("csrf_token", forged)]),
+        (
+            "another session's token",
+            vec![("csrf_token", attackers_token.as_str())],
+        ),
+        ("no token", vec![]),
+    ] {
+        let response = stack.auth.post_form(&revoke, &form).await;
+        assert!(
+            response.status().is_client_error(),
+            "{what}: {}",
+            response.status()
+        );
+        let revoked_at: Option<chrono::NaiveDateTime> = stack
+            .auth
+            .query(|c| api_keys::table.select(api_keys::revoked_at).first(c))
+            .await;
+        assert!(revoked_at.is_none(), "{what}: the key was revoked");
+        assert_eq!(
+            status(&stack, Method::GET, &key).await.0,
+            200,
+            "{what}: the key still works"
+        );
+    }
+
+    // The page's own token does revoke it.
+    let csrf = stack.auth.account_csrf(&stack.auth.client).await;
+    let response = stack
+        .auth
+        .post_form(&revoke, &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(status(&stack, Method::GET, &key).await.0, 401);
 }

@@ -54,7 +54,7 @@ pub async fn user_token(stack: &TestStack, scope: &str) -> String {
 }
 
 /// The signing key as stored (development keeps it unencrypted) and its kid.
-async fn signing_key(stack: &TestStack) -> (EncodingKey, String) {
+pub async fn signing_key(stack: &TestStack) -> (EncodingKey, String) {
     let (kid, private_key): (String, String) = stack
         .auth
         .query(|c| {
@@ -69,7 +69,7 @@ async fn signing_key(stack: &TestStack) -> (EncodingKey, String) {
     (EncodingKey::from_ed_der(&der), kid)
 }
 
-fn claims(overrides: serde_json::Value) -> serde_json::Value {
+pub fn claims(overrides: serde_json::Value) -> serde_json::Value {
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({
         "iss": "http://127.0.0.1:8080", "sub": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
@@ -82,7 +82,7 @@ fn claims(overrides: serde_json::Value) -> serde_json::Value {
     claims
 }
 
-fn sign(key: &EncodingKey, kid: &str, claims: &serde_json::Value) -> String {
+pub fn sign(key: &EncodingKey, kid: &str, claims: &serde_json::Value) -> String {
     let mut header = Header::new(Algorithm::EdDSA);
     header.typ = Some("at+jwt".into());
     header.kid = Some(kid.into());
