@@ -29,35 +29,39 @@ pub struct AuthorizationRequest {
     pub code_challenge: Option<String>,
 }
 
+/// An error answer (RFC 6749 §4.1.2.1) for the client's verified redirect URI.
+#[derive(Debug)]
+pub struct ErrorRedirect {
+    pub redirect_uri: RedirectUri,
+    pub state: Option<String>,
+    pub error: ErrorCode,
+    pub description: String,
+}
+
 /// Why a request was refused, and where the person learns about it.
 #[derive(Debug)]
 pub enum AuthorizeError {
     /// Shown on our error page: the client or its redirect URI cannot be trusted.
     Page(String),
     /// Sent to the client's (verified) redirect URI.
-    Redirect {
-        redirect_uri: RedirectUri,
-        state: Option<String>,
-        error: ErrorCode,
-        description: String,
-    },
+    Redirect(Box<ErrorRedirect>),
     /// The database failed: a 503 page.
     Unavailable(OAuthError),
 }
 
 impl AuthorizeError {
-    fn redirect(
+    pub fn redirect(
         redirect_uri: &RedirectUri,
         state: Option<&str>,
         error: ErrorCode,
         description: impl Into<String>,
     ) -> Self {
-        Self::Redirect {
+        Self::Redirect(Box::new(ErrorRedirect {
             redirect_uri: redirect_uri.clone(),
             state: state.map(str::to_owned),
             error,
             description: description.into(),
-        }
+        }))
     }
 }
 

@@ -46,20 +46,13 @@ fn refusal(
     match error {
         AuthorizeError::Page(message) => Err(AppError::BadRequest(message)),
         AuthorizeError::Unavailable(error) => Err(AppError::Unavailable(error.to_string())),
-        AuthorizeError::Redirect {
-            redirect_uri,
-            state: client_state,
-            error,
-            description,
-        } => {
-            tracing::info!(event = "authorization_error", error = error.as_str(), description = %description);
+        AuthorizeError::Redirect(answer) => {
+            let error = answer.error.as_str();
+            tracing::info!(event = "authorization_error", error, description = %answer.description);
             let location = authorize::response_uri(
-                &redirect_uri,
-                &[
-                    ("error", error.as_str()),
-                    ("error_description", &description),
-                ],
-                client_state.as_deref(),
+                &answer.redirect_uri,
+                &[("error", error), ("error_description", &answer.description)],
+                answer.state.as_deref(),
                 &state.settings.issuer,
             );
             Ok(redirect(status, &location))
@@ -247,12 +240,12 @@ pub async fn decide(
         "deny" => {
             tracing::info!(event = "authorization_denied", client_id = %request.client.client_id, user_id = %signed_in.user.id);
             refusal(
-                AuthorizeError::Redirect {
-                    redirect_uri: request.redirect_uri,
-                    state: request.state,
-                    error: ErrorCode::AccessDenied,
-                    description: "the user denied the request".into(),
-                },
+                AuthorizeError::redirect(
+                    &request.redirect_uri,
+                    request.state.as_deref(),
+                    ErrorCode::AccessDenied,
+                    "the user denied the request",
+                ),
                 &state,
                 StatusCode::SEE_OTHER,
             )
