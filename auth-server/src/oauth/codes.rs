@@ -1,7 +1,10 @@
 //! Authorization codes (SECURITY.md 10): issued after consent — 256 random bits, stored
 //! as SHA-256, 60 s by default, bound to client, redirect URI, PKCE challenge, user and
 //! scope — and exchanged once at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6).
-//! A code presented twice revokes everything the first exchange issued (§4.1.2).
+//! A code presented twice revokes everything the first exchange issued (§4.1.2) — unless
+//! the second request arrived before the code was spent: requests racing each other with
+//! one code are refused with `invalid_grant` and revoke nothing, so the winner never holds
+//! tokens that are already revoked (the same rule as for refresh tokens, on both databases).
 
 use serde_json::json;
 use shared::audit::AuditEvent;
@@ -57,6 +60,9 @@ pub struct CodeExchange {
     pub code: PlainToken,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    /// When the token endpoint received the request: a code spent after this was spent by
+    /// a concurrent request.
+    pub arrived_at: chrono::NaiveDateTime,
 }
 
 /// What the transaction decided. A refusal may still commit (a replay's revocation).
@@ -112,7 +118,19 @@ fn exchange_in_transaction(
         tracing::warn!(target: "security", event = "code_wrong_client", client_id = %client.client_id, code_ref = code_hash.log_ref());
         return refuse("the authorization code is invalid");
     }
+    let raced = || {
+        tracing::warn!(target: "security", event = "code_race", client_id = %client.client_id);
+        Ok(Outcome::Refused(OAuthError::invalid_grant(
+            "the authorization code was spent by a concurrent request",
+        )))
+    };
     // RFC 6749 §4.1.2: single use; a second use revokes what the first one issued.
+    if code
+        .used_at
+        .is_some_and(|spent_at| spent_at >= request.arrived_at)
+    {
+        return raced();
+    }
     if code.used_at.is_some() {
         let revoked = match &code.grant_id {
             Some(grant_id) => Grant::revoke_family(conn, grant_id, at)?,
@@ -163,8 +181,9 @@ fn exchange_in_transaction(
         (None, None) => {}
     }
     if !AuthorizationCode::claim(conn, code_hash.as_str(), at)? {
-        // Claimed concurrently by another request, which won.
-        return refuse("the authorization code has already been used");
+        // Spent by another request between our read and our write (PostgreSQL's row lock
+        // made us wait for it): we found it unspent, so we were racing.
+        return raced();
     }
 
     let grant = Grant {

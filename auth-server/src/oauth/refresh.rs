@@ -2,8 +2,13 @@
 //! §4.14.2): every use spends the token and issues a new one in the same family; a spent
 //! token presented again revokes the whole family — every refresh and access token of the
 //! authorization — since either the client or an attacker holds a stolen copy.
-//! Concurrent uses of one token: the database lets exactly one win; the others count as
-//! reuse.
+//!
+//! Concurrent uses of one token (the same rule on SQLite and PostgreSQL): the database
+//! lets exactly one request spend it. Another request that arrived before the token was
+//! spent — or that found it unspent and lost the race to spend it — was racing, not
+//! replaying: it is refused with `invalid_grant` and revokes nothing, so the winner never
+//! holds tokens that are already revoked. Only a request that arrived after the token was
+//! spent is reuse.
 
 use std::sync::Arc;
 
@@ -28,6 +33,9 @@ pub struct RefreshRequest {
     pub refresh_token: PlainToken,
     /// A narrower scope for the new access token (RFC 6749 §6).
     pub scope: Option<String>,
+    /// When the token endpoint received the request: a token spent after this was spent
+    /// by a concurrent request.
+    pub arrived_at: chrono::NaiveDateTime,
 }
 
 enum Outcome {
@@ -63,6 +71,7 @@ pub async fn refresh(
                     &client,
                     &token_hash,
                     narrowed.as_ref(),
+                    request.arrived_at,
                 )
             })
         })
@@ -85,6 +94,7 @@ fn refresh_in_transaction(
     client: &Client,
     token_hash: &HashedToken,
     narrowed: Option<&Scope>,
+    arrived_at: chrono::NaiveDateTime,
 ) -> Result<Outcome, IssueError> {
     let at = now();
     let refuse = |description: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(description)));
@@ -116,8 +126,16 @@ fn refresh_in_transaction(
             event,
         ))
     };
-    if token.used_at.is_some() {
-        return reuse(conn);
+    let raced = || {
+        tracing::warn!(target: "security", event = "refresh_race", client_id = %client.client_id, grant_id = %grant.id);
+        Ok(Outcome::Refused(OAuthError::invalid_grant(
+            "the refresh token was spent by a concurrent request",
+        )))
+    };
+    match token.used_at {
+        Some(spent_at) if spent_at >= arrived_at => return raced(),
+        Some(_) => return reuse(conn),
+        None => {}
     }
     if token.expires_at <= at || token.idle_expires_at <= at {
         return refuse("the refresh token has expired");
@@ -134,8 +152,9 @@ fn refresh_in_transaction(
         None => family_scope,
     };
     if !RefreshToken::claim(conn, token_hash.as_str(), at)? {
-        // Another request spent it between our read and our write: that is a second use.
-        return reuse(conn);
+        // Another request spent it between our read and our write (PostgreSQL's row lock
+        // made us wait for it): we found it unspent, so we were racing.
+        return raced();
     }
     let subject = TokenSubject::from(&grant);
     let (access_token, expires_in) =

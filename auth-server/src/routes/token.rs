@@ -21,6 +21,9 @@ pub async fn exchange(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, OAuthError> {
+    // Before anything that may wait: a code or refresh token spent after this moment was
+    // spent by a request racing this one (see oauth::refresh).
+    let arrived_at = shared::models::now();
     let (client, params) = authenticate(&req, &state, form.into_inner()).await?;
     // SECURITY.md 26: each confidential client has its own budget, wherever its requests
     // come from. A public client's id is no secret: anyone could spend its budget for all
@@ -66,6 +69,7 @@ pub async fn exchange(
                 code: PlainToken::from_client(code),
                 redirect_uri: params.get("redirect_uri").map(str::to_owned),
                 code_verifier: params.get("code_verifier").map(str::to_owned),
+                arrived_at,
             };
             codes::exchange(&state.db, ring, state.tokens.clone(), client, exchange).await?
         }
@@ -76,6 +80,7 @@ pub async fn exchange(
             let request = RefreshRequest {
                 refresh_token: PlainToken::from_client(token),
                 scope: params.get("scope").map(str::to_owned),
+                arrived_at,
             };
             refresh::refresh(&state.db, ring, state.tokens.clone(), client, request).await?
         }

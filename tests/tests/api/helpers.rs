@@ -304,6 +304,53 @@ impl TestApp {
     }
 }
 
+/// A write lock held by the test on its own connection until the returned sender fires or
+/// is dropped: on SQLite the database's single writer lock, on PostgreSQL an `EXCLUSIVE`
+/// lock on `table` (reads go on; every write to the table waits). The receiver fires once
+/// the lock is held.
+pub struct HeldWriteLock {
+    pub held: tokio::sync::oneshot::Receiver<()>,
+    release_tx: tokio::sync::oneshot::Sender<()>,
+    holder: std::thread::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub fn hold_write_lock(&self, table: &'static str) -> HeldWriteLock {
+        let pool = self.db.pool().clone();
+        let (held_tx, held) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let mut conn = pool.get().expect("a connection for the lock");
+            shared::db::write_transaction::<_, DbError, _>(&mut conn, |conn| {
+                if matches!(conn, DbConnection::Postgresql(_)) {
+                    diesel::sql_query(format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+                        .execute(conn)?;
+                }
+                let _ignored = held_tx.send(());
+                let _released_or_dropped = release_rx.blocking_recv();
+                Ok(())
+            })
+            .expect("lock transaction");
+        });
+        HeldWriteLock {
+            held,
+            release_tx,
+            holder,
+        }
+    }
+}
+
+impl HeldWriteLock {
+    /// Releases the lock and waits until its transaction has ended.
+    pub async fn release(self) {
+        let _ignored = self.release_tx.send(());
+        let holder = self.holder;
+        actix_web::rt::task::spawn_blocking(move || holder.join().expect("lock holder"))
+            .await
+            .expect("join");
+    }
+}
+
 /// The `value` of `<input name=NAME>` in a page.
 pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     let document = Html::parse_document(html);

@@ -15,6 +15,7 @@ mod authorize_errors;
 mod client_credentials;
 mod client_library;
 mod client_secrets;
+mod concurrent_use;
 mod cors;
 mod csrf;
 mod discovery;
