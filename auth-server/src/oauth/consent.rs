@@ -4,6 +4,7 @@
 use serde_json::json;
 use shared::audit::AuditEvent;
 use shared::db::{Db, DbError, write_transaction};
+use shared::models::authorization_code::AuthorizationCode;
 use shared::models::consent::Consent;
 use shared::models::grant::Grant;
 use shared::models::now;
@@ -88,57 +89,85 @@ pub async fn remember(
     .await
 }
 
-/// An app the person has allowed, for the granted-apps page.
+/// An app that can use the person's account, for the connected-apps page: one they
+/// allowed (a remembered consent), or one holding a live token family (first-party apps,
+/// which never ask, among them).
 #[derive(Debug)]
 pub struct GrantedApp {
     pub client_id: String,
     pub name: String,
+    /// Everything allowed: the remembered consent and every live family's scope.
     pub scope: Scope,
     pub granted_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
 }
 
 pub async fn granted_apps(db: &Db, user_id: String) -> Result<Vec<GrantedApp>, DbError> {
-    let rows = db
-        .run(move |conn| Consent::list_for_user(conn, &user_id))
+    let (consents, grants) = db
+        .run(move |conn| {
+            Ok::<_, DbError>((
+                Consent::list_for_user(conn, &user_id)?,
+                Grant::in_use_by(conn, &user_id, now())?,
+            ))
+        })
         .await?;
-    Ok(rows
+    let mut apps: Vec<GrantedApp> = consents
         .into_iter()
         .map(|(consent, name)| GrantedApp {
             scope: Scope::from_stored(&consent.scope),
             client_id: consent.client_id,
             name,
             granted_at: consent.granted_at,
-            updated_at: consent.updated_at,
         })
-        .collect())
+        .collect();
+    for (grant, name) in grants {
+        let scope = Scope::from_stored(&grant.scope);
+        match apps.iter_mut().find(|app| app.client_id == grant.client_id) {
+            Some(app) => {
+                app.scope = app.scope.union(&scope);
+                app.granted_at = app.granted_at.min(grant.created_at);
+            }
+            None => apps.push(GrantedApp {
+                client_id: grant.client_id,
+                name,
+                scope,
+                granted_at: grant.created_at,
+            }),
+        }
+    }
+    Ok(apps)
 }
 
-/// Takes an app's access away (SECURITY.md 9): forgets the consent and revokes every
-/// authorization the person gave it, with all their refresh and access tokens.
-/// Returns whether the app had any access.
+/// Takes an app's access away (SECURITY.md 9), in one transaction: forgets the consent,
+/// burns the codes not yet exchanged, and revokes every authorization the person gave it,
+/// with all their refresh and access tokens. Returns whether the app had any access.
 pub async fn revoke_app(db: &Db, user_id: String, client_id: String) -> Result<bool, DbError> {
     let (user, client) = (user_id.clone(), client_id.clone());
-    let (had_consent, grants, access_tokens) = db
+    let (had_consent, codes, grants, access_tokens) = db
         .run(move |conn| {
             write_transaction::<_, DbError, _>(conn, |conn| {
                 let had_consent = Consent::delete(conn, &user, &client)?;
+                // Codes first: an exchange racing this transaction either finds its code
+                // gone, or has created its grant by the time the grants are listed.
+                let codes = AuthorizationCode::delete_unused_for(conn, &user, &client)?;
                 let grants = Grant::live_for(conn, &user, &client)?;
                 let mut access_tokens = 0;
                 for grant_id in &grants {
                     access_tokens += Grant::revoke_family(conn, grant_id, now())?.len();
                 }
-                Ok((had_consent, grants.len(), access_tokens))
+                Ok((had_consent, codes, grants.len(), access_tokens))
             })
         })
         .await?;
-    if had_consent || grants > 0 {
+    let had_access = had_consent || codes > 0 || grants > 0;
+    if had_access {
         db.audit(
             AuditEvent::new("app_revoked")
                 .user(Some(&user_id))
                 .client(&client_id)
-                .detail(json!({ "grants": grants, "access_tokens": access_tokens })),
+                .detail(
+                    json!({ "grants": grants, "codes": codes, "access_tokens": access_tokens }),
+                ),
         );
     }
-    Ok(had_consent || grants > 0)
+    Ok(had_access)
 }

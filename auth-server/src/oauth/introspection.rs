@@ -1,5 +1,7 @@
-//! Token introspection (RFC 7662). A client may introspect its own tokens; a registered
-//! resource server may introspect any. Anything not active — unknown, malformed, expired,
+//! Token introspection (RFC 7662). Only an authenticated confidential client may ask
+//! (§2.1: the endpoint requires authorization; a public client's id proves nothing, so
+//! anyone could ask in its name): it may introspect its own tokens, and a registered
+//! resource server any. Anything not active — unknown, malformed, expired,
 //! revoked, spent, or not visible to the caller — is `{"active": false}` and nothing else
 //! (§2.2), so the answer reveals nothing about other clients' tokens.
 
@@ -59,6 +61,11 @@ pub async fn introspect(
     caller: &Client,
     token: &str,
 ) -> Result<Introspection, OAuthError> {
+    if caller.is_public {
+        return Err(OAuthError::invalid_client(
+            "introspection needs an authenticated confidential client or resource server (RFC 7662 §2.1)",
+        ));
+    }
     if token.starts_with(REFRESH_TOKEN_PREFIX) {
         return introspect_refresh_token(db, policy, caller, PlainToken::from_client(token)).await;
     }

@@ -80,6 +80,22 @@ impl AuthorizationCode {
         Ok(())
     }
 
+    /// Deletes the codes a user's authorization of a client left unexchanged (revoking the
+    /// app burns them); spent ones stay, so a replay is still recognised. Returns how many.
+    pub fn delete_unused_for(
+        conn: &mut DbConnection,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::delete(
+            authorization_codes::table
+                .filter(authorization_codes::user_id.eq(user_id))
+                .filter(authorization_codes::client_id.eq(client_id))
+                .filter(authorization_codes::used_at.is_null()),
+        )
+        .execute(conn)?)
+    }
+
     /// Removes codes that expired before `cutoff`, used or not.
     pub fn delete_expired(
         conn: &mut DbConnection,

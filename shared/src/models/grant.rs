@@ -33,6 +33,34 @@ impl Grant {
             .load(conn)?)
     }
 
+    /// A user's grants that still carry a usable token — an unexpired, unrevoked refresh
+    /// or access token — with each client's name: every family the person could revoke.
+    pub fn in_use_by(
+        conn: &mut DbConnection,
+        user_id: &str,
+        now: NaiveDateTime,
+    ) -> Result<Vec<(Grant, String)>, DbError> {
+        use crate::schema::clients;
+        use diesel::dsl::exists;
+        let live_refresh = refresh_tokens::table
+            .filter(refresh_tokens::grant_id.eq(grants::id))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(now));
+        let live_access = access_tokens::table
+            .filter(access_tokens::grant_id.eq(grants::id.nullable()))
+            .filter(access_tokens::revoked_at.is_null())
+            .filter(access_tokens::expires_at.gt(now));
+        Ok(grants::table
+            .inner_join(clients::table)
+            .filter(grants::user_id.eq(user_id))
+            .filter(grants::revoked_at.is_null())
+            .filter(exists(live_refresh).or(exists(live_access)))
+            .order(grants::created_at.desc())
+            .select((Grant::as_select(), clients::name))
+            .load(conn)?)
+    }
+
     pub fn insert(conn: &mut DbConnection, grant: &Grant) -> Result<(), DbError> {
         diesel::insert_into(grants::table)
             .values(grant)

@@ -93,3 +93,100 @@ async fn the_apps_page_needs_a_signed_in_person() {
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/login?return_to=%2Faccount%2Fapps");
 }
+
+/// Revokes `client_id` from the apps page with the session's CSRF token.
+async fn revoke_from_page(app: &crate::helpers::TestApp, client_id: &str) -> reqwest::Response {
+    let html = app.get("/account/apps").await.text().await.unwrap();
+    let csrf = crate::helpers::hidden_field(&html, "csrf_token").unwrap();
+    app.post_form(
+        &format!("/account/apps/{client_id}/revoke"),
+        &[("csrf_token", &csrf)],
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn revoking_an_app_burns_the_codes_it_has_not_exchanged_yet() {
+    let app = spawn_app().await;
+    let client = app.register_client(ClientOptions::default()).await;
+    app.sign_in_new_user("alice").await;
+    let p = pkce();
+    let code = app.obtain_code(&client, &p).await;
+
+    assert_eq!(
+        revoke_from_page(&app, &client.client_id).await.status(),
+        303
+    );
+    let left: i64 = app
+        .query(|c| {
+            shared::schema::authorization_codes::table
+                .count()
+                .get_result(c)
+        })
+        .await;
+    assert_eq!(left, 0, "the code is gone");
+    let exchange = app.exchange_code(&client, &code, Some(&p.verifier)).await;
+    assert_eq!(exchange.status(), 400);
+    let body: serde_json::Value = exchange.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[actix_web::test]
+async fn a_first_party_app_is_listed_while_it_holds_tokens_and_can_be_revoked() {
+    let app = spawn_app().await;
+    let client = app
+        .register_client(ClientOptions {
+            name: "Our Web App".into(),
+            first_party: true,
+            ..ClientOptions::default()
+        })
+        .await;
+    let api = app.register_client(resource_server()).await;
+    let tokens = app.tokens_for(&client, "alice").await;
+    let consents: i64 = app.query(|c| consents::table.count().get_result(c)).await;
+    assert_eq!(consents, 0, "a first-party app is never asked");
+
+    let html = app.get("/account/apps").await.text().await.unwrap();
+    let rows = texts(&html, "table tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("Our Web App") && rows[0].contains("See your tasks"));
+
+    assert_eq!(
+        revoke_from_page(&app, &client.client_id).await.status(),
+        303
+    );
+    for kind in ["access_token", "refresh_token"] {
+        assert_eq!(
+            app.introspect(&api, tokens[kind].as_str().unwrap()).await["active"],
+            false,
+            "{kind}"
+        );
+    }
+    let after = app.get("/account/apps").await.text().await.unwrap();
+    assert!(texts(&after, "table tbody tr").is_empty());
+}
+
+#[actix_web::test]
+async fn a_family_whose_tokens_have_all_expired_is_not_listed() {
+    use shared::schema::{access_tokens, refresh_tokens};
+    let app = spawn_app().await;
+    let client = app
+        .register_client(ClientOptions {
+            first_party: true,
+            ..ClientOptions::default()
+        })
+        .await;
+    app.tokens_for(&client, "alice").await;
+    let past = shared::models::now() - chrono::Duration::hours(1);
+    app.query(move |c| {
+        diesel::update(refresh_tokens::table)
+            .set(refresh_tokens::expires_at.eq(past))
+            .execute(c)?;
+        diesel::update(access_tokens::table)
+            .set(access_tokens::expires_at.eq(past))
+            .execute(c)
+    })
+    .await;
+    let html = app.get("/account/apps").await.text().await.unwrap();
+    assert!(texts(&html, "table tbody tr").is_empty(), "{html}");
+}

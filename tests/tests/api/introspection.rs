@@ -129,3 +129,36 @@ async fn expired_spent_revoked_and_malformed_tokens_are_inactive() {
         .unwrap();
     assert_eq!(unauthenticated.status(), 401);
 }
+
+#[actix_web::test]
+async fn a_public_client_may_not_introspect_even_its_own_tokens() {
+    let app = spawn_app_with(&[]).await;
+    let public = app
+        .register_client(ClientOptions {
+            public: true,
+            ..ClientOptions::default()
+        })
+        .await;
+    let tokens = app.tokens_for(&public, "alice").await;
+    for kind in ["access_token", "refresh_token"] {
+        let response = app
+            .client_post(&public, "/introspect", &[("token", field(&tokens, kind))])
+            .await;
+        assert_eq!(response.status(), 401, "{kind}");
+        assert!(response.headers().contains_key("www-authenticate"));
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client", "{kind}");
+        assert!(body.get("active").is_none(), "{body}");
+    }
+    // The metadata no longer offers `none` for this endpoint.
+    let metadata: serde_json::Value = app
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        metadata["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
+}
