@@ -100,11 +100,24 @@ async function consentFlows(browser, client) {
     await submit(page, 'button[value=allow]');
     expect(atCallback(page, client, { code: true }), `${client.name}: Allow reaches the callback with a code (at ${shown(page.url())})`);
   });
-  // Consent is remembered: signing in goes straight on to the client.
+  // Consent is remembered, but these are public (native) clients: one click on our page,
+  // "Continue to APP as USER", and never a silent code (RFC 8252 §8.6).
   const laterViolations = await inFreshBrowser(browser, async (page) => {
     await page.goto(authorizeUrl(client));
     await signIn(page);
-    expect(atCallback(page, client, { code: true }), `${client.name}: sign-in with consent already given reaches the callback (at ${shown(page.url())})`);
+    const button = page.locator('button[value=allow]');
+    const label = (await button.count()) ? (await button.innerText()).trim() : '';
+    expect(new URL(page.url()).pathname === '/authorize' && label === `Continue to ${client.name} as ${process.env.USERNAME}`,
+      `${client.name}: with consent already given, sign-in shows one "Continue" click (at ${shown(page.url())}, button "${label}")`);
+    await submit(page, 'button[value=allow]');
+    expect(atCallback(page, client, { code: true }), `${client.name}: Continue reaches the callback with a code (at ${shown(page.url())})`);
+    // A redirect URI a browser reads as another host is refused on our page.
+    const attack = new URL(authorizeUrl(client));
+    const registered = new URL(client.redirect);
+    attack.searchParams.set('redirect_uri', `http://${registered.host}:@evil.example${registered.pathname}`);
+    const refused = await page.goto(attack.toString());
+    expect(refused.status() === 400 && new URL(page.url()).origin === AS,
+      `${client.name}: a redirect_uri with user-info gets our error page (status ${refused.status()}, at ${shown(page.url())})`);
   });
   const all = violations.concat(laterViolations);
   expect(all.length === 0, `${client.name}: no CSP violation in the console${all.length ? `: ${all.join(' | ')}` : ''}`);
