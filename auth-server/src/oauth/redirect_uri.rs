@@ -16,6 +16,7 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use shared::http::security_headers::is_plain_host;
 use url::{Host, Url};
 
 /// The longest redirect URI accepted.
@@ -79,7 +80,7 @@ impl RedirectUri {
         let parsed = parse_exact(uri)?;
         match parsed.scheme() {
             "https" => match parsed.host() {
-                Some(Host::Domain(domain)) if is_dns_name(domain) => {}
+                Some(Host::Domain(domain)) if is_plain_host(domain) => {}
                 Some(Host::Ipv4(_) | Host::Ipv6(_)) => {}
                 _ => return Err(RedirectUriError::Host),
             },
@@ -174,18 +175,6 @@ fn is_loopback_literal(uri: &Url) -> bool {
             Some(Host::Ipv6(ip)) => ip == Ipv6Addr::LOCALHOST,
             _ => false,
         }
-}
-
-/// A domain of letters, digits, `-` and `.` only (after IDNA, so `xn--` labels pass): what
-/// a DNS name is, and what a CSP host-source can carry.
-fn is_dns_name(domain: &str) -> bool {
-    !domain.is_empty()
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
 }
 
 /// Whether `requested` names `registered`: equal in scheme, host, port, path and query;

@@ -28,14 +28,7 @@ impl CspSource {
     /// `scheme://host[:port]`, or `None` if a part falls outside the strict character set
     /// (an IPv6 literal among them: the host-source grammar has none).
     pub fn host(scheme: &str, host: &str, port: Option<u16>) -> Option<Self> {
-        let host_ok = !host.is_empty()
-            && host.split('.').all(|label| {
-                !label.is_empty()
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
-        if !is_scheme(scheme) || !host_ok {
+        if !is_scheme(scheme) || !is_plain_host(host) {
             return None;
         }
         Some(Self(match port {
@@ -47,6 +40,18 @@ impl CspSource {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Dot-separated labels of letters, digits and `-`: a DNS name (after IDNA, so `xn--`
+/// labels pass) or an IPv4 address, and what CSP's host-source grammar can carry.
+pub fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// RFC 3986 §3.1: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
