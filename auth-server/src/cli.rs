@@ -13,7 +13,7 @@ use crate::accounts::register::{self, NewAccount, RegisterError};
 use crate::domain::{EmailAddress, NewPassword, Username};
 use crate::oauth::clients::{self, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, NewClient};
 use crate::oauth::keys::{self, KeyEncryptionKey};
-use crate::startup::Application;
+use crate::startup;
 use shared::models::client::Client;
 
 #[derive(Debug, Parser)]
@@ -200,9 +200,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
-    let app = Application::build(settings)
-        .await
-        .map_err(|e| e.to_string())?;
+    let app = startup::build(settings).await.map_err(|e| e.to_string())?;
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }
 

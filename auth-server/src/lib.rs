@@ -1,5 +1,5 @@
 //! The OAuth 2.0 authorization server: accounts (sign-up, sign-in, sessions) and their
-//! pages, plus the operator CLI. `startup::Application` is what `main` and the tests run.
+//! pages, plus the operator CLI. `startup::build` is what `main` and the tests run.
 
 pub mod accounts;
 pub mod cli;

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use shared::config::{Mode, Settings};
+use shared::config::Mode;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -11,29 +11,25 @@ async fn main() -> ExitCode {
         .skip_while(|arg| arg != "--config")
         .nth(1)
         .map(std::path::PathBuf::from);
-    let settings = match Settings::load(config_file.as_deref()) {
+    let settings = match shared::startup::load_settings("quickstart", config_file.as_deref()) {
         Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("quickstart: configuration error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    shared::telemetry::init(settings.log_format);
     if settings.mode == Mode::Production {
         eprintln!(
             "quickstart: is for development; run `auth-server serve` and `resource-api serve` in production"
         );
-        return ExitCode::from(2);
+        return ExitCode::from(shared::startup::EXIT_CONFIG);
     }
     // One migration run before either server starts, so they do not race on SQLite.
-    let auth = match auth_server::startup::Application::build(settings.clone()).await {
+    let auth = match auth_server::startup::build(settings.clone()).await {
         Ok(app) => app,
         Err(error) => {
             eprintln!("quickstart: auth-server: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let api = match resource_api::startup::Application::build(settings.clone()).await {
+    let api = match resource_api::startup::build(settings.clone()).await {
         Ok(app) => app,
         Err(error) => {
             eprintln!("quickstart: resource-api: {error}");
@@ -54,11 +50,5 @@ async fn main() -> ExitCode {
     );
     let (auth_result, api_result) =
         futures_util::future::join(auth.run_until_stopped(), api.run_until_stopped()).await;
-    match auth_result.and(api_result) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("quickstart: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::startup::exit_code("quickstart", auth_result.and(api_result))
 }

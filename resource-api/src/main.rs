@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use shared::config::Settings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,24 +28,14 @@ enum Command {
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref()) {
+    let settings = match shared::startup::load_settings("resource-api", cli.config.as_deref()) {
         Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("resource-api: configuration error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    shared::telemetry::init(settings.log_format);
     let Command::Serve = cli.command;
-    let result = match resource_api::startup::Application::build(settings).await {
+    let result = match resource_api::startup::build(settings).await {
         Ok(app) => app.run_until_stopped().await.map_err(|e| e.to_string()),
         Err(error) => Err(error.to_string()),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("resource-api: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::startup::exit_code("resource-api", result)
 }

@@ -5,7 +5,7 @@
 //! environment wins over the file. A bad value stops startup with an error naming the
 //! setting; production mode also refuses to start while a required setting is missing.
 //!
-//! Settings are a value passed to `Application::build`, never a global, so tests can start
+//! Settings are a value passed to each server's `startup::build`, never a global, so tests can start
 //! several servers with different settings in one process.
 
 use std::collections::HashMap;

@@ -1,14 +1,30 @@
-//! Startup steps both servers share: open the pool, bring the schema up to date (retrying
-//! in the background while the database is unreachable), and prune on a timer.
+//! What starting either server takes, written once: load the settings and the logger (for
+//! a `main`), open the pool and bring the schema up to date (retrying in the background
+//! while the database is unreachable), build the rate limiter, bind the listener (port 0
+//! picks a free port, as tests do), and run the actix server with the parts every app
+//! carries. Each server adds only its own state, middleware and routes.
 
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::ExitCode;
 use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpServer, web};
 
 use crate::config::Settings;
 use crate::db::{Db, MigrationError, build_pool};
-use crate::http::health::Readiness;
+use crate::http::health::{self, Readiness};
+use crate::http::request_log::ClientIpRule;
+use crate::ratelimit::Limiter;
 
 /// How often migrations are retried while the database cannot be reached.
 const MIGRATION_RETRY: Duration = Duration::from_secs(2);
+/// How long in-flight requests may run after SIGTERM or SIGINT.
+const SHUTDOWN_TIMEOUT_SECONDS: u64 = 10;
+/// The exit status of a `main` whose settings were refused (as for a usage error).
+pub const EXIT_CONFIG: u8 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -21,6 +37,164 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
+}
+
+/// For a server's `main`: the settings (TOML file, then the environment) with the logger
+/// installed, or the exit code after the error has been printed to stderr.
+pub fn load_settings(program: &str, config_file: Option<&Path>) -> Result<Settings, ExitCode> {
+    match Settings::load(config_file) {
+        Ok(settings) => {
+            crate::telemetry::init(settings.log_format);
+            Ok(settings)
+        }
+        Err(error) => {
+            eprintln!("{program}: configuration error: {error}");
+            Err(ExitCode::from(EXIT_CONFIG))
+        }
+    }
+}
+
+/// For a server's `main`: success, or the error on stderr and a failure exit code.
+pub fn exit_code<E: std::fmt::Display>(program: &str, result: Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{program}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What every server sets up the same way before adding its own state.
+#[derive(Debug)]
+pub struct Foundation {
+    pub db: Db,
+    pub readiness: Readiness,
+    pub limiter: Limiter,
+    listener: TcpListener,
+    port: u16,
+}
+
+impl Foundation {
+    /// Prepares the database, builds the rate limiter and binds `address`.
+    pub async fn prepare(settings: &Settings, address: SocketAddr) -> Result<Self, StartupError> {
+        let (db, readiness) = prepare_database(settings).await?;
+        let listener = bind(address)?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let limiter = Limiter::new(
+            &settings.rate_limits,
+            settings.redis_url.as_ref().map(|url| url.expose()),
+            Some(db.clone()),
+        )
+        .await
+        .map_err(StartupError::Fatal)?;
+        Ok(Self {
+            db,
+            readiness,
+            limiter,
+            listener,
+            port,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The app data and routes every server carries: the client-IP rule of the request log,
+    /// the database and readiness for the health probes, and `/healthz` and `/readyz`.
+    pub fn common_parts(&self, settings: &Settings) -> CommonParts {
+        CommonParts {
+            ip_rule: ClientIpRule {
+                trust_proxy_headers: settings.trust_proxy_headers,
+            },
+            db: web::Data::new(self.db.clone()),
+            readiness: web::Data::new(self.readiness.clone()),
+        }
+    }
+
+    /// Runs the app `factory` builds (once per worker) on the bound listener, with
+    /// `workers` workers and a graceful shutdown on SIGTERM or SIGINT.
+    pub fn serve<F, T, B>(self, workers: usize, factory: F) -> Result<Application, StartupError>
+    where
+        F: Fn() -> App<T> + Send + Clone + 'static,
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<B>,
+                Error = actix_web::Error,
+                InitError = (),
+            > + 'static,
+        B: MessageBody + 'static,
+    {
+        let address = self
+            .listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let server: Server = HttpServer::new(factory)
+            .workers(workers)
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS)
+            .listen(self.listener)
+            .map_err(|source| StartupError::Bind { address, source })?
+            .run();
+        Ok(Application {
+            port: self.port,
+            server,
+            db: self.db,
+        })
+    }
+}
+
+/// See [`Foundation::common_parts`]; cheap to clone into each worker's app.
+#[derive(Debug, Clone)]
+pub struct CommonParts {
+    ip_rule: ClientIpRule,
+    db: web::Data<Db>,
+    readiness: web::Data<Readiness>,
+}
+
+impl CommonParts {
+    pub fn add_to<T>(&self, app: App<T>) -> App<T>
+    where
+        T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+    {
+        app.app_data(self.ip_rule)
+            .app_data(self.db.clone())
+            .app_data(self.readiness.clone())
+            .configure(health::configure)
+    }
+}
+
+/// A server bound and ready: run it until it is stopped (SIGTERM or SIGINT end it
+/// gracefully: in-flight requests finish).
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
 }
 
 /// Opens the pool and runs the migrations. A database that cannot be reached is not fatal:
@@ -69,8 +243,8 @@ async fn migrate_once(db: &Db) -> Result<(), MigrationError> {
 }
 
 /// Binds a listener, naming the address when it fails (port 0 picks a free port).
-pub fn bind(address: std::net::SocketAddr) -> Result<std::net::TcpListener, StartupError> {
-    std::net::TcpListener::bind(address).map_err(|source| StartupError::Bind {
+pub fn bind(address: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(address).map_err(|source| StartupError::Bind {
         address: address.to_string(),
         source,
     })

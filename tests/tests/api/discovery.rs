@@ -66,7 +66,7 @@ async fn instances_on_one_database_share_the_key_and_it_is_encrypted_at_rest() {
     let (database, url) = TestDatabase::create();
     let first = spawn_app_on(database, &url, &[secret]).await;
     // A second instance on the same database.
-    let second = auth_server::startup::Application::build(test_settings(&url, &[secret]))
+    let second = auth_server::startup::build(test_settings(&url, &[secret]))
         .await
         .unwrap();
     let second_url = format!("http://127.0.0.1:{}", second.port());
@@ -106,7 +106,7 @@ async fn instances_on_one_database_share_the_key_and_it_is_encrypted_at_rest() {
     assert_eq!(header.kid.as_deref(), b["keys"][0]["kid"].as_str());
 
     // Without the right secret the key cannot be used: startup says why.
-    let wrong = auth_server::startup::Application::build(test_settings(
+    let wrong = auth_server::startup::build(test_settings(
         &url,
         &[("KEY_ENCRYPTION_KEY", "a different secret of 32+ characters")],
     ))
@@ -142,7 +142,7 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
         "KEY_ENCRYPTION_KEY",
         "correct horse battery staple, 32+ chars",
     )];
-    let sealed = auth_server::startup::Application::build(test_settings(&url, &secret))
+    let sealed = auth_server::startup::build(test_settings(&url, &secret))
         .await
         .unwrap();
     let sealed_url = format!("http://127.0.0.1:{}", sealed.port());
@@ -202,7 +202,7 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
     assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
 
     // Another start with the secret changes nothing more.
-    let again = auth_server::startup::Application::build(test_settings(&url, &secret))
+    let again = auth_server::startup::build(test_settings(&url, &secret))
         .await
         .unwrap();
     drop(again);

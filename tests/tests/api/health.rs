@@ -270,9 +270,7 @@ async fn the_task_api_answers_503_problem_details_without_a_database() {
     let (url, base) = unreachable_sqlite();
     let jwks_url = format!("{}/jwks.json", stack.auth.address);
     let settings = crate::helpers::test_settings(&url, &[("JWKS_URL", &jwks_url)]);
-    let api = resource_api::startup::Application::build(settings)
-        .await
-        .unwrap();
+    let api = resource_api::startup::build(settings).await.unwrap();
     let api_url = format!("http://127.0.0.1:{}", api.port());
     actix_web::rt::spawn(api.run_until_stopped());
 

@@ -156,7 +156,7 @@ pub async fn spawn_app_on(
 ) -> TestApp {
     install_tls_provider();
     let settings = test_settings(url, overrides);
-    let app = auth_server::startup::Application::build(settings)
+    let app = auth_server::startup::build(settings)
         .await
         .expect("auth-server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -416,7 +416,7 @@ pub async fn spawn_stack_with(overrides: &[(&str, &str)]) -> TestStack {
     let jwks_url = format!("{}/jwks.json", auth.address);
     let mut api_overrides = overrides.to_vec();
     api_overrides.push(("JWKS_URL", &jwks_url));
-    let api = resource_api::startup::Application::build(test_settings(&url, &api_overrides))
+    let api = resource_api::startup::build(test_settings(&url, &api_overrides))
         .await
         .expect("resource-api starts");
     let api_address = format!("http://127.0.0.1:{}", api.port());

@@ -44,9 +44,7 @@ async fn stack_with_counted_jwks() -> (TestStack, Arc<AtomicUsize>) {
         &url,
         &[("JWKS_URL", &jwks_url), ("SIGNING_KEYS_RELOAD", "1h")],
     );
-    let api = resource_api::startup::Application::build(settings)
-        .await
-        .unwrap();
+    let api = resource_api::startup::build(settings).await.unwrap();
     let api_address = format!("http://127.0.0.1:{}", api.port());
     actix_web::rt::spawn(api.run_until_stopped());
     (TestStack { auth, api_address }, fetches)

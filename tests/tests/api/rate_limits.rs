@@ -203,7 +203,7 @@ async fn limits_are_shared_by_instances_through_redis() {
     ];
     let (database, url) = TestDatabase::create();
     let first = spawn_app_on(database, &url, &settings).await;
-    let instance = auth_server::startup::Application::build(test_settings(&url, &settings))
+    let instance = auth_server::startup::build(test_settings(&url, &settings))
         .await
         .unwrap();
     let second = format!("http://127.0.0.1:{}", instance.port());

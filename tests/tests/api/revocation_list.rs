@@ -17,12 +17,9 @@ use crate::helpers::{TestApp, TestDatabase, TestStack, spawn_app_on, spawn_stack
 /// A task API on `url`, trusting `auth`'s keys: its address.
 async fn start_api(url: &str, auth: &TestApp) -> String {
     let jwks_url = format!("{}/jwks.json", auth.address);
-    let api = resource_api::startup::Application::build(test_settings(
-        url,
-        &[("JWKS_URL", jwks_url.as_str())],
-    ))
-    .await
-    .expect("resource-api starts");
+    let api = resource_api::startup::build(test_settings(url, &[("JWKS_URL", jwks_url.as_str())]))
+        .await
+        .expect("resource-api starts");
     let address = format!("http://127.0.0.1:{}", api.port());
     actix_web::rt::spawn(api.run_until_stopped());
     address

@@ -394,12 +394,9 @@ async fn a_token_revoked_before_the_api_started_is_refused_from_its_first_reques
 
     // A task API that starts only now: it opens with the revocation list loaded.
     let jwks_url = format!("{}/jwks.json", auth.address);
-    let api = resource_api::startup::Application::build(test_settings(
-        &url,
-        &[("JWKS_URL", jwks_url.as_str())],
-    ))
-    .await
-    .unwrap();
+    let api = resource_api::startup::build(test_settings(&url, &[("JWKS_URL", jwks_url.as_str())]))
+        .await
+        .unwrap();
     let tasks = format!("http://127.0.0.1:{}/api/tasks", api.port());
     actix_web::rt::spawn(api.run_until_stopped());
     let response = reqwest::Client::new()
