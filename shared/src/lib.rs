@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod models;
+pub mod parse;
 pub mod ratelimit;
 pub mod schema;
 pub mod startup;

@@ -16,7 +16,7 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use shared::http::security_headers::is_plain_host;
+use shared::parse::is_plain_host;
 use url::{Host, Url};
 
 /// The longest redirect URI accepted.

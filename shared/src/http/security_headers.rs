@@ -3,6 +3,8 @@
 
 use actix_web::middleware::DefaultHeaders;
 
+use crate::parse::is_plain_host;
+
 /// Two years, with subdomains: the usual preload-ready HSTS value.
 const HSTS: &str = "max-age=63072000; includeSubDomains";
 
@@ -40,18 +42,6 @@ impl CspSource {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// Dot-separated labels of letters, digits and `-`: a DNS name (after IDNA, so `xn--`
-/// labels pass) or an IPv4 address, and what CSP's host-source grammar can carry.
-pub fn is_plain_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
 }
 
 /// RFC 3986 §3.1: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.

@@ -24,7 +24,7 @@ impl Rule {
     pub fn parse(value: &str, kind: RuleKind) -> Option<Self> {
         let (limit, period) = value.split_once('/')?;
         let limit: u32 = limit.trim().parse().ok()?;
-        let period = crate::config::parse_duration(period.trim())?;
+        let period = crate::parse::duration(period.trim())?;
         (1..=1_000_000).contains(&limit).then_some(Self {
             limit,
             period,

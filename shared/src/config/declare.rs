@@ -1,0 +1,140 @@
+//! A setting is declared once, where it is read: its name (the environment variable, and
+//! lower-cased the TOML key), its default as README shows it, its parser and its
+//! documentation line. Reading settings through a [`Source`] records every declaration,
+//! so the list of names, the unknown-key check and the README and `.env.example` checks
+//! all come from those same declarations.
+
+use std::collections::HashMap;
+
+use super::ConfigError;
+
+/// What a setting is when it is not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Default {
+    /// This value, parsed like a given one (`30m`).
+    Value(&'static str),
+    /// Computed where the setting is read; the words say how (`cores`).
+    Described(&'static str),
+    /// Unset: the feature it configures is off, or production refuses to start.
+    Unset,
+}
+
+/// One setting: everything about it in one place.
+#[derive(Debug)]
+pub struct Setting<T> {
+    pub name: &'static str,
+    pub default: Default,
+    pub parse: fn(&str) -> Result<T, String>,
+    /// README's "meaning" column for it.
+    pub doc: &'static str,
+}
+
+/// A setting's declaration without its type: what README and `.env.example` list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declaration {
+    pub name: &'static str,
+    pub default: Default,
+    pub doc: &'static str,
+}
+
+/// The values to read settings from: a TOML file's (or a test's) values by name, then the
+/// process environment, which wins.
+#[derive(Debug)]
+pub struct Source {
+    values: HashMap<String, String>,
+    environment: bool,
+    declared: Vec<Declaration>,
+}
+
+impl Source {
+    /// `values` alone (tests, `Settings::from_values`).
+    pub fn values(values: HashMap<String, String>) -> Self {
+        Self {
+            values,
+            environment: false,
+            declared: Vec::new(),
+        }
+    }
+
+    /// `values` from a file, with the environment over them.
+    pub fn with_environment(values: HashMap<String, String>) -> Self {
+        Self {
+            environment: true,
+            ..Self::values(values)
+        }
+    }
+
+    /// The trimmed, non-empty value given for `setting`, if any; records its declaration.
+    pub fn raw<T>(&mut self, setting: &Setting<T>) -> Option<String> {
+        self.declared.push(Declaration {
+            name: setting.name,
+            default: setting.default,
+            doc: setting.doc,
+        });
+        let from_environment = self
+            .environment
+            .then(|| std::env::var(setting.name).ok())
+            .flatten();
+        from_environment
+            .or_else(|| self.values.get(setting.name).cloned())
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// The value of `setting`, or `None` when it is not given (for defaults computed by
+    /// the caller, and settings that may stay unset).
+    pub fn optional<T>(&mut self, setting: &Setting<T>) -> Result<Option<T>, ConfigError> {
+        self.raw(setting)
+            .map(|value| {
+                (setting.parse)(&value).map_err(|message| ConfigError::Invalid {
+                    name: setting.name,
+                    message,
+                })
+            })
+            .transpose()
+    }
+
+    /// The value of `setting`, or its declared default.
+    pub fn get<T>(&mut self, setting: &Setting<T>) -> Result<T, ConfigError> {
+        if let Some(value) = self.optional(setting)? {
+            return Ok(value);
+        }
+        match setting.default {
+            Default::Value(default) => {
+                (setting.parse)(default).map_err(|message| ConfigError::Invalid {
+                    name: setting.name,
+                    message: format!("the default does not parse: {message}"),
+                })
+            }
+            Default::Described(_) | Default::Unset => Err(ConfigError::Invalid {
+                name: setting.name,
+                message: "has no default value; read it with `optional`".into(),
+            }),
+        }
+    }
+
+    /// Whether `setting` was given at all (production needs some explicitly).
+    pub fn is_given<T>(&self, setting: &Setting<T>) -> bool {
+        let given = |value: &String| !value.trim().is_empty();
+        (self.environment && std::env::var(setting.name).is_ok_and(|v| given(&v)))
+            || self.values.get(setting.name).is_some_and(given)
+    }
+
+    /// Every declaration read, after refusing a value for a name nobody declared (a typo
+    /// in a config file).
+    pub fn finish(self) -> Result<Vec<Declaration>, ConfigError> {
+        let mut unknown: Vec<&String> = self
+            .values
+            .keys()
+            .filter(|key| !self.declared.iter().any(|d| d.name == key.as_str()))
+            .collect();
+        unknown.sort();
+        if let Some(key) = unknown.first() {
+            return Err(ConfigError::Invalid {
+                name: "config file",
+                message: format!("unknown setting `{}`", key.to_lowercase()),
+            });
+        }
+        Ok(self.declared)
+    }
+}
