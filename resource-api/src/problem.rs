@@ -17,7 +17,8 @@ pub enum Problem {
     #[error("not found")]
     NotFound,
     #[error("request body too large")]
-    PayloadTooLarge,
+    /// The body exceeded `limit` bytes.
+    PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("service unavailable")]
@@ -46,7 +47,7 @@ impl ResponseError for Problem {
         match self {
             Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -63,12 +64,9 @@ impl ResponseError for Problem {
             ),
             Self::BadRequest(detail) => ("Bad request", detail.clone()),
             Self::NotFound => ("Not found", "There is no such resource.".to_owned()),
-            Self::PayloadTooLarge => (
+            Self::PayloadTooLarge { limit } => (
                 "Payload too large",
-                format!(
-                    "The request body exceeds {} KiB.",
-                    crate::routes::tasks::BODY_LIMIT / 1024
-                ),
+                format!("The request body exceeds {} KiB.", limit / 1024),
             ),
             Self::UnsupportedMediaType => (
                 "Unsupported media type",

@@ -18,7 +18,7 @@
 //! - [`settings`]: every setting, and the checks between them.
 
 pub mod declare;
-mod rate_limits;
+pub mod rate_limits;
 pub mod secret;
 mod settings;
 mod source;
@@ -33,9 +33,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use self::declare::Declaration;
+use self::rate_limits::RateLimitSettings;
 pub use self::secret::SecretString;
 pub use self::urls::{DEFAULT_SQLITE_PATH, DatabaseUrl};
-use crate::ratelimit::RateLimitSettings;
 
 /// Kept for callers of the old name; the parser lives in [`crate::parse`].
 pub use crate::parse::duration as parse_duration;

@@ -1,6 +1,7 @@
 //! The rate-limit settings (SECURITY.md 26), declared once each: a rule `N/period` per
 //! scope (sign-up's a sliding window, the others token buckets), the first block's length,
-//! and where the counts are shared (Redis).
+//! and where the counts are shared (Redis). The types are settings, so they live here;
+//! `crate::ratelimit` applies them.
 
 use std::time::Duration;
 
@@ -9,7 +10,85 @@ use super::declare::Default::{Unset, Value};
 use super::declare::{Setting, Source};
 use super::secret::SecretString;
 use crate::parse;
-use crate::ratelimit::{self, Penalty, RateLimitSettings, Rule, RuleKind};
+
+/// `limit` requests per `period`. As a token bucket: up to `limit` at once, refilled evenly
+/// over `period`. As a sliding window: at most `limit` in any `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub limit: u32,
+    pub period: Duration,
+    pub kind: RuleKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Bucket,
+    Window,
+}
+
+impl Rule {
+    /// `"10/1m"` → 10 per minute. The period takes the same units as every duration
+    /// setting (`90s`, `30m`, `24h`, `7d`).
+    pub fn parse(value: &str, kind: RuleKind) -> Option<Self> {
+        let (limit, period) = value.split_once('/')?;
+        let limit: u32 = limit.trim().parse().ok()?;
+        let period = crate::parse::duration(period.trim())?;
+        (1..=1_000_000).contains(&limit).then_some(Self {
+            limit,
+            period,
+            kind,
+        })
+    }
+
+    pub fn period_us(&self) -> u64 {
+        u64::try_from(self.period.as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// GCRA's emission interval, in whole microseconds: the time one request's token takes
+    /// to come back. Rounded down, so a full burst always fits in the period (integers, so
+    /// the in-process store and the Redis script agree to the microsecond).
+    pub fn interval_us(&self) -> u64 {
+        (self.period_us() / u64::from(self.limit)).max(1)
+    }
+}
+
+/// Refusals that turn into a block, and how long blocks last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Penalty {
+    /// Refusals allowed before a block (a bucket: 20 per 10 minutes by default).
+    pub violations: Rule,
+    pub base_block_us: u64,
+    pub max_block_us: u64,
+    /// How long past blocks count towards doubling the next one.
+    pub memory_us: u64,
+}
+
+/// The limits, from the `RATE_LIMIT_*` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub per_ip: Rule,
+    pub login: Rule,
+    pub register: Rule,
+    pub authorize: Rule,
+    pub token: Rule,
+    pub per_client: Rule,
+    pub per_user: Rule,
+    pub penalty: Penalty,
+    /// Prepended to every Redis key, so several deployments can share one Redis.
+    pub redis_key_prefix: String,
+}
+
+/// Refusals within this bucket are tolerated; one more blocks the IP.
+pub const VIOLATIONS_BEFORE_BLOCK: Rule = Rule {
+    limit: 20,
+    period: Duration::from_secs(600),
+    kind: RuleKind::Bucket,
+};
+/// The longest block, however often an IP comes back.
+pub const MAX_BLOCK: Duration = Duration::from_secs(3600);
+/// Blocks within this long of each other double.
+pub const BLOCK_MEMORY: Duration = Duration::from_secs(86_400);
 
 pub const REDIS_URL: Setting<SecretString> = Setting {
     name: "REDIS_URL",
@@ -113,10 +192,10 @@ pub fn read(source: &mut Source) -> Result<RateLimitSettings, ConfigError> {
         per_client: source.get(&RATE_LIMIT_PER_CLIENT)?,
         per_user: source.get(&RATE_LIMIT_PER_USER)?,
         penalty: Penalty {
-            violations: ratelimit::VIOLATIONS_BEFORE_BLOCK,
+            violations: VIOLATIONS_BEFORE_BLOCK,
             base_block_us: micros(block),
-            max_block_us: micros(ratelimit::MAX_BLOCK.max(block)),
-            memory_us: micros(ratelimit::BLOCK_MEMORY),
+            max_block_us: micros(MAX_BLOCK.max(block)),
+            memory_us: micros(BLOCK_MEMORY),
         },
         redis_key_prefix: source.get(&REDIS_KEY_PREFIX)?,
     })

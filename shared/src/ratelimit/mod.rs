@@ -13,14 +13,17 @@ pub mod rules;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
 use self::local::LocalStore;
 use self::redis_store::RedisStore;
-pub use self::rules::{Decision, Rule, RuleKind};
+pub use self::rules::Decision;
 use crate::audit::AuditEvent;
+pub use crate::config::rate_limits::{
+    BLOCK_MEMORY, MAX_BLOCK, Penalty, RateLimitSettings, Rule, RuleKind, VIOLATIONS_BEFORE_BLOCK,
+};
 use crate::db::Db;
 
 /// What the store says of one request.
@@ -126,17 +129,6 @@ impl Scope {
     }
 }
 
-/// Refusals that turn into a block, and how long blocks last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Penalty {
-    /// Refusals allowed before a block (a bucket: 20 per 10 minutes by default).
-    pub violations: Rule,
-    pub base_block_us: u64,
-    pub max_block_us: u64,
-    /// How long past blocks count towards doubling the next one.
-    pub memory_us: u64,
-}
-
 impl Penalty {
     fn block_us(&self, strikes: u32) -> u64 {
         let doubling = 1u64
@@ -146,22 +138,6 @@ impl Penalty {
             .saturating_mul(doubling)
             .min(self.max_block_us)
     }
-}
-
-/// The limits, from the `RATE_LIMIT_*` settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateLimitSettings {
-    pub enabled: bool,
-    pub per_ip: Rule,
-    pub login: Rule,
-    pub register: Rule,
-    pub authorize: Rule,
-    pub token: Rule,
-    pub per_client: Rule,
-    pub per_user: Rule,
-    pub penalty: Penalty,
-    /// Prepended to every Redis key, so several deployments can share one Redis.
-    pub redis_key_prefix: String,
 }
 
 impl RateLimitSettings {
@@ -334,17 +310,6 @@ impl Limiter {
         }
     }
 }
-
-/// Refusals within this bucket are tolerated; one more blocks the IP.
-pub const VIOLATIONS_BEFORE_BLOCK: Rule = Rule {
-    limit: 20,
-    period: Duration::from_secs(600),
-    kind: RuleKind::Bucket,
-};
-/// The longest block, however often an IP comes back.
-pub const MAX_BLOCK: Duration = Duration::from_secs(3600);
-/// Blocks within this long of each other double.
-pub const BLOCK_MEMORY: Duration = Duration::from_secs(86_400);
 
 /// Runs `next` with no limit applied (exempt paths, limits off) — for a server's middleware.
 pub async fn pass<B: actix_web::body::MessageBody + 'static>(

@@ -1,48 +1,7 @@
 //! The arithmetic of the limits, shared by the in-process store and mirrored by the Redis
 //! scripts: a token bucket (as GCRA: one timestamp per key) and a sliding-window log.
 
-use std::time::Duration;
-
-/// `limit` requests per `period`. As a token bucket: up to `limit` at once, refilled evenly
-/// over `period`. As a sliding window: at most `limit` in any `period`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    pub limit: u32,
-    pub period: Duration,
-    pub kind: RuleKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuleKind {
-    Bucket,
-    Window,
-}
-
-impl Rule {
-    /// `"10/1m"` → 10 per minute. The period takes the same units as every duration
-    /// setting (`90s`, `30m`, `24h`, `7d`).
-    pub fn parse(value: &str, kind: RuleKind) -> Option<Self> {
-        let (limit, period) = value.split_once('/')?;
-        let limit: u32 = limit.trim().parse().ok()?;
-        let period = crate::parse::duration(period.trim())?;
-        (1..=1_000_000).contains(&limit).then_some(Self {
-            limit,
-            period,
-            kind,
-        })
-    }
-
-    pub fn period_us(&self) -> u64 {
-        u64::try_from(self.period.as_micros()).unwrap_or(u64::MAX)
-    }
-
-    /// GCRA's emission interval, in whole microseconds: the time one request's token takes
-    /// to come back. Rounded down, so a full burst always fits in the period (integers, so
-    /// the in-process store and the Redis script agree to the microsecond).
-    pub fn interval_us(&self) -> u64 {
-        (self.period_us() / u64::from(self.limit)).max(1)
-    }
-}
+pub use crate::config::rate_limits::{Rule, RuleKind};
 
 /// What one rule says of one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +71,8 @@ pub fn window(rule: &Rule, times: &mut std::collections::VecDeque<u64>, now_us: 
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn per_minute(limit: u32, kind: RuleKind) -> Rule {

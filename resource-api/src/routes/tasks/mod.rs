@@ -85,7 +85,9 @@ pub fn json_config() -> web::JsonConfig {
         .error_handler(|error, _req| {
             let problem = match &error {
                 JsonPayloadError::OverflowKnownLength { .. }
-                | JsonPayloadError::Overflow { .. } => Problem::PayloadTooLarge,
+                | JsonPayloadError::Overflow { .. } => {
+                    Problem::PayloadTooLarge { limit: BODY_LIMIT }
+                }
                 JsonPayloadError::ContentType => Problem::UnsupportedMediaType,
                 JsonPayloadError::Deserialize(inner) => {
                     Problem::BadRequest(format!("The body is not a valid JSON object: {inner}"))
