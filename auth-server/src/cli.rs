@@ -367,10 +367,7 @@ fn keys_command(settings: &Settings, command: KeysCommand) -> Result<(), String>
     let db = Db::new(build_pool(settings));
     db.migrate().map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
-    let kek = settings
-        .key_encryption_key
-        .as_ref()
-        .map(KeyEncryptionKey::from_secret);
+    let kek = KeyEncryptionKey::from_settings(settings);
     match command {
         KeysCommand::Rotate {
             retire_previous_now,
@@ -392,30 +389,17 @@ fn keys_command(settings: &Settings, command: KeysCommand) -> Result<(), String>
             );
         }
         KeysCommand::List => {
-            let at = shared::models::now();
-            let rows = shared::models::signing_key::SigningKeyRow::all(&mut conn)
-                .map_err(|e| e.to_string())?;
-            let newest_live = rows
+            let keys = keys::list(&mut conn, shared::models::now()).map_err(|e| e.to_string())?;
+            let listed: Vec<serde_json::Value> = keys
                 .iter()
-                .find(|row| row.retire_after.is_none_or(|until| until > at))
-                .map(|row| row.kid.clone());
-            let listed: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|row| {
-                    let status = if Some(&row.kid) == newest_live.as_ref() {
-                        "signing"
-                    } else if row.retire_after.is_some_and(|until| until > at) {
-                        "published"
-                    } else {
-                        "retired"
-                    };
+                .map(|key| {
                     serde_json::json!({
-                        "kid": row.kid,
-                        "alg": row.alg,
-                        "status": status,
-                        "encrypted": row.private_key.starts_with("v1:"),
-                        "created_at": row.created_at.and_utc().to_rfc3339(),
-                        "retire_after": row.retire_after.map(|t| t.and_utc().to_rfc3339()),
+                        "kid": key.kid,
+                        "alg": key.alg,
+                        "status": key.status.as_str(),
+                        "encrypted": key.encrypted,
+                        "created_at": key.created_at.and_utc().to_rfc3339(),
+                        "retire_after": key.retire_after.map(|t| t.and_utc().to_rfc3339()),
                     })
                 })
                 .collect();
