@@ -25,6 +25,11 @@ impl Workspace {
 
     /// `run` with the log filter `RUST_LOG=level`.
     fn run_logging(&self, args: &[&str], stdin: Option<&str>, level: &str) -> Output {
+        self.run_with(args, stdin, &[("RUST_LOG", level)])
+    }
+
+    /// `run` with more environment variables (which win over the defaults).
+    fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
             .args(args)
             .env_clear()
@@ -33,7 +38,8 @@ impl Workspace {
                 "DATABASE_URL",
                 format!("sqlite://{}", self.dir.join("cli.sqlite3").display()),
             )
-            .env("RUST_LOG", level)
+            .env("RUST_LOG", "error")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -457,4 +463,220 @@ fn logs_go_to_stderr_and_stdout_holds_only_the_json() {
         !stderr.contains('\u{1b}'),
         "no colour codes off a terminal: {stderr}"
     );
+}
+
+/// The commands of the clap tree, as `group command` paths (`serve`, `clients create`, ...).
+fn commands_of_the_cli() -> std::collections::BTreeSet<String> {
+    fn leaves(command: &clap::Command, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+        for sub in command.get_subcommands() {
+            let path = format!("{prefix}{}", sub.get_name()).trim().to_owned();
+            if sub.get_subcommands().next().is_none() {
+                out.insert(path);
+            } else {
+                leaves(sub, &format!("{path} "), out);
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    leaves(
+        &<auth_server::cli::Cli as clap::CommandFactory>::command(),
+        "",
+        &mut out,
+    );
+    out
+}
+
+#[test]
+fn every_command_prints_only_its_json_on_stdout_and_logs_on_stderr() {
+    for format in ["pretty", "json"] {
+        let ws = Workspace::new();
+        let mut covered = std::collections::BTreeSet::new();
+        // Runs a command that succeeds; checks both streams; returns its JSON.
+        let mut check = |args: &[&str], stdin: Option<&str>, logged: Option<&str>| {
+            let output = ws.run_with(
+                args,
+                stdin,
+                &[("RUST_LOG", "debug"), ("LOG_FORMAT", format)],
+            );
+            let stdout = String::from_utf8(output.stdout).unwrap();
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            assert!(output.status.success(), "{args:?}: {stderr}");
+            let json = serde_json::from_str::<serde_json::Value>(&stdout).unwrap_or_else(|e| {
+                panic!("{format}: {args:?}: stdout is not one JSON document ({e}):\n{stdout}")
+            });
+            assert!(
+                !stdout.contains('\u{1b}'),
+                "{format}: {args:?}: no escape codes on stdout"
+            );
+            assert!(
+                !stderr.contains('\u{1b}'),
+                "{format}: {args:?}: no colour codes off a terminal:\n{stderr}"
+            );
+            if let Some(logged) = logged {
+                assert!(
+                    stderr.contains(logged),
+                    "{format}: {args:?}: the log line is on stderr:\n{stderr}"
+                );
+            }
+            if format == "json" {
+                for line in stderr.lines() {
+                    assert!(
+                        serde_json::from_str::<serde_json::Value>(line).is_ok(),
+                        "{args:?}: each log line is a JSON object: {line}"
+                    );
+                }
+            }
+            covered.insert(args.iter().take(2).copied().collect::<Vec<_>>().join(" "));
+            json
+        };
+
+        check(
+            &[
+                "users",
+                "create",
+                "--username",
+                "alice",
+                "--email",
+                "alice@example.com",
+            ],
+            Some("violet-anchor-tundra-42\n"),
+            Some("account_created"),
+        );
+        let client = check(
+            &[
+                "clients",
+                "create",
+                "--name",
+                "App",
+                "--redirect-uri",
+                "https://app.example.com/cb",
+            ],
+            None,
+            None,
+        );
+        let id = client["client_id"].as_str().unwrap().to_owned();
+        check(&["clients", "list"], None, None);
+        check(&["clients", "show", &id], None, None);
+        check(&["clients", "disable", &id], None, None);
+        check(&["clients", "enable", &id], None, None);
+        check(&["clients", "rotate-secret", &id], None, None);
+        check(
+            &["keys", "rotate"],
+            None,
+            Some("rotated the token-signing key"),
+        );
+        check(&["keys", "list"], None, None);
+        check(
+            &[
+                "api-keys",
+                "create",
+                "--user",
+                "alice",
+                "--scope",
+                "tasks:read",
+            ],
+            None,
+            Some("api_key_created"),
+        );
+        check(&["audit", "list"], None, None);
+
+        // `migrate` prints a sentence, not JSON; `serve` runs the server (its log is tested
+        // in request_log.rs).
+        let migrate = ws.run_with(
+            &["migrate"],
+            None,
+            &[("RUST_LOG", "debug"), ("LOG_FORMAT", format)],
+        );
+        assert!(migrate.status.success());
+        let stdout = String::from_utf8(migrate.stdout).unwrap();
+        assert!(stdout.starts_with("database is up to date"), "{stdout}");
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        assert!(!String::from_utf8_lossy(&migrate.stderr).contains('\u{1b}'));
+        covered.extend(["migrate".to_owned(), "serve".to_owned()]);
+
+        assert_eq!(
+            covered,
+            commands_of_the_cli(),
+            "every command of the CLI is checked here"
+        );
+    }
+}
+
+#[test]
+fn the_exit_code_tells_what_kind_of_failure_it_was() {
+    let ws = Workspace::new();
+    let code = |args: &[&str], stdin: Option<&str>| ws.run(args, stdin).status.code();
+    let alice = [
+        "users",
+        "create",
+        "--username",
+        "alice",
+        "--email",
+        "alice@example.com",
+    ];
+
+    // 2: an argument or the input is refused.
+    let insecure = [
+        "clients",
+        "create",
+        "--name",
+        "X",
+        "--redirect-uri",
+        "http://app.example.com/cb",
+    ];
+    assert_eq!(code(&insecure, None), Some(2));
+    assert_eq!(code(&["audit", "list", "--since", "soon"], None), Some(2));
+    assert_eq!(code(&["audit", "list", "--limit", "0"], None), Some(2));
+    assert_eq!(
+        code(&alice, Some("password1234")),
+        Some(2),
+        "a weak password"
+    );
+    assert_eq!(
+        code(&["clients", "frobnicate"], None),
+        Some(2),
+        "clap's usage error"
+    );
+
+    // 3: what is named does not exist.
+    for missing in [
+        &["clients", "show", "client_nope"][..],
+        &["clients", "disable", "client_nope"],
+        &["clients", "enable", "client_nope"],
+        &["clients", "rotate-secret", "client_nope"],
+        &[
+            "api-keys",
+            "create",
+            "--user",
+            "nobody",
+            "--scope",
+            "tasks:read",
+        ],
+        &["audit", "list", "--user", "nobody"],
+    ] {
+        assert_eq!(code(missing, None), Some(3), "{missing:?}");
+    }
+
+    // 4: it exists already.
+    assert_eq!(code(&alice, Some("violet-anchor-tundra-42")), Some(0));
+    assert_eq!(code(&alice, Some("violet-anchor-tundra-42")), Some(4));
+
+    // 69 (EX_UNAVAILABLE): the database cannot be reached (nothing listens on port 1).
+    let unreachable = [
+        ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/cli"),
+        ("DATABASE_TIMEOUT", "1s"),
+    ];
+    for command in [&["keys", "list"][..], &["migrate"]] {
+        let down = ws.run_with(command, None, &unreachable);
+        assert_eq!(down.status.code(), Some(69), "{command:?}");
+        assert!(String::from_utf8_lossy(&down.stderr).contains("cannot connect to the database"));
+    }
+
+    // 1: anything else, such as a server that cannot listen on its address.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let serve = ws.run_with(&["serve"], None, &[("AUTH_SERVER_BIND", &address)]);
+    let stderr = String::from_utf8_lossy(&serve.stderr);
+    assert_eq!(serve.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot listen"), "{stderr}");
 }

@@ -86,9 +86,10 @@ impl SigningKeyRow {
         Ok(())
     }
 
+    /// Every key, newest first (in the order of `published`).
     pub fn all(conn: &mut DbConnection) -> Result<Vec<SigningKeyRow>, DbError> {
         Ok(signing_keys::table
-            .order(signing_keys::created_at.desc())
+            .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
             .select(SigningKeyRow::as_select())
             .load(conn)?)
     }

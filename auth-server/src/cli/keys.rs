@@ -1,0 +1,66 @@
+//! `keys rotate|list`: the token-signing keys, as JSON. The keys' logic (rotation, which key
+//! signs) lives in `oauth::keys`; this only shapes what the operator sees.
+
+use clap::Subcommand;
+use serde_json::{Value, json};
+use shared::config::Settings;
+use shared::models::now;
+
+use super::{CliError, open_db, print_json, rfc3339};
+use crate::oauth::keys::{self, KeyEncryptionKey};
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key that signs from now on; the previous keys stay published
+    /// until every token they signed has expired.
+    Rotate {
+        /// For a compromised key: the previous keys leave the JWKS at once, so every token
+        /// they signed is refused once instances reload their keys (SIGNING_KEYS_RELOAD).
+        #[arg(long)]
+        retire_previous_now: bool,
+    },
+    /// List the keys: which one signs, which are still published, which are retired.
+    List,
+}
+
+pub(super) async fn run(settings: &Settings, command: KeysCommand) -> Result<(), CliError> {
+    let db = open_db(settings)?;
+    match command {
+        KeysCommand::Rotate {
+            retire_previous_now,
+        } => {
+            let kek = KeyEncryptionKey::from_settings(settings);
+            let retire_after = if retire_previous_now {
+                now()
+            } else {
+                now() + keys::retirement_delay(settings)
+            };
+            let row = db
+                .run(move |conn| keys::rotate(conn, kek.as_ref(), retire_after))
+                .await?;
+            print_json(&json!({
+                "kid": row.kid,
+                "alg": row.alg,
+                "previous_keys_published_until": rfc3339(retire_after),
+            }))
+        }
+        KeysCommand::List => {
+            let at = now();
+            let listed = db.run(move |conn| keys::list(conn, at)).await?;
+            let listed = listed
+                .iter()
+                .map(|key| {
+                    json!({
+                        "kid": key.kid,
+                        "alg": key.alg,
+                        "status": key.status.as_str(),
+                        "encrypted": key.encrypted,
+                        "created_at": rfc3339(key.created_at),
+                        "retire_after": key.retire_after.map(rfc3339),
+                    })
+                })
+                .collect();
+            print_json(&Value::Array(listed))
+        }
+    }
+}

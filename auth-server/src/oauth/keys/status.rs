@@ -1,0 +1,139 @@
+//! What `keys list` shows of each stored key: whether it signs, is still published (in the
+//! JWKS, verifying the tokens it signed until they expire) or is retired, and whether its
+//! private half is encrypted. The rule is the one `load` applies: the newest published key
+//! signs.
+
+use chrono::NaiveDateTime;
+use shared::db::{DbConnection, DbError};
+use shared::models::signing_key::SigningKeyRow;
+
+use super::crypto::is_encrypted;
+
+/// Where a key stands at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// The newest published key: new tokens are signed with it.
+    Signing,
+    /// No longer signs, but stays in the JWKS until `retire_after`.
+    Published,
+    /// Past `retire_after`: out of the JWKS, tokens it signed are refused.
+    Retired,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signing => "signing",
+            Self::Published => "published",
+            Self::Retired => "retired",
+        }
+    }
+}
+
+/// A stored key as an operator sees it (never its private half).
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub alg: String,
+    pub status: KeyStatus,
+    pub encrypted: bool,
+    pub created_at: NaiveDateTime,
+    pub retire_after: Option<NaiveDateTime>,
+}
+
+/// Every stored key, newest first, with its status at `at`.
+pub fn list(conn: &mut DbConnection, at: NaiveDateTime) -> Result<Vec<KeyInfo>, DbError> {
+    Ok(statuses(&SigningKeyRow::all(conn)?, at))
+}
+
+/// Published at `at`: the same condition as `SigningKeyRow::published`.
+fn is_published(row: &SigningKeyRow, at: NaiveDateTime) -> bool {
+    row.retire_after.is_none_or(|until| until > at)
+}
+
+/// The status of each of `rows` (newest first, as `SigningKeyRow::all` returns them).
+fn statuses(rows: &[SigningKeyRow], at: NaiveDateTime) -> Vec<KeyInfo> {
+    let signing = rows.iter().find(|row| is_published(row, at));
+    rows.iter()
+        .map(|row| {
+            let status = if signing.is_some_and(|signing| signing.kid == row.kid) {
+                KeyStatus::Signing
+            } else if is_published(row, at) {
+                KeyStatus::Published
+            } else {
+                KeyStatus::Retired
+            };
+            KeyInfo {
+                kid: row.kid.clone(),
+                alg: row.alg.clone(),
+                status,
+                encrypted: is_encrypted(row),
+                created_at: row.created_at,
+                retire_after: row.retire_after,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::oauth::keys::{KeyEncryptionKey, generate};
+
+    fn row(created_minutes_ago: i64, retire_in_minutes: Option<i64>) -> SigningKeyRow {
+        let at = shared::models::now();
+        let mut row = generate(None).unwrap();
+        row.created_at = at - Duration::minutes(created_minutes_ago);
+        row.retire_after = retire_in_minutes.map(|m| at + Duration::minutes(m));
+        row
+    }
+
+    fn status_of(rows: &[SigningKeyRow]) -> Vec<KeyStatus> {
+        statuses(rows, shared::models::now())
+            .into_iter()
+            .map(|info| info.status)
+            .collect()
+    }
+
+    #[test]
+    fn the_newest_published_key_signs_and_older_ones_stay_published_until_retired() {
+        let rows = [row(1, None), row(10, Some(5)), row(20, Some(-5))];
+        assert_eq!(
+            status_of(&rows),
+            [KeyStatus::Signing, KeyStatus::Published, KeyStatus::Retired]
+        );
+    }
+
+    #[test]
+    fn after_retiring_every_key_at_once_the_newest_live_one_signs() {
+        // `keys rotate --retire-previous-now`: the new key signs, the rest are retired.
+        let rows = [row(1, None), row(10, Some(0)), row(20, Some(-5))];
+        assert_eq!(
+            status_of(&rows),
+            [KeyStatus::Signing, KeyStatus::Retired, KeyStatus::Retired]
+        );
+        // A newest key already past its retirement does not sign; the next live one does.
+        let rows = [row(1, Some(-1)), row(10, Some(5))];
+        assert_eq!(status_of(&rows), [KeyStatus::Retired, KeyStatus::Signing]);
+    }
+
+    #[test]
+    fn encryption_is_reported() {
+        let secret = shared::config::Settings::from_values(
+            [(
+                "KEY_ENCRYPTION_KEY".to_owned(),
+                "0123456789abcdef0123456789abcdef".to_owned(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .unwrap();
+        let kek = KeyEncryptionKey::from_settings(&secret).unwrap();
+        let rows = [generate(Some(&kek)).unwrap(), generate(None).unwrap()];
+        let listed = statuses(&rows, shared::models::now());
+        assert!(listed[0].encrypted);
+        assert!(!listed[1].encrypted);
+    }
+}
