@@ -1,7 +1,8 @@
 //! The OAuth 2.0 protocol, with no actix types: the client registry, authorization
 //! requests, consent, codes, token issuance, signing keys and metadata. Handlers in
 //! `routes` parse HTTP and call these; the roles follow oxide-auth's split (registrar,
-//! authorizer, issuer), written over our own store.
+//! authorizer, issuer), written over our own store. `tests/layers.rs` fails if a file
+//! here uses actix or the crate's HTTP modules (`web`, `routes`, `error`, ...).
 
 pub mod authorize;
 pub mod client_credentials;

@@ -12,9 +12,10 @@ use crate::oauth::clients::{
     GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN,
 };
 use crate::oauth::codes::{self, CodeExchange};
-use crate::oauth::error::{ErrorCode, OAuthError, rate_limited};
+use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::refresh::{self, RefreshRequest};
 use crate::state::AppState;
+use crate::web::oauth_error::rate_limited;
 
 pub async fn exchange(
     req: HttpRequest,
