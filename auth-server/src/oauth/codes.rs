@@ -19,10 +19,10 @@ use super::authorize::AuthorizationRequest;
 use super::clients::GRANT_REFRESH_TOKEN;
 use super::error::OAuthError;
 use super::keys::KeyRing;
-use super::pkce;
-use super::tokens::{
+use super::minting::{
     IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token, issue_refresh_token,
 };
+use super::pkce;
 
 /// Codes start with this, so a leaked one can be recognised.
 pub const CODE_PREFIX: &str = "ac_";

@@ -18,7 +18,7 @@ use shared::token::PlainToken;
 
 use super::error::OAuthError;
 use super::keys::KeyRing;
-use super::tokens::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
+use super::minting::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
 
 /// The introspection response (RFC 7662 §2.2).
 #[derive(Debug, Default, Serialize)]

@@ -18,7 +18,7 @@ use shared::token::PlainToken;
 
 use super::error::OAuthError;
 use super::keys::KeyRing;
-use super::tokens::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
+use super::minting::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
 
 /// Revokes `token` for `client`. `Err` only when the token belongs to another client or
 /// the database fails.
