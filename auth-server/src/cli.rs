@@ -11,8 +11,9 @@ use shared::db::{Db, build_pool};
 
 use crate::accounts::register::{self, NewAccount, RegisterError};
 use crate::domain::{EmailAddress, NewPassword, Username};
-use crate::oauth::clients::{self, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, NewClient};
+use crate::oauth::clients::{self, NewClient};
 use crate::oauth::keys::{self, KeyEncryptionKey};
+use crate::oauth::token::GrantType;
 use crate::startup::Application;
 use shared::models::client::Client;
 
@@ -289,8 +290,8 @@ async fn clients_command(settings: &Settings, command: ClientsCommand) -> Result
         } => {
             let grant_types = if grant_types.is_empty() && !resource_server {
                 vec![
-                    GRANT_AUTHORIZATION_CODE.to_owned(),
-                    GRANT_REFRESH_TOKEN.to_owned(),
+                    GrantType::AuthorizationCode.to_string(),
+                    GrantType::RefreshToken.to_string(),
                 ]
             } else {
                 grant_types

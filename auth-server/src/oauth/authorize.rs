@@ -8,12 +8,13 @@
 use shared::db::Db;
 use shared::models::client::Client;
 
-use super::clients::{self, GRANT_AUTHORIZATION_CODE};
+use super::clients;
 use super::error::{ErrorCode, OAuthError};
 use super::params::{MAX_VALUE_LEN, Params};
 use super::pkce;
 use super::redirect_uri::RedirectUri;
 use super::scope::{Scope, ScopeError};
+use super::token::GrantType;
 
 /// The longest `state` echoed back; longer is refused as invalid_request.
 pub const MAX_STATE_LEN: usize = 1024;
@@ -191,7 +192,7 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
             "only response_mode=query is supported",
         );
     }
-    if !client.allows_grant_type(GRANT_AUTHORIZATION_CODE) {
+    if !GrantType::AuthorizationCode.is_allowed_for(&client) {
         return fail(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization code grant",

@@ -1,5 +1,6 @@
 //! The OAuth 2.0 protocol, with no actix types: the client registry, authorization
-//! requests, consent, codes, token issuance, signing keys and metadata. Handlers in
+//! requests, consent, codes, the token endpoint's grants, token minting, signing keys and
+//! metadata. Handlers in
 //! `routes` parse HTTP and call these; the roles follow oxide-auth's split (registrar,
 //! authorizer, issuer), written over our own store. `tests/layers.rs` fails if a file
 //! here uses actix or the crate's HTTP modules (`web`, `routes`, `error`, ...).
@@ -21,3 +22,4 @@ pub mod redirect_uri;
 pub mod refresh;
 pub mod revocation;
 pub mod scope;
+pub mod token;
