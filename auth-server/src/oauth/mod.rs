@@ -23,3 +23,4 @@ pub mod refresh;
 pub mod revocation;
 pub mod scope;
 pub mod token;
+pub mod token_type;
