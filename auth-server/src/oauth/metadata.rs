@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::authorize::ResponseType;
 use super::scope::KNOWN_SCOPES;
 use super::token::GrantType;
 
@@ -16,7 +17,7 @@ pub fn document(issuer: &str) -> Value {
         "revocation_endpoint": format!("{issuer}/revoke"),
         "introspection_endpoint": format!("{issuer}/introspect"),
         "scopes_supported": scopes,
-        "response_types_supported": ["code"],
+        "response_types_supported": ResponseType::ALL.map(ResponseType::as_str),
         "response_modes_supported": ["query"],
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
