@@ -1,6 +1,7 @@
 //! `AppError`: every way a page request can fail, mapped to a status and an error page in
-//! one place. Database outages are 503 (and recover by themselves); bugs are a plain 500
-//! whose cause goes to the log, never to the page.
+//! one place (account logic's `AccountError` arrives through one `From`). Database outages
+//! are 503 (and recover by themselves); bugs are a plain 500 whose cause goes to the log,
+//! never to the page.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
