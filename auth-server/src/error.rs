@@ -1,11 +1,13 @@
 //! `AppError`: every way a page request can fail, mapped to a status and an error page in
-//! one place. Database outages are 503 (and recover by themselves); bugs are a plain 500
-//! whose cause goes to the log, never to the page.
+//! one place (account logic's `AccountError` arrives through one `From`). Database outages
+//! are 503 (and recover by themselves); bugs are a plain 500 whose cause goes to the log,
+//! never to the page.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use shared::db::DbError;
 
+use crate::accounts::AccountError;
 use crate::templates::{ErrorPage, render};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,19 @@ impl From<DbError> for AppError {
             Self::Unavailable(error.to_string())
         } else {
             Self::Internal(error.to_string())
+        }
+    }
+}
+
+/// Account failures as pages: an unreachable database is 503, everything else a 500
+/// whose cause goes to the log.
+impl From<AccountError> for AppError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Unavailable(cause) => Self::Unavailable(cause.to_string()),
+            AccountError::Database(_)
+            | AccountError::PasswordHashing(_)
+            | AccountError::AccountVanished => Self::Internal(error.to_string()),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::accounts::ip_slowdown::IpSlowdown;
 use crate::accounts::login::LoginPolicy;
 use crate::accounts::sessions::SessionPolicy;
 use crate::oauth::keys::Keys;
-use crate::oauth::tokens::TokenPolicy;
+use crate::oauth::minting::TokenPolicy;
 use crate::web::cookies::CookiePolicy;
 
 #[derive(Debug)]

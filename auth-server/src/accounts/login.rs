@@ -11,8 +11,8 @@ use shared::models::login_throttle::{FailureOutcome, LoginThrottle};
 use shared::models::now;
 use shared::models::user::User;
 
+use super::AccountError;
 use crate::domain::username;
-use crate::error::AppError;
 use crate::password_hash;
 
 /// Longest username input used as a throttle key; longer input cannot be a username.
@@ -53,7 +53,7 @@ pub async fn authenticate(
     username_input: &str,
     password: String,
     ip: Option<&str>,
-) -> Result<LoginOutcome, AppError> {
+) -> Result<LoginOutcome, AccountError> {
     let key: String = username::normalize(username_input)
         .chars()
         .take(MAX_KEY_LEN)
@@ -73,7 +73,7 @@ pub async fn authenticate(
         .as_ref()
         .filter(|_| locked_until.is_none())
         .map(|u| u.password_hash.clone());
-    let verified = actix_web::web::block(move || match stored_hash {
+    let verified = tokio::task::spawn_blocking(move || match stored_hash {
         Some(stored) => password_hash::verify(&password, &stored),
         None => {
             password_hash::verify_dummy(&password);
@@ -81,7 +81,7 @@ pub async fn authenticate(
         }
     })
     .await
-    .map_err(|e| AppError::Internal(format!("password verification task failed: {e}")))?;
+    .map_err(|e| AccountError::PasswordHashing(format!("the verification task failed: {e}")))?;
 
     let user_id = user.as_ref().map(|u| u.id.clone());
     if locked_until.is_some() {

@@ -1,11 +1,15 @@
 //! Account logic with no HTTP types: registering, signing in (with lockout and per-IP
-//! slow-down), and browser sessions. Handlers in `routes` parse input and call these.
+//! slow-down), browser sessions and API keys. Handlers in `routes` parse input and call
+//! these; failures are `AccountError`, which the web layer turns into pages.
 
 pub mod api_keys;
+pub mod error;
 pub mod ip_slowdown;
 pub mod login;
 pub mod register;
 pub mod sessions;
+
+pub use error::AccountError;
 
 /// Who is asking: recorded with a session and used for per-IP slow-down.
 #[derive(Debug, Clone, Default)]

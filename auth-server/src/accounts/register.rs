@@ -4,8 +4,8 @@ use shared::db::Db;
 use shared::models::now;
 use shared::models::user::{NewUser, User};
 
+use super::AccountError;
 use crate::domain::{EmailAddress, NewPassword, Username};
-use crate::error::AppError;
 use crate::password_hash;
 
 /// Validated sign-up input.
@@ -22,7 +22,7 @@ pub enum RegisterError {
     #[error("username or email already registered")]
     Taken,
     #[error(transparent)]
-    Failed(#[from] AppError),
+    Failed(#[from] AccountError),
 }
 
 /// Hashes the password (argon2id, on the blocking pool) and stores the account.
@@ -32,10 +32,10 @@ pub async fn create_account(db: &Db, account: NewAccount) -> Result<User, Regist
         email,
         password,
     } = account;
-    let password_hash = actix_web::web::block(move || password_hash::hash(password.expose()))
+    let password_hash = tokio::task::spawn_blocking(move || password_hash::hash(password.expose()))
         .await
-        .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AccountError::PasswordHashing(format!("the hashing task failed: {e}")))?
+        .map_err(|e| AccountError::PasswordHashing(e.to_string()))?;
     let created = db
         .run(move |conn| {
             let at = now();
@@ -59,8 +59,8 @@ pub async fn create_account(db: &Db, account: NewAccount) -> Result<User, Regist
             tracing::info!(target: "security", event = "account_created", user_id = %user.id);
             Ok(user)
         }
-        Ok(None) => Err(AppError::Internal("account vanished after insert".into()).into()),
+        Ok(None) => Err(AccountError::AccountVanished.into()),
         Err(error) if error.is_unique_violation() => Err(RegisterError::Taken),
-        Err(error) => Err(AppError::from(error).into()),
+        Err(error) => Err(AccountError::from(error).into()),
     }
 }

@@ -10,8 +10,7 @@ use shared::models::session::{NewSession, Session};
 use shared::models::user::User;
 use shared::token::{HashedToken, PlainToken};
 
-use super::ClientInfo;
-use crate::error::AppError;
+use super::{AccountError, ClientInfo};
 
 /// Session cookie values start with this, so a leaked one is recognisable.
 pub const TOKEN_PREFIX: &str = "sess_";
@@ -61,7 +60,7 @@ pub async fn start(
     user_id: String,
     client: ClientInfo,
     replacing: Option<String>,
-) -> Result<PlainToken, AppError> {
+) -> Result<PlainToken, AccountError> {
     let token = PlainToken::generate(TOKEN_PREFIX);
     let token_hash = token.hash();
     let ended = db
@@ -107,7 +106,7 @@ pub async fn resolve(
     db: &Db,
     policy: SessionPolicy,
     cookie_value: &str,
-) -> Result<Option<SignedIn>, AppError> {
+) -> Result<Option<SignedIn>, AccountError> {
     if !cookie_value.starts_with(TOKEN_PREFIX) || cookie_value.len() > 128 {
         return Ok(None);
     }
@@ -134,7 +133,7 @@ pub async fn resolve(
 }
 
 /// Ends a session server-side (logout).
-pub async fn end(db: &Db, session_id: String) -> Result<(), AppError> {
+pub async fn end(db: &Db, session_id: String) -> Result<(), AccountError> {
     let id_for_log = session_id.clone();
     db.run(move |conn| Session::delete(conn, &session_id))
         .await?;
@@ -143,7 +142,11 @@ pub async fn end(db: &Db, session_id: String) -> Result<(), AppError> {
 }
 
 /// Ends one of the user's sessions; `false` when it is not theirs or already gone.
-pub async fn end_for_user(db: &Db, user_id: String, session_id: String) -> Result<bool, AppError> {
+pub async fn end_for_user(
+    db: &Db,
+    user_id: String,
+    session_id: String,
+) -> Result<bool, AccountError> {
     let id_for_log = session_id.clone();
     let ended = db
         .run(move |conn| Session::delete_for_user(conn, &user_id, &session_id))
@@ -154,14 +157,14 @@ pub async fn end_for_user(db: &Db, user_id: String, session_id: String) -> Resul
     Ok(ended)
 }
 
-pub async fn list(db: &Db, user_id: String) -> Result<Vec<Session>, AppError> {
+pub async fn list(db: &Db, user_id: String) -> Result<Vec<Session>, AccountError> {
     Ok(db
         .run(move |conn| Session::list_for_user(conn, &user_id))
         .await?)
 }
 
 /// Deletes every expired or idle session (run periodically).
-pub async fn prune(db: &Db, policy: SessionPolicy) -> Result<usize, AppError> {
+pub async fn prune(db: &Db, policy: SessionPolicy) -> Result<usize, AccountError> {
     Ok(db
         .run(move |conn| {
             let at = now();

@@ -7,7 +7,8 @@ use shared::config::Settings;
 use shared::models::client::Client;
 
 use super::{CliError, open_db, print_json, print_json_line, rfc3339};
-use crate::oauth::clients::{self, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, NewClient};
+use crate::oauth::clients::{self, NewClient};
+use crate::oauth::token::GrantType;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientsCommand {
@@ -67,8 +68,8 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> Result<
         } => {
             let grant_types = if grant_types.is_empty() && !resource_server {
                 vec![
-                    GRANT_AUTHORIZATION_CODE.to_owned(),
-                    GRANT_REFRESH_TOKEN.to_owned(),
+                    GrantType::AuthorizationCode.to_string(),
+                    GrantType::RefreshToken.to_string(),
                 ]
             } else {
                 grant_types

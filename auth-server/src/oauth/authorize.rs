@@ -5,18 +5,57 @@
 //! open redirector). Everything after that goes back to the client as an error redirect
 //! carrying `state` and `iss` (RFC 9207).
 
+use std::fmt;
+use std::str::FromStr;
+
 use shared::db::Db;
 use shared::models::client::Client;
 
-use super::clients::{self, GRANT_AUTHORIZATION_CODE};
+use super::clients;
 use super::error::{ErrorCode, OAuthError};
-use super::params::{MAX_VALUE_LEN, Params};
+use super::params::{MAX_VALUE_LEN, Params, UnsupportedValue};
 use super::pkce;
 use super::redirect_uri::RedirectUri;
 use super::scope::{Scope, ScopeError};
+use super::token::GrantType;
 
 /// The longest `state` echoed back; longer is refused as invalid_request.
 pub const MAX_STATE_LEN: usize = 1024;
+
+/// The response types this server supports (RFC 6749 §3.1.1): the authorization code
+/// only (RFC 9700 §2.1.2: no implicit grant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    Code,
+}
+
+impl ResponseType {
+    pub const ALL: [ResponseType; 1] = [Self::Code];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+        }
+    }
+}
+
+impl FromStr for ResponseType {
+    type Err = UnsupportedValue;
+
+    /// The whole value: `code id_token` is another response type, not a list.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|response_type| response_type.as_str() == value)
+            .ok_or_else(|| UnsupportedValue::new("response_type", value))
+    }
+}
+
+impl fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A request that passed every check: ready for consent and a code.
 #[derive(Debug, Clone)]
@@ -172,10 +211,10 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
             &format!("parameter {name} is too long"),
         );
     }
-    match params.get("response_type") {
+    match params.get("response_type").map(str::parse::<ResponseType>) {
         None => return fail(ErrorCode::InvalidRequest, "response_type is missing"),
-        Some("code") => {}
-        Some(_) => {
+        Some(Ok(ResponseType::Code)) => {}
+        Some(Err(_)) => {
             return fail(
                 ErrorCode::UnsupportedResponseType,
                 "only response_type=code is supported",
@@ -191,7 +230,7 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
             "only response_mode=query is supported",
         );
     }
-    if !client.allows_grant_type(GRANT_AUTHORIZATION_CODE) {
+    if !GrantType::AuthorizationCode.is_allowed_for(&client) {
         return fail(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization code grant",

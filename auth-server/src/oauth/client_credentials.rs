@@ -9,8 +9,8 @@ use shared::models::now;
 
 use super::error::{ErrorCode, OAuthError};
 use super::keys::KeyRing;
+use super::minting::{IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token};
 use super::scope::Scope;
-use super::tokens::{IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token};
 
 pub async fn issue(
     db: &Db,

@@ -14,18 +14,10 @@ use shared::token::{HashedToken, PlainToken, constant_time_eq};
 use super::error::OAuthError;
 use super::redirect_uri::RedirectUri;
 use super::scope::Scope;
+use super::token::GrantType;
 
 /// Client secrets start with this, so a leaked one can be recognised.
 pub const SECRET_PREFIX: &str = "cs_";
-
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
-pub const SUPPORTED_GRANT_TYPES: &[&str] = &[
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_REFRESH_TOKEN,
-];
 
 const MAX_NAME_LEN: usize = 100;
 
@@ -35,6 +27,7 @@ pub struct NewClient {
     pub name: String,
     pub redirect_uris: Vec<String>,
     pub scope: String,
+    /// Grant type names as the operator typed them; `register` checks them.
     pub grant_types: Vec<String>,
     pub is_public: bool,
     pub is_first_party: bool,
@@ -55,19 +48,21 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
         RedirectUri::parse_registered(uri).map_err(|e| format!("--redirect-uri `{uri}`: {e}"))?;
     }
     let scope = Scope::parse(new.scope.trim()).map_err(|e| format!("--scope: {e}"))?;
-    let mut grant_types = new.grant_types.clone();
-    grant_types.sort();
-    grant_types.dedup();
-    if let Some(unknown) = grant_types
+    let mut names = new.grant_types.clone();
+    names.sort();
+    names.dedup();
+    let grant_types = names
         .iter()
-        .find(|g| !SUPPORTED_GRANT_TYPES.contains(&g.as_str()))
-    {
-        return Err(format!(
-            "--grant-type: `{unknown}` is not supported (supported: {})",
-            SUPPORTED_GRANT_TYPES.join(", ")
-        ));
-    }
-    let uses_code = grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE);
+        .map(|name| {
+            name.parse::<GrantType>().map_err(|_| {
+                format!(
+                    "--grant-type: `{name}` is not supported (supported: {})",
+                    GrantType::ALL.map(GrantType::as_str).join(", ")
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let uses_code = grant_types.contains(&GrantType::AuthorizationCode);
     if uses_code && new.redirect_uris.is_empty() {
         return Err(
             "--redirect-uri: at least one is required for the authorization_code grant".into(),
@@ -79,10 +74,10 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
                 .into(),
         );
     }
-    if grant_types.iter().any(|g| g == GRANT_REFRESH_TOKEN) && !uses_code {
+    if grant_types.contains(&GrantType::RefreshToken) && !uses_code {
         return Err("--grant-type: refresh_token needs authorization_code".into());
     }
-    if new.is_public && grant_types.iter().any(|g| g == GRANT_CLIENT_CREDENTIALS) {
+    if new.is_public && grant_types.contains(&GrantType::ClientCredentials) {
         return Err(
             "--grant-type: client_credentials needs a confidential client (RFC 6749 §4.4)".into(),
         );
@@ -105,7 +100,8 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
         name,
         redirect_uris: new.redirect_uris.join(" "),
         scopes: scope.to_string(),
-        grant_types: grant_types.join(" "),
+        // Stored by name, space-separated, in the names' sort order.
+        grant_types: names.join(" "),
         is_public: new.is_public,
         is_first_party: new.is_first_party,
         require_pkce: new.require_pkce || new.is_public,

@@ -16,13 +16,13 @@ use shared::models::now;
 use shared::token::{HashedToken, PlainToken};
 
 use super::authorize::AuthorizationRequest;
-use super::clients::GRANT_REFRESH_TOKEN;
 use super::error::OAuthError;
 use super::keys::KeyRing;
-use super::pkce;
-use super::tokens::{
+use super::minting::{
     IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token, issue_refresh_token,
 };
+use super::pkce;
+use super::token::GrantType;
 
 /// Codes start with this, so a leaked one can be recognised.
 pub const CODE_PREFIX: &str = "ac_";
@@ -204,7 +204,7 @@ fn exchange_in_transaction(
         &grant.scope,
         at,
     )?;
-    let refresh_token = if client.allows_grant_type(GRANT_REFRESH_TOKEN) {
+    let refresh_token = if GrantType::RefreshToken.is_allowed_for(client) {
         Some(
             issue_refresh_token(conn, policy, &grant, &grant.scope, None, at)?
                 .expose()

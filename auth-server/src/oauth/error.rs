@@ -1,9 +1,8 @@
-//! OAuth error responses: RFC 6749 §5.2 for the token endpoint (JSON; `invalid_client` is
-//! 401 with `WWW-Authenticate`), and the §4.1.2.1 codes sent back to a client's redirect URI.
+//! OAuth error answers as plain data: the error codes of RFC 6749 §4.1.2.1 and §5.2, each
+//! with the HTTP status and headers it is answered with. The codes sent back to a client's
+//! redirect URI use the same names. Turning an `OAuthError` into an HTTP response is the
+//! web layer's work (`web::oauth_error`).
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
 use shared::db::DbError;
 
 /// The error codes of RFC 6749 §4.1.2.1 and §5.2.
@@ -24,6 +23,32 @@ pub enum ErrorCode {
     RateLimited,
 }
 
+/// How an error code is answered over HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpAnswer {
+    /// The status code.
+    pub status: u16,
+    /// Whether the answer names the authentication scheme in `WWW-Authenticate`
+    /// (RFC 6749 §5.2: a 401 for `invalid_client`).
+    pub www_authenticate: bool,
+    /// A fixed `Retry-After`, in seconds. A rate-limit refusal carries the limit's own,
+    /// added by the rate-limit middleware.
+    pub retry_after_secs: Option<u64>,
+}
+
+impl HttpAnswer {
+    const fn status(status: u16) -> Self {
+        Self {
+            status,
+            www_authenticate: false,
+            retry_after_secs: None,
+        }
+    }
+}
+
+/// The scheme a client may authenticate with, for `WWW-Authenticate` (RFC 6749 §2.3.1).
+pub const CLIENT_AUTH_CHALLENGE: &str = "Basic realm=\"oauth\", charset=\"UTF-8\"";
+
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,9 +64,35 @@ impl ErrorCode {
             Self::TemporarilyUnavailable | Self::RateLimited => "temporarily_unavailable",
         }
     }
+
+    /// The status and headers of this code's answer (RFC 6749 §5.2: 400 unless said
+    /// otherwise; `invalid_client` is 401 naming the scheme).
+    pub const fn http(self) -> HttpAnswer {
+        match self {
+            Self::InvalidClient => HttpAnswer {
+                status: 401,
+                www_authenticate: true,
+                retry_after_secs: None,
+            },
+            Self::ServerError => HttpAnswer::status(500),
+            Self::TemporarilyUnavailable => HttpAnswer {
+                status: 503,
+                www_authenticate: false,
+                retry_after_secs: Some(5),
+            },
+            Self::RateLimited => HttpAnswer::status(429),
+            Self::InvalidRequest
+            | Self::InvalidGrant
+            | Self::UnauthorizedClient
+            | Self::UnsupportedGrantType
+            | Self::UnsupportedResponseType
+            | Self::InvalidScope
+            | Self::AccessDenied => HttpAnswer::status(400),
+        }
+    }
 }
 
-/// An error answered by the token endpoint (and later revocation and introspection).
+/// An error answered by the token, revocation and introspection endpoints.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}: {description}", code.as_str())]
 pub struct OAuthError {
@@ -68,19 +119,19 @@ impl OAuthError {
     pub fn invalid_grant(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidGrant, description)
     }
-}
 
-/// The token, revocation and introspection endpoints' answer to a rate-limit refusal (the
-/// rate-limit middleware adds `Retry-After` and `RateLimit-*`).
-pub fn rate_limited(verdict: &shared::ratelimit::Verdict) -> HttpResponse {
-    OAuthError::new(
-        ErrorCode::RateLimited,
-        format!(
-            "too many requests; retry after {} seconds",
-            verdict.retry_after_secs()
-        ),
-    )
-    .error_response()
+    /// A rate-limit refusal; retrying works after `retry_after_secs`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(
+            ErrorCode::RateLimited,
+            format!("too many requests; retry after {retry_after_secs} seconds"),
+        )
+    }
+
+    /// The JSON body of the answer (RFC 6749 §5.2).
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.code.as_str(), "error_description": self.description })
+    }
 }
 
 impl From<DbError> for OAuthError {
@@ -98,32 +149,23 @@ impl From<DbError> for OAuthError {
     }
 }
 
-impl ResponseError for OAuthError {
-    fn status_code(&self) -> StatusCode {
-        match self.code {
-            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
-            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            _ => StatusCode::BAD_REQUEST,
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code());
-        response
-            .insert_header(("Cache-Control", "no-store"))
-            .insert_header(("Pragma", "no-cache"));
-        if self.code == ErrorCode::InvalidClient {
-            // RFC 6749 §5.2: 401 names the scheme the client may authenticate with.
-            response.insert_header((
-                "WWW-Authenticate",
-                "Basic realm=\"oauth\", charset=\"UTF-8\"",
-            ));
-        }
-        if self.code == ErrorCode::TemporarilyUnavailable {
-            response.insert_header(("Retry-After", "5"));
-        }
-        response.json(json!({ "error": self.code.as_str(), "error_description": self.description }))
+    #[test]
+    fn each_code_has_its_status() {
+        assert_eq!(ErrorCode::InvalidRequest.http(), HttpAnswer::status(400));
+        assert_eq!(ErrorCode::UnsupportedGrantType.http().status, 400);
+        let invalid_client = ErrorCode::InvalidClient.http();
+        assert_eq!(invalid_client.status, 401);
+        assert!(invalid_client.www_authenticate);
+        assert_eq!(ErrorCode::ServerError.http().status, 500);
+        assert_eq!(
+            ErrorCode::TemporarilyUnavailable.http().retry_after_secs,
+            Some(5)
+        );
+        assert_eq!(ErrorCode::RateLimited.http(), HttpAnswer::status(429));
+        assert_eq!(ErrorCode::RateLimited.as_str(), "temporarily_unavailable");
     }
 }

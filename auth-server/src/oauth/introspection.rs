@@ -18,7 +18,8 @@ use shared::token::PlainToken;
 
 use super::error::OAuthError;
 use super::keys::KeyRing;
-use super::tokens::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
+use super::minting::{TokenPolicy, decode_own_access_token};
+use super::token_type::TokenType;
 
 /// The introspection response (RFC 7662 §2.2).
 #[derive(Debug, Default, Serialize)]
@@ -54,19 +55,21 @@ fn may_see(caller: &Client, token_client_id: &str) -> bool {
     caller.is_resource_server || caller.client_id == token_client_id
 }
 
+/// What `caller` may learn about `token`; the `hint` is ignored where it is wrong.
 pub async fn introspect(
     db: &Db,
     ring: Arc<KeyRing>,
     policy: &TokenPolicy,
     caller: &Client,
     token: &str,
+    hint: Option<TokenType>,
 ) -> Result<Introspection, OAuthError> {
     if caller.is_public {
         return Err(OAuthError::invalid_client(
             "introspection needs an authenticated confidential client or resource server (RFC 7662 §2.1)",
         ));
     }
-    if token.starts_with(REFRESH_TOKEN_PREFIX) {
+    if TokenType::resolve(token, hint) == TokenType::RefreshToken {
         return introspect_refresh_token(db, policy, caller, PlainToken::from_client(token)).await;
     }
     let Some(claims) = decode_own_access_token(&ring, policy, token, true) else {

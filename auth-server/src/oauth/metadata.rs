@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::clients::SUPPORTED_GRANT_TYPES;
+use super::authorize::ResponseType;
 use super::scope::KNOWN_SCOPES;
+use super::token::GrantType;
 
 pub fn document(issuer: &str) -> Value {
     let scopes: Vec<&str> = KNOWN_SCOPES.iter().map(|(name, _)| *name).collect();
@@ -16,9 +17,9 @@ pub fn document(issuer: &str) -> Value {
         "revocation_endpoint": format!("{issuer}/revoke"),
         "introspection_endpoint": format!("{issuer}/introspect"),
         "scopes_supported": scopes,
-        "response_types_supported": ["code"],
+        "response_types_supported": ResponseType::ALL.map(ResponseType::as_str),
         "response_modes_supported": ["query"],
-        "grant_types_supported": SUPPORTED_GRANT_TYPES,
+        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

@@ -8,6 +8,23 @@ use std::collections::hash_map::Entry;
 /// The longest value accepted for any parameter.
 pub const MAX_VALUE_LEN: usize = 2048;
 
+/// A value outside the closed set its parameter allows (a grant type, response type, ...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{parameter}: `{value}` is not supported")]
+pub struct UnsupportedValue {
+    pub parameter: &'static str,
+    pub value: String,
+}
+
+impl UnsupportedValue {
+    pub fn new(parameter: &'static str, value: &str) -> Self {
+        Self {
+            parameter,
+            value: value.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Params {
     values: HashMap<String, String>,

@@ -23,10 +23,10 @@ use shared::token::{HashedToken, PlainToken};
 
 use super::error::{ErrorCode, OAuthError};
 use super::keys::KeyRing;
-use super::scope::Scope;
-use super::tokens::{
+use super::minting::{
     IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token, issue_refresh_token,
 };
+use super::scope::Scope;
 
 #[derive(Debug)]
 pub struct RefreshRequest {

@@ -2,7 +2,8 @@
 //! tokens of the same grant too); an access token revokes itself, by `jti`. A client can
 //! revoke only what was issued to it. Unknown, malformed, expired or already revoked tokens
 //! are answered 200 all the same (§2.2): the client's goal — the token is unusable — holds.
-//! `token_type_hint` is not needed: refresh tokens (`rt_…`) and JWTs tell themselves apart.
+//! `token_type_hint` is not needed: refresh tokens (`rt_…`) and JWTs tell themselves apart
+//! (`token_type`).
 
 use std::sync::Arc;
 
@@ -18,18 +19,20 @@ use shared::token::PlainToken;
 
 use super::error::OAuthError;
 use super::keys::KeyRing;
-use super::tokens::{REFRESH_TOKEN_PREFIX, TokenPolicy, decode_own_access_token};
+use super::minting::{TokenPolicy, decode_own_access_token};
+use super::token_type::TokenType;
 
-/// Revokes `token` for `client`. `Err` only when the token belongs to another client or
-/// the database fails.
+/// Revokes `token` for `client`; the `hint` is ignored where it is wrong. `Err` only when
+/// the token belongs to another client or the database fails.
 pub async fn revoke(
     db: &Db,
     ring: Arc<KeyRing>,
     policy: &TokenPolicy,
     client: &Client,
     token: &str,
+    hint: Option<TokenType>,
 ) -> Result<(), OAuthError> {
-    if token.starts_with(REFRESH_TOKEN_PREFIX) {
+    if TokenType::resolve(token, hint) == TokenType::RefreshToken {
         return revoke_refresh_token(db, client, PlainToken::from_client(token)).await;
     }
     // Expired access tokens are harmless already; anything that does not verify is not ours.

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::client_request::{authenticate, key_ring};
 use crate::oauth::error::OAuthError;
 use crate::oauth::introspection;
+use crate::oauth::token_type::TokenType;
 use crate::state::AppState;
 
 pub async fn introspect(
@@ -16,9 +17,16 @@ pub async fn introspect(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    let answer =
-        introspection::introspect(&state.db, key_ring(&state)?, &state.tokens, &caller, token)
-            .await?;
+    let hint = TokenType::from_hint(params.get("token_type_hint"));
+    let answer = introspection::introspect(
+        &state.db,
+        key_ring(&state)?,
+        &state.tokens,
+        &caller,
+        token,
+        hint,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Pragma", "no-cache"))

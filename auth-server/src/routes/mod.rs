@@ -1,4 +1,5 @@
-//! Thin actix handlers, one file per page: parse the request, call `accounts`, render.
+//! Thin actix handlers, one file per page or endpoint: parse the request, call `accounts`
+//! or `oauth`, render or answer.
 
 mod account;
 mod api_keys;

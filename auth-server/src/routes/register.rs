@@ -149,6 +149,6 @@ pub async fn submit(
             let response = page(&req, &state, StatusCode::CONFLICT, &return_to, &filled);
             Ok(with_flow_csp(&state, &return_to, response).await)
         }
-        Err(RegisterError::Failed(error)) => Err(error),
+        Err(RegisterError::Failed(error)) => Err(error.into()),
     }
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::client_request::{authenticate, key_ring};
 use crate::oauth::error::OAuthError;
 use crate::oauth::revocation;
+use crate::oauth::token_type::TokenType;
 use crate::state::AppState;
 
 pub async fn revoke(
@@ -16,7 +17,16 @@ pub async fn revoke(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    revocation::revoke(&state.db, key_ring(&state)?, &state.tokens, &client, token).await?;
+    let hint = TokenType::from_hint(params.get("token_type_hint"));
+    revocation::revoke(
+        &state.db,
+        key_ring(&state)?,
+        &state.tokens,
+        &client,
+        token,
+        hint,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .finish())

@@ -1,20 +1,15 @@
-//! `POST /token` (RFC 6749 §3.2): client authentication, then the grant —
-//! `authorization_code` (§4.1.3), `refresh_token` (§6), `client_credentials` (§4.4).
-//! Every answer is JSON with `Cache-Control: no-store` (§5.1, §5.2).
+//! `POST /token` (RFC 6749 §3.2): client authentication, the client's rate limit, then
+//! the grant the request names (`oauth::token`). Every answer is JSON with
+//! `Cache-Control: no-store` (§5.1, §5.2).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::ratelimit::Scope;
-use shared::token::PlainToken;
 
 use super::client_request::{authenticate, key_ring};
-use crate::oauth::client_credentials;
-use crate::oauth::clients::{
-    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN,
-};
-use crate::oauth::codes::{self, CodeExchange};
-use crate::oauth::error::{ErrorCode, OAuthError, rate_limited};
-use crate::oauth::refresh::{self, RefreshRequest};
+use crate::oauth::error::OAuthError;
+use crate::oauth::token::{self, GrantType, TokenRequest};
 use crate::state::AppState;
+use crate::web::oauth_error::rate_limited;
 
 pub async fn exchange(
     req: HttpRequest,
@@ -38,63 +33,18 @@ pub async fn exchange(
             return Ok(rate_limited(&verdict));
         }
     }
-    let grant_type = params
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
-    if ![
-        GRANT_AUTHORIZATION_CODE,
-        GRANT_REFRESH_TOKEN,
-        GRANT_CLIENT_CREDENTIALS,
-    ]
-    .contains(&grant_type)
-    {
-        return Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            "supported grant types: authorization_code, refresh_token, client_credentials",
-        ));
-    }
-    if !client.allows_grant_type(grant_type) {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "this client may not use this grant type",
-        ));
-    }
+    let grant_type = GrantType::requested_by(&client, &params)?;
     let ring = key_ring(&state)?;
-    let response = match grant_type {
-        GRANT_AUTHORIZATION_CODE => {
-            let code = params
-                .get("code")
-                .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
-            let exchange = CodeExchange {
-                code: PlainToken::from_client(code),
-                redirect_uri: params.get("redirect_uri").map(str::to_owned),
-                code_verifier: params.get("code_verifier").map(str::to_owned),
-                arrived_at,
-            };
-            codes::exchange(&state.db, ring, state.tokens.clone(), client, exchange).await?
-        }
-        GRANT_REFRESH_TOKEN => {
-            let token = params
-                .get("refresh_token")
-                .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-            let request = RefreshRequest {
-                refresh_token: PlainToken::from_client(token),
-                scope: params.get("scope").map(str::to_owned),
-                arrived_at,
-            };
-            refresh::refresh(&state.db, ring, state.tokens.clone(), client, request).await?
-        }
-        _ => {
-            client_credentials::issue(
-                &state.db,
-                ring,
-                state.tokens.clone(),
-                client,
-                params.get("scope"),
-            )
-            .await?
-        }
-    };
+    let request = TokenRequest::parse(grant_type, &params)?;
+    let response = token::exchange(
+        &state.db,
+        ring,
+        state.tokens.clone(),
+        client,
+        request,
+        arrived_at,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Pragma", "no-cache"))

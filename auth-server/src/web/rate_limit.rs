@@ -13,8 +13,8 @@ use shared::http::cors;
 use shared::ratelimit::{self, Scope};
 
 use crate::error::AppError;
-use crate::oauth::error::rate_limited;
 use crate::state::AppState;
+use crate::web::oauth_error::rate_limited;
 
 /// Endpoints that answer in JSON (RFC 6749 §5.2), where a page would be no use.
 const TOKEN_ENDPOINTS: [&str; 3] = ["/token", "/revoke", "/introspect"];

@@ -1,11 +1,56 @@
 //! `tasks`: the task API's rows. Every query takes the owner's id, so one user can never
 //! read or change another's task (SECURITY.md 21).
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, DbError};
 use crate::schema::tasks;
+
+/// A task's status: what the API accepts and shows, stored by name in `tasks.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    Pending,
+    InProgress,
+    Completed,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 3] = [Self::Pending, Self::InProgress, Self::Completed];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+        }
+    }
+}
+
+/// A name that is not a task status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a task status")]
+pub struct UnknownTaskStatus(pub String);
+
+impl FromStr for TaskStatus {
+    type Err = UnknownTaskStatus;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+            .ok_or_else(|| UnknownTaskStatus(value.to_owned()))
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tasks)]
@@ -14,6 +59,7 @@ pub struct Task {
     pub user_id: String,
     pub title: String,
     pub description: Option<String>,
+    /// A `TaskStatus` name.
     pub status: String,
     pub priority: i32,
     pub created_at: NaiveDateTime,
@@ -23,7 +69,7 @@ pub struct Task {
 /// What a list may be narrowed to.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
-    pub status: Option<String>,
+    pub status: Option<TaskStatus>,
     pub priority: Option<i32>,
 }
 
@@ -34,6 +80,7 @@ pub struct TaskChanges {
     pub title: Option<String>,
     /// `Some(None)` clears the description.
     pub description: Option<Option<String>>,
+    /// A `TaskStatus` name.
     pub status: Option<String>,
     pub priority: Option<i32>,
     pub updated_at: NaiveDateTime,
@@ -76,8 +123,8 @@ impl Task {
             let mut query = tasks::table
                 .filter(tasks::user_id.eq(user_id.to_owned()))
                 .into_boxed();
-            if let Some(status) = &filter.status {
-                query = query.filter(tasks::status.eq(status.clone()));
+            if let Some(status) = filter.status {
+                query = query.filter(tasks::status.eq(status.as_str()));
             }
             if let Some(priority) = filter.priority {
                 query = query.filter(tasks::priority.eq(priority));
@@ -128,5 +175,21 @@ impl Task {
         )
         .execute(conn)?
             > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_and_print_their_stored_names() {
+        for status in TaskStatus::ALL {
+            assert_eq!(status.as_str().parse::<TaskStatus>(), Ok(status));
+            assert_eq!(status.to_string(), status.as_str());
+        }
+        assert_eq!(TaskStatus::InProgress.as_str(), "in_progress");
+        assert!("done".parse::<TaskStatus>().is_err());
+        assert!("Pending".parse::<TaskStatus>().is_err());
     }
 }

@@ -8,12 +8,20 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
+use shared::models::task::TaskStatus;
 
 use crate::problem::Problem;
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 1000;
-pub const STATUSES: &[&str] = &["pending", "in_progress", "completed"];
+
+/// The message for a status that is not one.
+pub fn not_a_status() -> String {
+    format!(
+        "must be one of {}",
+        TaskStatus::ALL.map(TaskStatus::as_str).join(", ")
+    )
+}
 
 /// A JSON object whose keys are unique (serde_json alone would keep the last duplicate).
 #[derive(Debug)]
@@ -47,7 +55,7 @@ impl<'de> Deserialize<'de> for UniqueObject {
 pub struct TaskFields {
     pub title: Option<String>,
     pub description: Option<Option<String>>,
-    pub status: Option<String>,
+    pub status: Option<TaskStatus>,
     pub priority: Option<i32>,
 }
 
@@ -94,12 +102,10 @@ impl TaskFields {
                         errors.insert(name, "must be a string or null".into());
                     }
                 },
-                "status" => match value.as_str() {
-                    Some(status) if STATUSES.contains(&status) => {
-                        fields.status = Some(status.to_owned())
-                    }
+                "status" => match value.as_str().map(str::parse::<TaskStatus>) {
+                    Some(Ok(status)) => fields.status = Some(status),
                     _ => {
-                        errors.insert(name, format!("must be one of {}", STATUSES.join(", ")));
+                        errors.insert(name, not_a_status());
                     }
                 },
                 // JSON Schema counts 3.0 as an integer; so do we.

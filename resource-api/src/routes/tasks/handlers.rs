@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::models::now;
-use shared::models::task::{Task, TaskChanges, TaskFilter};
+use shared::models::task::{Task, TaskChanges, TaskFilter, TaskStatus};
 
-use super::body::{STATUSES, TaskFields, UniqueObject};
+use super::body::{TaskFields, UniqueObject, not_a_status};
 use super::{PageInfo, TaskBody, TaskListBody, TaskView};
 use crate::auth::Authenticated;
 use crate::problem::Problem;
@@ -47,13 +47,12 @@ fn list_query(req: &HttpRequest) -> Result<(i64, i64, TaskFilter), Problem> {
                     );
                 }
             },
-            "status" if STATUSES.contains(&value.as_str()) => filter.status = Some(value.clone()),
-            "status" => {
-                errors.insert(
-                    name.clone(),
-                    format!("must be one of {}", STATUSES.join(", ")),
-                );
-            }
+            "status" => match value.parse::<TaskStatus>() {
+                Ok(status) => filter.status = Some(status),
+                Err(_) => {
+                    errors.insert(name.clone(), not_a_status());
+                }
+            },
             "priority" => match value.parse::<i32>() {
                 Ok(n) if (1..=5).contains(&n) => filter.priority = Some(n),
                 _ => {
@@ -109,7 +108,11 @@ pub async fn create(
         user_id,
         title: fields.title.unwrap_or_default(),
         description: fields.description.flatten(),
-        status: fields.status.unwrap_or_else(|| "pending".to_owned()),
+        status: fields
+            .status
+            .unwrap_or(TaskStatus::Pending)
+            .as_str()
+            .to_owned(),
         priority: fields.priority.unwrap_or(3),
         created_at: at,
         updated_at: at,
@@ -154,7 +157,7 @@ async fn apply(
     let changes = TaskChanges {
         title: fields.title,
         description: fields.description,
-        status: fields.status,
+        status: fields.status.map(|status| status.as_str().to_owned()),
         priority: fields.priority,
         updated_at: now(),
     };

@@ -1,0 +1,30 @@
+//! `AccountError`: how account logic fails, with no word about pages. The web layer maps it
+//! to `AppError` in one place (`error.rs`); the CLI prints it.
+
+use shared::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The database cannot be reached now (a 503 page; it recovers by itself).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(DbError),
+    /// The database refused or failed the query: a bug or a broken database.
+    #[error("database error: {0}")]
+    Database(DbError),
+    /// Hashing or verifying a password could not be done.
+    #[error("password hashing failed: {0}")]
+    PasswordHashing(String),
+    /// An account just stored could not be read back.
+    #[error("the new account could not be read back")]
+    AccountVanished,
+}
+
+impl From<DbError> for AccountError {
+    fn from(error: DbError) -> Self {
+        if error.is_unavailable() {
+            Self::Unavailable(error)
+        } else {
+            Self::Database(error)
+        }
+    }
+}
