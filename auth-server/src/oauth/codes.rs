@@ -82,6 +82,7 @@ pub async fn exchange(
     request: CodeExchange,
 ) -> Result<TokenResponse, OAuthError> {
     let code_hash = request.code.hash();
+    let client_id = client.client_id.clone();
     let outcome = db
         .run(move |conn| {
             shared::db::write_transaction::<_, IssueError, _>(conn, |conn| {
@@ -95,6 +96,12 @@ pub async fn exchange(
         Ok(Outcome::Detected(error, event)) => {
             db.audit(event);
             Err(error)
+        }
+        Err(IssueError::SpentConcurrently) => {
+            tracing::warn!(target: "security", event = "code_race", client_id = %client_id);
+            Err(OAuthError::invalid_grant(
+                "the authorization code was spent by a concurrent request",
+            ))
         }
         Err(error) => Err(error.into()),
     }
@@ -118,18 +125,13 @@ fn exchange_in_transaction(
         tracing::warn!(target: "security", event = "code_wrong_client", client_id = %client.client_id, code_ref = code_hash.log_ref());
         return refuse("the authorization code is invalid");
     }
-    let raced = || {
-        tracing::warn!(target: "security", event = "code_race", client_id = %client.client_id);
-        Ok(Outcome::Refused(OAuthError::invalid_grant(
-            "the authorization code was spent by a concurrent request",
-        )))
-    };
-    // RFC 6749 §4.1.2: single use; a second use revokes what the first one issued.
+    // RFC 6749 §4.1.2: single use; a second use revokes what the first one issued —
+    // unless this request arrived before the code was spent, racing the one that won.
     if code
         .used_at
         .is_some_and(|spent_at| spent_at >= request.arrived_at)
     {
-        return raced();
+        return Err(IssueError::SpentConcurrently);
     }
     if code.used_at.is_some() {
         let revoked = match &code.grant_id {
@@ -165,7 +167,7 @@ fn exchange_in_transaction(
     match (&code.code_challenge, &request.code_verifier) {
         (Some(challenge), Some(verifier)) => {
             if !pkce::is_valid_verifier(verifier) || !pkce::verify_s256(verifier, challenge) {
-                AuthorizationCode::claim(conn, code_hash.as_str(), at)?;
+                AuthorizationCode::claim(conn, code_hash.as_str(), at, None)?;
                 tracing::warn!(target: "security", event = "pkce_failure", client_id = %client.client_id);
                 return Ok(Outcome::Refused(OAuthError::invalid_grant(
                     "code_verifier does not match the code_challenge",
@@ -180,12 +182,6 @@ fn exchange_in_transaction(
         }
         (None, None) => {}
     }
-    if !AuthorizationCode::claim(conn, code_hash.as_str(), at)? {
-        // Spent by another request between our read and our write (PostgreSQL's row lock
-        // made us wait for it): we found it unspent, so we were racing.
-        return raced();
-    }
-
     let grant = Grant {
         id: uuid::Uuid::now_v7().to_string(),
         user_id: Some(code.user_id.clone()),
@@ -195,7 +191,6 @@ fn exchange_in_transaction(
         revoked_at: None,
     };
     Grant::insert(conn, &grant)?;
-    AuthorizationCode::set_grant(conn, code_hash.as_str(), &grant.id)?;
     let (access_token, expires_in) = issue_access_token(
         conn,
         ring,
@@ -213,6 +208,12 @@ fn exchange_in_transaction(
     } else {
         None
     };
+    // Spent last, at the time this exchange is about to commit: a request that arrived
+    // before this moment was racing it. On PostgreSQL a racer waits here for our row lock,
+    // then finds the code spent and rolls back what it issued.
+    if !AuthorizationCode::claim(conn, code_hash.as_str(), now(), Some(&grant.id))? {
+        return Err(IssueError::SpentConcurrently);
+    }
     tracing::info!(target: "security", event = "tokens_issued", grant_type = "authorization_code", client_id = %client.client_id, grant_id = %grant.id);
     Ok(Outcome::Issued(TokenResponse {
         access_token,

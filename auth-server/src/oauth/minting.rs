@@ -70,12 +70,17 @@ pub enum IssueError {
     Db(#[from] DbError),
     #[error("signing failed: {0}")]
     Sign(String),
+    /// The code or refresh token being exchanged was spent by a request racing this one:
+    /// the transaction rolls back everything it issued.
+    #[error("spent by a concurrent request")]
+    SpentConcurrently,
 }
 
 impl From<IssueError> for super::error::OAuthError {
     fn from(error: IssueError) -> Self {
         match error {
             IssueError::Db(error) => Self::from(error),
+            IssueError::SpentConcurrently => Self::invalid_grant("spent by a concurrent request"),
             IssueError::Sign(message) => {
                 tracing::error!(error = %message, "access token signing failed");
                 Self::new(

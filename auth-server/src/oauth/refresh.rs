@@ -61,6 +61,7 @@ pub async fn refresh(
         None => None,
     };
     let token_hash = request.refresh_token.hash();
+    let client_id = client.client_id.clone();
     let outcome = db
         .run(move |conn| {
             write_transaction::<_, IssueError, _>(conn, |conn| {
@@ -82,6 +83,12 @@ pub async fn refresh(
         Ok(Outcome::Detected(error, event)) => {
             db.audit(event);
             Err(error)
+        }
+        Err(IssueError::SpentConcurrently) => {
+            tracing::warn!(target: "security", event = "refresh_race", client_id = %client_id);
+            Err(OAuthError::invalid_grant(
+                "the refresh token was spent by a concurrent request",
+            ))
         }
         Err(error) => Err(error.into()),
     }
@@ -126,14 +133,8 @@ fn refresh_in_transaction(
             event,
         ))
     };
-    let raced = || {
-        tracing::warn!(target: "security", event = "refresh_race", client_id = %client.client_id, grant_id = %grant.id);
-        Ok(Outcome::Refused(OAuthError::invalid_grant(
-            "the refresh token was spent by a concurrent request",
-        )))
-    };
     match token.used_at {
-        Some(spent_at) if spent_at >= arrived_at => return raced(),
+        Some(spent_at) if spent_at >= arrived_at => return Err(IssueError::SpentConcurrently),
         Some(_) => return reuse(conn),
         None => {}
     }
@@ -151,11 +152,6 @@ fn refresh_in_transaction(
         }
         None => family_scope,
     };
-    if !RefreshToken::claim(conn, token_hash.as_str(), at)? {
-        // Another request spent it between our read and our write (PostgreSQL's row lock
-        // made us wait for it): we found it unspent, so we were racing.
-        return raced();
-    }
     let subject = TokenSubject::from(&grant);
     let (access_token, expires_in) =
         issue_access_token(conn, ring, policy, &subject, &scope.to_string(), at)?;
@@ -167,6 +163,12 @@ fn refresh_in_transaction(
         Some(token.token_hash.clone()),
         at,
     )?;
+    // Spent last, at the time this refresh is about to commit: a request that arrived
+    // before this moment was racing it. On PostgreSQL a racer waits here for our row lock,
+    // then finds the token spent and rolls back what it issued.
+    if !RefreshToken::claim(conn, token_hash.as_str(), now())? {
+        return Err(IssueError::SpentConcurrently);
+    }
     tracing::info!(target: "security", event = "tokens_issued", grant_type = "refresh_token", client_id = %client.client_id, grant_id = %grant.id);
     Ok(Outcome::Issued(TokenResponse {
         access_token,

@@ -52,32 +52,26 @@ impl AuthorizationCode {
             .optional()?)
     }
 
-    /// Marks the code used if nobody has: `true` for the one caller that wins, `false`
-    /// for every later (or concurrent) one — the database decides (RFC 6749 §4.1.2).
+    /// Marks the code used if nobody has, and records the grant it was exchanged for:
+    /// `true` for the one caller that wins, `false` for every later (or concurrent) one —
+    /// the database decides (RFC 6749 §4.1.2).
     pub fn claim(
         conn: &mut DbConnection,
         code_hash: &str,
         now: NaiveDateTime,
+        grant_id: Option<&str>,
     ) -> Result<bool, DbError> {
         Ok(diesel::update(
             authorization_codes::table
                 .find(code_hash)
                 .filter(authorization_codes::used_at.is_null()),
         )
-        .set(authorization_codes::used_at.eq(now))
+        .set((
+            authorization_codes::used_at.eq(now),
+            authorization_codes::grant_id.eq(grant_id),
+        ))
         .execute(conn)?
             == 1)
-    }
-
-    pub fn set_grant(
-        conn: &mut DbConnection,
-        code_hash: &str,
-        grant_id: &str,
-    ) -> Result<(), DbError> {
-        diesel::update(authorization_codes::table.find(code_hash))
-            .set(authorization_codes::grant_id.eq(grant_id))
-            .execute(conn)?;
-        Ok(())
     }
 
     /// Deletes the codes a user's authorization of a client left unexchanged (revoking the

@@ -305,8 +305,9 @@ impl TestApp {
 }
 
 /// A write lock held by the test on its own connection until the returned sender fires or
-/// is dropped: on SQLite the database's single writer lock, on PostgreSQL an `EXCLUSIVE`
-/// lock on `table` (reads go on; every write to the table waits). The receiver fires once
+/// is dropped: on SQLite the database's single writer lock, on PostgreSQL an `ACCESS
+/// EXCLUSIVE` lock on `table` (every use of the table waits, reads too, so a request
+/// blocked by it has done nothing with the table yet). The receiver fires once
 /// the lock is held.
 pub struct HeldWriteLock {
     pub held: tokio::sync::oneshot::Receiver<()>,
@@ -323,7 +324,7 @@ impl TestApp {
             let mut conn = pool.get().expect("a connection for the lock");
             shared::db::write_transaction::<_, DbError, _>(&mut conn, |conn| {
                 if matches!(conn, DbConnection::Postgresql(_)) {
-                    diesel::sql_query(format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+                    diesel::sql_query(format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
                         .execute(conn)?;
                 }
                 let _ignored = held_tx.send(());
