@@ -31,6 +31,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     let port = foundation.port();
     let state = web::Data::new(AppState::new(
         foundation.db.clone(),
+        foundation.audit.clone(),
         settings.clone(),
         foundation.limiter.clone(),
     ));

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use shared::audit::AuditLog;
 use shared::config::Settings;
 use shared::db::Db;
 use shared::ratelimit::Limiter;
@@ -17,6 +18,8 @@ use crate::web::cookies::CookiePolicy;
 #[derive(Debug)]
 pub struct AppState {
     pub db: Db,
+    /// Where security events are recorded (SECURITY.md 30).
+    pub audit: AuditLog,
     pub settings: Arc<Settings>,
     pub cookies: CookiePolicy,
     pub sessions: SessionPolicy,
@@ -28,7 +31,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Arc<Settings>, limiter: Limiter) -> Self {
+    pub fn new(db: Db, audit: AuditLog, settings: Arc<Settings>, limiter: Limiter) -> Self {
         Self {
             cookies: CookiePolicy::new(&settings),
             sessions: SessionPolicy::from_settings(&settings),
@@ -38,6 +41,7 @@ impl AppState {
             limiter,
             tokens: TokenPolicy::from_settings(&settings),
             db,
+            audit,
             settings,
         }
     }

@@ -12,8 +12,6 @@ use diesel::result::{ConnectionError, DatabaseErrorKind};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::audit::{AuditEvent, AuditLog};
-
 use crate::config::{DatabaseUrl, Settings};
 
 /// A connection to whichever backend `DATABASE_URL` names.
@@ -343,26 +341,15 @@ impl DbError {
     }
 }
 
-/// The pool plus a way to run diesel work off the async workers, and the audit log kept
-/// in the same database.
+/// The pool plus a way to run diesel work off the async workers.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: DbPool,
-    audit: AuditLog,
 }
 
 impl Db {
     pub fn new(pool: DbPool) -> Self {
-        Self {
-            audit: AuditLog::new(pool.clone()),
-            pool,
-        }
-    }
-
-    /// Logs a security event and keeps it in `audit_events` (SECURITY.md 30) without
-    /// waiting for the write.
-    pub fn audit(&self, event: AuditEvent) {
-        self.audit.record(event);
+        Self { pool }
     }
 
     pub fn pool(&self) -> &DbPool {

@@ -13,6 +13,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpServer, web};
 
+use crate::audit::AuditLog;
 use crate::config::Settings;
 use crate::db::{Db, MigrationError, build_pool};
 use crate::http::health::{self, Readiness};
@@ -69,6 +70,8 @@ pub fn exit_code<E: std::fmt::Display>(program: &str, result: Result<(), E>) -> 
 #[derive(Debug)]
 pub struct Foundation {
     pub db: Db,
+    /// Security events of this server, kept in the same database (SECURITY.md 30).
+    pub audit: AuditLog,
     pub readiness: Readiness,
     pub limiter: Limiter,
     listener: TcpListener,
@@ -81,15 +84,17 @@ impl Foundation {
         let (db, readiness) = prepare_database(settings).await?;
         let listener = bind(address)?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let audit = AuditLog::new(db.pool().clone());
         let limiter = Limiter::new(
             &settings.rate_limits,
             settings.redis_url.as_ref().map(|url| url.expose()),
-            Some(db.clone()),
+            Some(audit.clone()),
         )
         .await
         .map_err(StartupError::Fatal)?;
         Ok(Self {
             db,
+            audit,
             readiness,
             limiter,
             listener,

@@ -4,7 +4,7 @@
 //! not the account exists, so the lockout message reveals nothing either.
 
 use serde_json::json;
-use shared::audit::AuditEvent;
+use shared::audit::{AuditEvent, AuditLog};
 use shared::config::Settings;
 use shared::db::{Db, DbError};
 use shared::models::login_throttle::{FailureOutcome, LoginThrottle};
@@ -49,6 +49,7 @@ pub enum LoginOutcome {
 
 pub async fn authenticate(
     db: &Db,
+    audit: &AuditLog,
     policy: LoginPolicy,
     username_input: &str,
     password: String,
@@ -85,7 +86,7 @@ pub async fn authenticate(
 
     let user_id = user.as_ref().map(|u| u.id.clone());
     if locked_until.is_some() {
-        db.audit(
+        audit.record(
             AuditEvent::new("login_refused_locked")
                 .user(user_id.as_deref())
                 .ip(ip),
@@ -94,7 +95,7 @@ pub async fn authenticate(
     }
     if verified && let Some(user) = user {
         db.run(move |conn| LoginThrottle::clear(conn, &key)).await?;
-        db.audit(AuditEvent::new("login_success").user(Some(&user.id)).ip(ip));
+        audit.record(AuditEvent::new("login_success").user(Some(&user.id)).ip(ip));
         return Ok(LoginOutcome::SignedIn(Box::new(user)));
     }
 
@@ -112,7 +113,7 @@ pub async fn authenticate(
         .await?;
     // The typed username is kept only when it names an account (a mistyped password
     // can land in the username field).
-    db.audit(
+    audit.record(
         AuditEvent::new("login_failure")
             .user(user_id.as_deref())
             .ip(ip)
@@ -121,7 +122,7 @@ pub async fn authenticate(
     match outcome {
         FailureOutcome::Counted { .. } => Ok(LoginOutcome::Refused),
         FailureOutcome::LockedNow { until } => {
-            db.audit(
+            audit.record(
                 AuditEvent::new("lockout")
                     .user(user_id.as_deref())
                     .ip(ip)

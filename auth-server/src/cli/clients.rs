@@ -8,7 +8,7 @@ use shared::models::client::Client;
 
 use super::{CliError, open_db, print_json, print_json_line, rfc3339};
 use crate::oauth::clients::{self, NewClient};
-use crate::oauth::token::GrantType;
+use crate::oauth::grant_type::GrantType;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientsCommand {

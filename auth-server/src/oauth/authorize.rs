@@ -13,11 +13,11 @@ use shared::models::client::Client;
 
 use super::clients;
 use super::error::{ErrorCode, OAuthError};
+use super::grant_type::GrantType;
 use super::params::{MAX_VALUE_LEN, Params, UnsupportedValue};
 use super::pkce;
 use super::redirect_uri::RedirectUri;
 use super::scope::{Scope, ScopeError};
-use super::token::GrantType;
 
 /// The longest `state` echoed back; longer is refused as invalid_request.
 pub const MAX_STATE_LEN: usize = 1024;

@@ -5,16 +5,16 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
-use shared::audit::AuditEvent;
+use shared::audit::{AuditEvent, AuditLog};
 use shared::db::{Db, DbError};
 use shared::models::client::Client;
 use shared::models::now;
 use shared::token::{HashedToken, PlainToken, constant_time_eq};
 
 use super::error::OAuthError;
+use super::grant_type::GrantType;
 use super::redirect_uri::RedirectUri;
 use super::scope::Scope;
-use super::token::GrantType;
 
 /// Client secrets start with this, so a leaked one can be recognised.
 pub const SECRET_PREFIX: &str = "cs_";
@@ -210,6 +210,7 @@ fn form_urldecode(value: &str) -> Option<String> {
 /// no more than that (no hint whether the client exists).
 pub async fn authenticate(
     db: &Db,
+    audit: &AuditLog,
     credentials: ClientCredentials,
     ip: Option<&str>,
 ) -> Result<Client, OAuthError> {
@@ -233,7 +234,7 @@ pub async fn authenticate(
     match client {
         Some(client) if verdict && client.is_enabled() => Ok(client),
         Some(client) if verdict => {
-            db.audit(
+            audit.record(
                 AuditEvent::new("client_auth_failure")
                     .client(&client.client_id)
                     .ip(ip)
@@ -242,7 +243,7 @@ pub async fn authenticate(
             Err(OAuthError::invalid_client("client authentication failed"))
         }
         _ => {
-            db.audit(
+            audit.record(
                 AuditEvent::new("client_auth_failure")
                     .client(&credentials.client_id)
                     .ip(ip)

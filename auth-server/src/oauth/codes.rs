@@ -7,7 +7,7 @@
 //! tokens that are already revoked (the same rule as for refresh tokens, on both databases).
 
 use serde_json::json;
-use shared::audit::AuditEvent;
+use shared::audit::{AuditEvent, AuditLog};
 use shared::db::{Db, DbConnection, DbError};
 use shared::models::authorization_code::AuthorizationCode;
 use shared::models::client::Client;
@@ -17,12 +17,12 @@ use shared::token::{HashedToken, PlainToken};
 
 use super::authorize::AuthorizationRequest;
 use super::error::OAuthError;
+use super::grant_type::GrantType;
 use super::keys::KeyRing;
 use super::minting::{
     IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token, issue_refresh_token,
 };
 use super::pkce;
-use super::token::GrantType;
 
 /// Codes start with this, so a leaked one can be recognised.
 pub const CODE_PREFIX: &str = "ac_";
@@ -76,6 +76,7 @@ enum Outcome {
 /// Exchanges a code for tokens, for the authenticated `client`.
 pub async fn exchange(
     db: &Db,
+    audit: &AuditLog,
     ring: std::sync::Arc<KeyRing>,
     policy: TokenPolicy,
     client: Client,
@@ -94,7 +95,7 @@ pub async fn exchange(
         Ok(Outcome::Issued(response)) => Ok(response),
         Ok(Outcome::Refused(error)) => Err(error),
         Ok(Outcome::Detected(error, event)) => {
-            db.audit(event);
+            audit.record(event);
             Err(error)
         }
         Err(IssueError::SpentConcurrently) => {

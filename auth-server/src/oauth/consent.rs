@@ -2,7 +2,7 @@
 //! First-party apps are trusted without asking; others are asked once per new scope.
 
 use serde_json::json;
-use shared::audit::AuditEvent;
+use shared::audit::{AuditEvent, AuditLog};
 use shared::db::{Db, DbError, write_transaction};
 use shared::models::authorization_code::AuthorizationCode;
 use shared::models::consent::Consent;
@@ -140,7 +140,12 @@ pub async fn granted_apps(db: &Db, user_id: String) -> Result<Vec<GrantedApp>, D
 /// Takes an app's access away (SECURITY.md 9), in one transaction: forgets the consent,
 /// burns the codes not yet exchanged, and revokes every authorization the person gave it,
 /// with all their refresh and access tokens. Returns whether the app had any access.
-pub async fn revoke_app(db: &Db, user_id: String, client_id: String) -> Result<bool, DbError> {
+pub async fn revoke_app(
+    db: &Db,
+    audit: &AuditLog,
+    user_id: String,
+    client_id: String,
+) -> Result<bool, DbError> {
     let (user, client) = (user_id.clone(), client_id.clone());
     let (had_consent, codes, grants, access_tokens) = db
         .run(move |conn| {
@@ -160,7 +165,7 @@ pub async fn revoke_app(db: &Db, user_id: String, client_id: String) -> Result<b
         .await?;
     let had_access = had_consent || codes > 0 || grants > 0;
     if had_access {
-        db.audit(
+        audit.record(
             AuditEvent::new("app_revoked")
                 .user(Some(&user_id))
                 .client(&client_id)

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::authorize::ResponseType;
+use super::grant_type::GrantType;
 use super::scope::KNOWN_SCOPES;
-use super::token::GrantType;
 
 pub fn document(issuer: &str) -> Value {
     let scopes: Vec<&str> = KNOWN_SCOPES.iter().map(|(name, _)| *name).collect();

@@ -11,6 +11,7 @@ pub mod clients;
 pub mod codes;
 pub mod consent;
 pub mod error;
+pub mod grant_type;
 pub mod housekeeping;
 pub mod introspection;
 pub mod keys;

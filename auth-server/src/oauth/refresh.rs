@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use shared::audit::AuditEvent;
+use shared::audit::{AuditEvent, AuditLog};
 use shared::db::{Db, DbConnection, write_transaction};
 use shared::models::client::Client;
 use shared::models::grant::Grant;
@@ -47,6 +47,7 @@ enum Outcome {
 
 pub async fn refresh(
     db: &Db,
+    audit: &AuditLog,
     ring: Arc<KeyRing>,
     policy: TokenPolicy,
     client: Client,
@@ -81,7 +82,7 @@ pub async fn refresh(
         Ok(Outcome::Issued(response)) => Ok(response),
         Ok(Outcome::Refused(error)) => Err(error),
         Ok(Outcome::Detected(error, event)) => {
-            db.audit(event);
+            audit.record(event);
             Err(error)
         }
         Err(IssueError::SpentConcurrently) => {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use shared::audit::AuditEvent;
+use shared::audit::{AuditEvent, AuditLog};
 use shared::db::{Db, DbError, write_transaction};
 use shared::models::access_token::AccessTokenRecord;
 use shared::models::client::Client;
@@ -26,6 +26,7 @@ use super::token_type::TokenType;
 /// the token belongs to another client or the database fails.
 pub async fn revoke(
     db: &Db,
+    audit: &AuditLog,
     ring: Arc<KeyRing>,
     policy: &TokenPolicy,
     client: &Client,
@@ -33,7 +34,7 @@ pub async fn revoke(
     hint: Option<TokenType>,
 ) -> Result<(), OAuthError> {
     if TokenType::resolve(token, hint) == TokenType::RefreshToken {
-        return revoke_refresh_token(db, client, PlainToken::from_client(token)).await;
+        return revoke_refresh_token(db, audit, client, PlainToken::from_client(token)).await;
     }
     // Expired access tokens are harmless already; anything that does not verify is not ours.
     let Some(claims) = decode_own_access_token(&ring, policy, token, false) else {
@@ -50,7 +51,7 @@ pub async fn revoke(
         .run(move |conn| AccessTokenRecord::revoke(conn, &jti, now()))
         .await?;
     if revoked {
-        db.audit(
+        audit.record(
             AuditEvent::new("token_revoked")
                 .client(&client.client_id)
                 .user((claims.sub != claims.client_id).then_some(claims.sub.as_str()))
@@ -62,6 +63,7 @@ pub async fn revoke(
 
 async fn revoke_refresh_token(
     db: &Db,
+    audit: &AuditLog,
     client: &Client,
     token: PlainToken,
 ) -> Result<(), OAuthError> {
@@ -96,7 +98,7 @@ async fn revoke_refresh_token(
             grant_id,
             access_tokens,
         } => {
-            db.audit(AuditEvent::new("token_revoked").client(&client.client_id).detail(
+            audit.record(AuditEvent::new("token_revoked").client(&client.client_id).detail(
                 json!({ "kind": "refresh_token", "grant_id": grant_id, "access_tokens": access_tokens }),
             ));
             Ok(())

@@ -1,95 +1,24 @@
-//! The token endpoint (RFC 6749 §3.2) as types: the grant types, a token request parsed
+//! The token endpoint (RFC 6749 §3.2) as types: a token request parsed
 //! into the grant it asks for with that grant's parameters, and `exchange`, which runs
 //! the grant — `authorization_code` (§4.1.3, in `codes`), `refresh_token` (§6, in
 //! `refresh`) or `client_credentials` (§4.4, in `client_credentials`).
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
+use shared::audit::AuditLog;
 use shared::db::Db;
 use shared::models::client::Client;
 use shared::token::PlainToken;
 
 use super::client_credentials;
 use super::codes::{self, CodeExchange};
-use super::error::{ErrorCode, OAuthError};
+use super::error::OAuthError;
+use super::grant_type::GrantType;
 use super::keys::KeyRing;
 use super::minting::{TokenPolicy, TokenResponse};
-use super::params::{Params, UnsupportedValue};
+use super::params::Params;
 use super::refresh::{self, RefreshRequest};
-
-/// The grant types this server supports (RFC 6749 §4). Their names are what clients send
-/// as `grant_type` and what `clients.grant_types` stores, space-separated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GrantType {
-    AuthorizationCode,
-    ClientCredentials,
-    RefreshToken,
-}
-
-impl GrantType {
-    /// Every supported grant type, in the order metadata and the CLI list them.
-    pub const ALL: [GrantType; 3] = [
-        Self::AuthorizationCode,
-        Self::ClientCredentials,
-        Self::RefreshToken,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthorizationCode => "authorization_code",
-            Self::ClientCredentials => "client_credentials",
-            Self::RefreshToken => "refresh_token",
-        }
-    }
-
-    /// Whether `client` is registered for this grant type.
-    pub fn is_allowed_for(self, client: &Client) -> bool {
-        client.allows_grant_type(self.as_str())
-    }
-
-    /// The grant type a token request names, if this `client` may use it: a missing
-    /// `grant_type` is `invalid_request`, an unknown one `unsupported_grant_type`, one
-    /// the client is not registered for `unauthorized_client` (RFC 6749 §5.2).
-    pub fn requested_by(client: &Client, params: &Params) -> Result<Self, OAuthError> {
-        let grant_type = params
-            .get("grant_type")
-            .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?
-            .parse::<Self>()
-            .map_err(|_| {
-                OAuthError::new(
-                    ErrorCode::UnsupportedGrantType,
-                    "supported grant types: authorization_code, refresh_token, client_credentials",
-                )
-            })?;
-        if !grant_type.is_allowed_for(client) {
-            return Err(OAuthError::new(
-                ErrorCode::UnauthorizedClient,
-                "this client may not use this grant type",
-            ));
-        }
-        Ok(grant_type)
-    }
-}
-
-impl FromStr for GrantType {
-    type Err = UnsupportedValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|grant_type| grant_type.as_str() == value)
-            .ok_or_else(|| UnsupportedValue::new("grant_type", value))
-    }
-}
-
-impl fmt::Display for GrantType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A token request: the grant it asks for and that grant's parameters.
 #[derive(Debug)]
@@ -142,6 +71,7 @@ impl TokenRequest {
 /// or refresh token spent after it was spent by a request racing this one (see `refresh`).
 pub async fn exchange(
     db: &Db,
+    audit: &AuditLog,
     ring: Arc<KeyRing>,
     policy: TokenPolicy,
     client: Client,
@@ -160,7 +90,7 @@ pub async fn exchange(
                 code_verifier,
                 arrived_at,
             };
-            codes::exchange(db, ring, policy, client, exchange).await
+            codes::exchange(db, audit, ring, policy, client, exchange).await
         }
         TokenRequest::RefreshToken {
             refresh_token,
@@ -171,7 +101,7 @@ pub async fn exchange(
                 scope,
                 arrived_at,
             };
-            refresh::refresh(db, ring, policy, client, request).await
+            refresh::refresh(db, audit, ring, policy, client, request).await
         }
         TokenRequest::ClientCredentials { scope } => {
             client_credentials::issue(db, ring, policy, client, scope.as_deref()).await
@@ -182,6 +112,7 @@ pub async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::error::ErrorCode;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
         Params::new(
@@ -190,19 +121,6 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         )
-    }
-
-    #[test]
-    fn grant_types_read_and_print_their_names() {
-        for grant_type in GrantType::ALL {
-            assert_eq!(grant_type.as_str().parse::<GrantType>(), Ok(grant_type));
-            assert_eq!(grant_type.to_string(), grant_type.as_str());
-        }
-        assert_eq!(
-            "password".parse::<GrantType>(),
-            Err(UnsupportedValue::new("grant_type", "password"))
-        );
-        assert!("Authorization_Code".parse::<GrantType>().is_err());
     }
 
     #[test]

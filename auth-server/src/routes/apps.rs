@@ -69,7 +69,14 @@ pub async fn revoke(
         return Ok(see_other(&login_url("/account/apps")));
     };
     csrf::verify_session(&signed_in.session.csrf_token, &form.csrf_token)?;
-    if !consent::revoke_app(&state.db, signed_in.user.id, path.into_inner()).await? {
+    if !consent::revoke_app(
+        &state.db,
+        &state.audit,
+        signed_in.user.id,
+        path.into_inner(),
+    )
+    .await?
+    {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/account/apps?revoked=1"))

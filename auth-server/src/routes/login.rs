@@ -146,6 +146,7 @@ pub async fn submit(
 
     match login::authenticate(
         &state.db,
+        &state.audit,
         state.login,
         &username,
         password,

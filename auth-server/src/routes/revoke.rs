@@ -20,6 +20,7 @@ pub async fn revoke(
     let hint = TokenType::from_hint(params.get("token_type_hint"));
     revocation::revoke(
         &state.db,
+        &state.audit,
         key_ring(&state)?,
         &state.tokens,
         &client,

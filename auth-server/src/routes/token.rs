@@ -7,7 +7,8 @@ use shared::ratelimit::Scope;
 
 use super::client_request::{authenticate, key_ring};
 use crate::oauth::error::OAuthError;
-use crate::oauth::token::{self, GrantType, TokenRequest};
+use crate::oauth::grant_type::GrantType;
+use crate::oauth::token::{self, TokenRequest};
 use crate::state::AppState;
 use crate::web::oauth_error::rate_limited;
 
@@ -38,6 +39,7 @@ pub async fn exchange(
     let request = TokenRequest::parse(grant_type, &params)?;
     let response = token::exchange(
         &state.db,
+        &state.audit,
         ring,
         state.tokens.clone(),
         client,

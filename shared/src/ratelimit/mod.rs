@@ -20,11 +20,10 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use self::local::LocalStore;
 use self::redis_store::RedisStore;
 pub use self::rules::Decision;
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditLog};
 pub use crate::config::rate_limits::{
     BLOCK_MEMORY, MAX_BLOCK, Penalty, RateLimitSettings, Rule, RuleKind, VIOLATIONS_BEFORE_BLOCK,
 };
-use crate::db::Db;
 
 /// What the store says of one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +166,7 @@ struct Inner {
     local: LocalStore,
     shared: Option<RedisStore>,
     /// Where blocks are recorded as security events.
-    audit: Option<Db>,
+    audit: Option<AuditLog>,
 }
 
 fn now_us() -> u64 {
@@ -193,11 +192,11 @@ pub fn ip_key(ip: &str) -> String {
 impl Limiter {
     /// With a Redis URL the counts are shared (if Redis does not answer at once, the
     /// connection is retried in the background); call from within the server's runtime.
-    /// Blocks are recorded in `audit`'s audit log.
+    /// Blocks are recorded in `audit`.
     pub async fn new(
         settings: &RateLimitSettings,
         redis_url: Option<&str>,
-        audit: Option<Db>,
+        audit: Option<AuditLog>,
     ) -> Result<Self, String> {
         let shared = match redis_url {
             Some(url) if settings.enabled => Some(RedisStore::connect(url).await?),
@@ -303,7 +302,7 @@ impl Limiter {
             .ip(Some(ip))
             .detail(serde_json::json!({ "seconds": block_us.div_ceil(1_000_000) }));
         match &self.inner.audit {
-            Some(db) => db.audit(event),
+            Some(audit) => audit.record(event),
             None => {
                 tracing::warn!(target: "security", event = "rate_limit_block", ip = %ip, seconds = block_us.div_ceil(1_000_000))
             }
