@@ -27,7 +27,7 @@ const KEY_RETRY_INTERVAL: Duration = Duration::from_secs(2);
 /// background refreshers, and its pages and endpoints.
 pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     let settings = Arc::new(settings);
-    let foundation = Foundation::prepare(&settings, settings.auth_server_bind).await?;
+    let foundation = Foundation::prepare(&settings, settings.http.auth_server_bind).await?;
     let port = foundation.port();
     let state = web::Data::new(AppState::new(
         foundation.db.clone(),
@@ -40,9 +40,9 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     spawn_pruner(state.clone());
 
     let https = settings.is_https();
-    let cors_origins = settings.cors_allowed_origins.clone();
+    let cors_origins = settings.http.cors_allowed_origins.clone();
     let common = foundation.common_parts(&settings);
-    let app = foundation.serve(settings.http_workers, move || {
+    let app = foundation.serve(settings.http.workers, move || {
         common
             .add_to(App::new())
             .app_data(state.clone())
@@ -54,7 +54,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             .wrap(security_headers::page_headers(https))
             .wrap(request_log::middleware())
     })?;
-    tracing::info!(address = %settings.auth_server_bind, port, issuer = %settings.issuer, "auth-server listening");
+    tracing::info!(address = %settings.http.auth_server_bind, port, issuer = %settings.urls.issuer, "auth-server listening");
     Ok(app)
 }
 
@@ -89,7 +89,7 @@ fn spawn_key_refresher(state: web::Data<AppState>) {
         loop {
             let loaded = state.keys.current().is_some();
             actix_web::rt::time::sleep(if loaded {
-                state.settings.signing_keys_reload
+                state.settings.keys.reload
             } else {
                 KEY_RETRY_INTERVAL
             })
@@ -112,7 +112,7 @@ fn spawn_pruner(state: web::Data<AppState>) {
                 Ok(count) => tracing::info!(count, "pruned expired sessions"),
                 Err(error) => tracing::warn!(error = %error, "could not prune sessions"),
             }
-            match housekeeping::prune(&state.db, state.settings.audit_retention).await {
+            match housekeeping::prune(&state.db, state.settings.audit.retention).await {
                 Ok(pruned) if pruned == Pruned::default() => {}
                 Ok(pruned) => {
                     tracing::info!(?pruned, "pruned expired codes, tokens and audit events")

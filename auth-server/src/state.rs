@@ -33,13 +33,13 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, audit: AuditLog, settings: Arc<Settings>, limiter: Limiter) -> Self {
         Self {
-            cookies: CookiePolicy::new(&settings),
-            sessions: SessionPolicy::from_settings(&settings),
-            login: LoginPolicy::from_settings(&settings),
+            cookies: CookiePolicy::new(&settings.urls, &settings.sessions),
+            sessions: SessionPolicy::from_settings(&settings.sessions),
+            login: LoginPolicy::from_settings(&settings.login),
             ip_slowdown: IpSlowdown::default(),
-            keys: Keys::new(&settings),
+            keys: Keys::new(&settings.keys, &settings.tokens),
             limiter,
-            tokens: TokenPolicy::from_settings(&settings),
+            tokens: TokenPolicy::from_settings(&settings.urls, &settings.tokens),
             db,
             audit,
             settings,

@@ -44,9 +44,9 @@ async fn main() -> ExitCode {
          \n\n  Create a user from a terminal instead:\
          \n    echo 'a long passphrase of your own' | cargo run -p auth-server -- users create --username alice --email alice@example.com\
          \n\n  Stop with Ctrl-C.\n",
-        database = settings.database_url,
-        issuer = settings.issuer,
-        api_bind = settings.resource_api_bind,
+        database = settings.database.url,
+        issuer = settings.urls.issuer,
+        api_bind = settings.http.resource_api_bind,
     );
     let (auth_result, api_result) =
         futures_util::future::join(auth.run_until_stopped(), api.run_until_stopped()).await;

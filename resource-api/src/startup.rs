@@ -21,12 +21,12 @@ use crate::{rate_limit, routes};
 /// before the server opens), and its routes.
 pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     let settings = Arc::new(settings);
-    let foundation = Foundation::prepare(&settings, settings.resource_api_bind).await?;
+    let foundation = Foundation::prepare(&settings, settings.http.resource_api_bind).await?;
     let port = foundation.port();
-    let jwks = JwksCache::new(settings.jwks_url.clone()).map_err(StartupError::Fatal)?;
+    let jwks = JwksCache::new(settings.urls.jwks_url.clone()).map_err(StartupError::Fatal)?;
     // In the background: the issuer may start after us (or in the same process, as in
     // `cargo run`). A token with a kid not yet known fetches the keys again anyway.
-    jwks.spawn_refresher(settings.signing_keys_reload);
+    jwks.spawn_refresher(settings.keys.reload);
     let revocations = RevocationList::default();
     revocations
         .start(foundation.db.clone(), foundation.readiness.is_migrated())
@@ -36,15 +36,15 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         jwks,
         revocations,
         verified: VerifiedTokens::default(),
-        validation: token_validation(&settings.issuer, &settings.resource_api_url),
+        validation: token_validation(&settings.urls.issuer, &settings.urls.resource_api_url),
         limiter: foundation.limiter.clone(),
-        trust_proxy_headers: settings.trust_proxy_headers,
+        trust_proxy_headers: settings.http.trust_proxy_headers,
     });
 
     let https = settings.is_https();
-    let cors_origins = settings.cors_allowed_origins.clone();
+    let cors_origins = settings.http.cors_allowed_origins.clone();
     let common = foundation.common_parts(&settings);
-    let app = foundation.serve(settings.http_workers, move || {
+    let app = foundation.serve(settings.http.workers, move || {
         common
             .add_to(App::new())
             .app_data(state.clone())
@@ -56,7 +56,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             .wrap(security_headers::api_headers(https))
             .wrap(request_log::middleware())
     })?;
-    tracing::info!(address = %settings.resource_api_bind, port, "resource-api listening");
+    tracing::info!(address = %settings.http.resource_api_bind, port, "resource-api listening");
     Ok(app)
 }
 

@@ -12,7 +12,7 @@ use diesel::result::{ConnectionError, DatabaseErrorKind};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::config::{DatabaseUrl, Settings};
+use crate::config::{DatabaseSettings, DatabaseUrl};
 
 /// A connection to whichever backend `DATABASE_URL` names.
 #[derive(diesel::MultiConnection)]
@@ -192,21 +192,21 @@ impl r2d2::HandleError<ConnectError> for TracingErrorHandler {
 
 /// Builds the pool without connecting: a database that is down at startup makes requests
 /// answer 503 (and `/readyz` fail) until it comes back, instead of crashing the server.
-pub fn build_pool(settings: &Settings) -> DbPool {
+pub fn build_pool(settings: &DatabaseSettings) -> DbPool {
     // SQLite has one writer at a time; a few connections are plenty and keep lock waits short.
-    let max_size = match settings.database_url {
-        DatabaseUrl::Postgres(_) => settings.database_pool_size,
-        DatabaseUrl::Sqlite(_) => settings.database_pool_size.min(8),
+    let max_size = match settings.url {
+        DatabaseUrl::Postgres(_) => settings.pool_size,
+        DatabaseUrl::Sqlite(_) => settings.pool_size.min(8),
     };
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         // Health is checked by `PooledDb` when it matters, not with a round trip per checkout.
         .test_on_check_out(false)
-        .connection_timeout(settings.database_timeout)
+        .connection_timeout(settings.timeout)
         .idle_timeout(Some(Duration::from_secs(300)))
         .error_handler(Box::new(TracingErrorHandler))
-        .build_unchecked(ConnectionManager::new(settings.database_url.clone()))
+        .build_unchecked(ConnectionManager::new(settings.url.clone()))
 }
 
 /// Why running the migrations failed.

@@ -85,13 +85,9 @@ impl Foundation {
         let listener = bind(address)?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let audit = AuditLog::new(db.pool().clone());
-        let limiter = Limiter::new(
-            &settings.rate_limits,
-            settings.redis_url.as_ref().map(|url| url.expose()),
-            Some(audit.clone()),
-        )
-        .await
-        .map_err(StartupError::Fatal)?;
+        let limiter = Limiter::new(&settings.rate_limits, Some(audit.clone()))
+            .await
+            .map_err(StartupError::Fatal)?;
         Ok(Self {
             db,
             audit,
@@ -112,7 +108,7 @@ impl Foundation {
     pub fn common_parts(&self, settings: &Settings) -> CommonParts {
         CommonParts {
             ip_rule: ClientIpRule {
-                trust_proxy_headers: settings.trust_proxy_headers,
+                trust_proxy_headers: settings.http.trust_proxy_headers,
             },
             db: web::Data::new(self.db.clone()),
             readiness: web::Data::new(self.readiness.clone()),
@@ -206,13 +202,13 @@ impl Application {
 /// the server starts, `/readyz` answers 503, and migrations are retried until they succeed.
 /// A migration that fails on a reachable database is fatal.
 pub async fn prepare_database(settings: &Settings) -> Result<(Db, Readiness), StartupError> {
-    let db = Db::new(build_pool(settings));
+    let db = Db::new(build_pool(&settings.database));
     let readiness = Readiness::default();
     match migrate_once(&db).await {
         Ok(()) => readiness.mark_migrated(),
         Err(MigrationError::Connect(error)) => {
             tracing::error!(
-                database = %settings.database_url,
+                database = %settings.database.url,
                 error = %error,
                 "database unreachable at startup; serving 503 and retrying"
             );

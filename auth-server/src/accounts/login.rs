@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use shared::audit::{AuditEvent, AuditLog};
-use shared::config::Settings;
+use shared::config::LoginSettings;
 use shared::db::{Db, DbError};
 use shared::models::login_throttle::{FailureOutcome, LoginThrottle};
 use shared::models::now;
@@ -25,11 +25,10 @@ pub struct LoginPolicy {
 }
 
 impl LoginPolicy {
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub fn from_settings(settings: &LoginSettings) -> Self {
         Self {
-            max_failures: settings.login_max_failures,
-            lockout: chrono::Duration::from_std(settings.login_lockout)
-                .unwrap_or(chrono::Duration::MAX),
+            max_failures: settings.max_failures,
+            lockout: chrono::Duration::from_std(settings.lockout).unwrap_or(chrono::Duration::MAX),
         }
     }
 

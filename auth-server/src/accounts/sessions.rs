@@ -3,7 +3,7 @@
 //! lifetime, at most N per user (the oldest ends), and server-side logout.
 
 use chrono::NaiveDateTime;
-use shared::config::Settings;
+use shared::config::SessionSettings;
 use shared::db::{Db, DbError};
 use shared::models::now;
 use shared::models::session::{NewSession, Session};
@@ -29,13 +29,13 @@ pub struct SessionPolicy {
 }
 
 impl SessionPolicy {
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub fn from_settings(settings: &SessionSettings) -> Self {
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
         Self {
-            idle_timeout: to_chrono(settings.session_idle_timeout),
-            absolute_lifetime: to_chrono(settings.session_absolute_lifetime),
-            max_per_user: settings.session_max_per_user,
+            idle_timeout: to_chrono(settings.idle_timeout),
+            absolute_lifetime: to_chrono(settings.absolute_lifetime),
+            max_per_user: settings.max_per_user,
         }
     }
 

@@ -29,11 +29,11 @@ pub(super) async fn run(settings: &Settings, command: KeysCommand) -> Result<(),
         KeysCommand::Rotate {
             retire_previous_now,
         } => {
-            let kek = KeyEncryptionKey::from_settings(settings);
+            let kek = KeyEncryptionKey::from_settings(&settings.keys);
             let retire_after = if retire_previous_now {
                 now()
             } else {
-                now() + keys::retirement_delay(settings)
+                now() + keys::retirement_delay(&settings.keys, &settings.tokens)
             };
             let row = db
                 .run(move |conn| keys::rotate(conn, kek.as_ref(), retire_after))

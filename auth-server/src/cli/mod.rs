@@ -94,7 +94,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// The database of the settings, migrated first (every command but `serve` and `migrate`).
 fn open_db(settings: &Settings) -> Result<Db, CliError> {
-    let db = Db::new(build_pool(settings));
+    let db = Db::new(build_pool(&settings.database));
     db.migrate()?;
     Ok(db)
 }

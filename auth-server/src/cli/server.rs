@@ -17,18 +17,18 @@ pub(super) async fn serve(settings: Settings) -> Result<(), CliError> {
 
 /// Prints which migrations were applied (text, not JSON).
 pub(super) fn migrate(settings: &Settings) -> Result<(), CliError> {
-    let db = Db::new(build_pool(settings));
+    let db = Db::new(build_pool(&settings.database));
     let applied = db.migrate()?;
     if applied.is_empty() {
         print_line(&format!(
             "database is up to date ({})",
-            settings.database_url
+            settings.database.url
         ))
     } else {
         print_line(&format!(
             "applied {} migration(s) to {}: {}",
             applied.len(),
-            settings.database_url,
+            settings.database.url,
             applied.join(", ")
         ))
     }

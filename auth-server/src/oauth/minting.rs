@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use jsonwebtoken::Header;
 use serde::Serialize;
 use shared::claims::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
-use shared::config::Settings;
+use shared::config::{PublicUrls, TokenSettings};
 use shared::db::{DbConnection, DbError};
 use shared::models::access_token::AccessTokenRecord;
 use shared::models::grant::Grant;
@@ -30,16 +30,16 @@ pub struct TokenPolicy {
 }
 
 impl TokenPolicy {
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub fn from_settings(urls: &PublicUrls, tokens: &TokenSettings) -> Self {
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
         Self {
-            issuer: settings.issuer.clone(),
-            audience: settings.resource_api_url.clone(),
-            access_token_ttl: to_chrono(settings.access_token_ttl),
-            refresh_idle_ttl: to_chrono(settings.refresh_token_idle_ttl),
-            refresh_ttl: to_chrono(settings.refresh_token_ttl),
-            code_ttl: to_chrono(settings.authorization_code_ttl),
+            issuer: urls.issuer.clone(),
+            audience: urls.resource_api_url.clone(),
+            access_token_ttl: to_chrono(tokens.access_token_ttl),
+            refresh_idle_ttl: to_chrono(tokens.refresh_token_idle_ttl),
+            refresh_ttl: to_chrono(tokens.refresh_token_ttl),
+            code_ttl: to_chrono(tokens.authorization_code_ttl),
         }
     }
 }

@@ -53,7 +53,7 @@ fn refusal(
                 &answer.redirect_uri,
                 &[("error", error), ("error_description", &answer.description)],
                 answer.state.as_deref(),
-                &state.settings.issuer,
+                &state.settings.urls.issuer,
             );
             Ok(redirect(status, &location))
         }
@@ -128,7 +128,7 @@ async fn approve(
         &request.redirect_uri,
         &[("code", code.expose())],
         request.state.as_deref(),
-        &state.settings.issuer,
+        &state.settings.urls.issuer,
     );
     Ok(redirect(status, &location))
 }

@@ -75,7 +75,7 @@ pub async fn authenticate(
         params.get("client_id"),
         params.get("client_secret"),
     )?;
-    let ip = shared::http::client_ip(req, state.settings.trust_proxy_headers);
+    let ip = shared::http::client_ip(req, state.settings.http.trust_proxy_headers);
     let client = clients::authenticate(&state.db, &state.audit, credentials, ip.as_deref()).await?;
     Ok((client, params))
 }

@@ -9,7 +9,7 @@ use crate::state::AppState;
 pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=3600"))
-        .json(metadata::document(&state.settings.issuer))
+        .json(metadata::document(&state.settings.urls.issuer))
 }
 
 /// Cached briefly: a resource server that meets an unknown `kid` refetches anyway.

@@ -4,7 +4,7 @@
 
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
-use shared::config::Settings;
+use shared::config::{PublicUrls, SessionSettings};
 
 #[derive(Debug, Clone)]
 pub struct CookiePolicy {
@@ -15,10 +15,9 @@ pub struct CookiePolicy {
 }
 
 impl CookiePolicy {
-    pub fn new(settings: &Settings) -> Self {
-        let secure = settings.is_https();
-        let lifetime =
-            i64::try_from(settings.session_absolute_lifetime.as_secs()).unwrap_or(i64::MAX);
+    pub fn new(urls: &PublicUrls, sessions: &SessionSettings) -> Self {
+        let secure = urls.is_https();
+        let lifetime = i64::try_from(sessions.absolute_lifetime.as_secs()).unwrap_or(i64::MAX);
         Self {
             secure,
             session_name: if secure { "__Host-session" } else { "session" },

@@ -41,13 +41,13 @@ pub async fn enforce<B: MessageBody + 'static>(
     let Some(state) = state.filter(|state| state.limiter.enabled() && !exempt) else {
         return ratelimit::pass(req, next).await;
     };
-    let ip = shared::http::client_ip(req.request(), state.settings.trust_proxy_headers)
+    let ip = shared::http::client_ip(req.request(), state.settings.http.trust_proxy_headers)
         .unwrap_or_else(|| "unknown".to_owned());
     let mut scopes = vec![Scope::Ip];
     scopes.extend(scope_of(req.method(), &path));
     let verdict = state.limiter.check_ip(&ip, &scopes).await;
     let origin = req.headers().get(ORIGIN).cloned();
-    let cors_origins = &state.settings.cors_allowed_origins;
+    let cors_origins = &state.settings.http.cors_allowed_origins;
     ratelimit::answer(verdict, req, next, |verdict| {
         let mut response = if TOKEN_ENDPOINTS.contains(&path.as_str()) {
             rate_limited(verdict)

@@ -38,7 +38,7 @@ impl FromRequest for CurrentUser {
 /// The requester's IP and user agent, as recorded with a new session.
 pub fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
     ClientInfo {
-        ip: shared::http::client_ip(req, state.settings.trust_proxy_headers),
+        ip: shared::http::client_ip(req, state.settings.http.trust_proxy_headers),
         user_agent: req
             .headers()
             .get(actix_web::http::header::USER_AGENT)

@@ -5,7 +5,7 @@
 //! environment wins over the file. A bad value stops startup with an error naming the
 //! setting; production mode also refuses to start while a required setting is missing.
 //!
-//! Each setting is declared once, in [`settings`], with its default, parser and the line
+//! Each setting is declared once, in its section's module, with its default, parser and the line
 //! README shows for it ([`declare`]); a test holds README's table and `.env.example` to
 //! those declarations. Settings are a value passed to each server's `startup::build`,
 //! never a global, so tests can start several servers with different settings in one
@@ -15,26 +15,35 @@
 //! - [`source`]: the TOML file.
 //! - [`urls`]: database URLs, our public URLs, browser origins.
 //! - [`secret`]: values kept out of `Debug`.
-//! - [`settings`]: every setting, and the checks between them.
+//! - [`database`], [`http`], [`accounts`], [`tokens`], [`rate_limits`]: the sections, each
+//!   with the declarations of its settings.
+//! - [`settings`]: the process-wide settings, and reading them all.
 
+pub mod accounts;
+pub mod database;
 pub mod declare;
+pub mod http;
 pub mod rate_limits;
 pub mod secret;
 mod settings;
 mod source;
+pub mod tokens;
 pub mod urls;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use self::accounts::{LoginSettings, SessionSettings};
+pub use self::database::DatabaseSettings;
 pub use self::declare::Declaration;
-use self::rate_limits::RateLimitSettings;
+pub use self::http::{HttpSettings, PublicUrls};
+pub use self::rate_limits::RateLimitSettings;
 pub use self::secret::SecretString;
+pub use self::tokens::{KeySettings, TokenSettings};
 pub use self::urls::{DEFAULT_SQLITE_PATH, DatabaseUrl};
 
 /// Kept for callers of the old name; the parser lives in [`crate::parse`].
@@ -56,50 +65,29 @@ pub enum LogFormat {
     Json,
 }
 
-/// Everything both servers can be configured with. See README, "Configuration".
+/// Everything both servers can be configured with, by section; each consumer takes its
+/// own section (`build_pool(&settings.database)`). See README, "Configuration".
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub mode: Mode,
-    pub database_url: DatabaseUrl,
-    pub database_pool_size: u32,
-    /// How long a request waits for a database connection before answering 503.
-    pub database_timeout: Duration,
-    pub auth_server_bind: SocketAddr,
-    pub resource_api_bind: SocketAddr,
-    /// The authorization server's public URL, without a trailing slash.
-    pub issuer: String,
-    pub redis_url: Option<SecretString>,
-    pub key_encryption_key: Option<SecretString>,
-    /// Worker threads per server; defaults to the number of cores.
-    pub http_workers: usize,
-    pub session_idle_timeout: Duration,
-    pub session_absolute_lifetime: Duration,
-    pub session_max_per_user: u32,
-    pub login_max_failures: u32,
-    pub login_lockout: Duration,
-    /// Whether `X-Forwarded-For` names the client (only behind a proxy that sets it).
-    pub trust_proxy_headers: bool,
-    /// The task API's public URL: the `aud` of every access token.
-    pub resource_api_url: String,
-    pub access_token_ttl: Duration,
-    /// At most 10 minutes (RFC 6749 §4.1.2); 60 s by default.
-    pub authorization_code_ttl: Duration,
-    /// A refresh token unused for this long expires.
-    pub refresh_token_idle_ttl: Duration,
-    /// A refresh token family ends this long after the authorization, however used.
-    pub refresh_token_ttl: Duration,
-    /// How often each instance reloads the signing keys (a rotation elsewhere shows up).
-    pub signing_keys_reload: Duration,
-    /// Where resource-api fetches the signing keys; `{ISSUER}/jwks.json` by default.
-    pub jwks_url: String,
-    /// Browser origins allowed to call the task API and the OAuth endpoints a browser app
-    /// uses (`/token`, `/revoke`, the JWKS and metadata); none by default (SECURITY.md 27).
-    pub cors_allowed_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub urls: PublicUrls,
+    pub keys: KeySettings,
+    pub sessions: SessionSettings,
+    pub login: LoginSettings,
+    pub tokens: TokenSettings,
     /// Request limits per IP, client and user (SECURITY.md 26).
     pub rate_limits: RateLimitSettings,
+    pub audit: AuditSettings,
+}
+
+/// The audit table (SECURITY.md 30).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditSettings {
     /// How long security events stay in the audit table.
-    pub audit_retention: Duration,
-    pub log_format: LogFormat,
+    pub retention: Duration,
 }
 
 /// Why the configuration was refused; the message names the setting.
@@ -142,6 +130,6 @@ impl Settings {
 
     /// Cookies get `Secure` and the `__Host-` prefix when the issuer is served over https.
     pub fn is_https(&self) -> bool {
-        self.issuer.starts_with("https://")
+        self.urls.is_https()
     }
 }

@@ -75,6 +75,8 @@ pub struct RateLimitSettings {
     pub per_client: Rule,
     pub per_user: Rule,
     pub penalty: Penalty,
+    /// Where the counts are shared by every instance; each counts alone without it.
+    pub redis_url: Option<SecretString>,
     /// Prepended to every Redis key, so several deployments can share one Redis.
     pub redis_key_prefix: String,
 }
@@ -197,6 +199,7 @@ pub fn read(source: &mut Source) -> Result<RateLimitSettings, ConfigError> {
             max_block_us: micros(MAX_BLOCK.max(block)),
             memory_us: micros(BLOCK_MEMORY),
         },
+        redis_url: source.optional(&REDIS_URL)?,
         redis_key_prefix: source.get(&REDIS_KEY_PREFIX)?,
     })
 }

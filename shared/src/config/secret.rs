@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SecretString(String);
 
 impl SecretString {

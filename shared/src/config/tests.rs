@@ -22,19 +22,22 @@ fn defaults_are_development_on_sqlite_and_loopback() {
     let settings = Settings::from_values(RawSettings::new()).unwrap();
     assert_eq!(settings.mode, Mode::Development);
     assert_eq!(
-        settings.database_url,
+        settings.database.url,
         DatabaseUrl::Sqlite(DEFAULT_SQLITE_PATH.into())
     );
-    assert_eq!(settings.auth_server_bind.to_string(), "127.0.0.1:8080");
-    assert_eq!(settings.resource_api_bind.to_string(), "127.0.0.1:8081");
-    assert_eq!(settings.issuer, "http://127.0.0.1:8080");
-    assert_eq!(settings.session_idle_timeout, Duration::from_secs(1800));
+    assert_eq!(settings.http.auth_server_bind.to_string(), "127.0.0.1:8080");
     assert_eq!(
-        settings.session_absolute_lifetime,
+        settings.http.resource_api_bind.to_string(),
+        "127.0.0.1:8081"
+    );
+    assert_eq!(settings.urls.issuer, "http://127.0.0.1:8080");
+    assert_eq!(settings.sessions.idle_timeout, Duration::from_secs(1800));
+    assert_eq!(
+        settings.sessions.absolute_lifetime,
         Duration::from_secs(86_400)
     );
-    assert_eq!(settings.login_max_failures, 5);
-    assert_eq!(settings.login_lockout, Duration::from_secs(900));
+    assert_eq!(settings.login.max_failures, 5);
+    assert_eq!(settings.login.lockout, Duration::from_secs(900));
     assert!(!settings.is_https());
 }
 
@@ -125,7 +128,7 @@ fn production_lists_everything_missing() {
         ("KEY_ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"),
     ]))
     .unwrap();
-    assert_eq!(ok.issuer, "https://auth.example.com");
+    assert_eq!(ok.urls.issuer, "https://auth.example.com");
     assert!(ok.is_https());
     assert!(!format!("{ok:?}").contains("0123456789abcdef"));
 }
@@ -162,8 +165,8 @@ fn toml_file_is_read_and_environment_names_are_its_keys() {
     .unwrap();
     let raw = read_toml_file(&path).unwrap();
     let settings = Settings::from_values(raw).unwrap();
-    assert_eq!(settings.session_max_per_user, 3);
-    assert_eq!(settings.issuer, "http://localhost:9000");
+    assert_eq!(settings.sessions.max_per_user, 3);
+    assert_eq!(settings.urls.issuer, "http://localhost:9000");
 
     std::fs::write(&path, "sesion_max_per_user = 3\n").unwrap();
     let error = Settings::from_values(read_toml_file(&path).unwrap()).unwrap_err();
@@ -175,7 +178,7 @@ fn toml_file_is_read_and_environment_names_are_its_keys() {
 fn cors_origins_are_exact_and_as_browsers_send_them() {
     let parse = |list: &str| {
         Settings::from_values(values(&[("CORS_ALLOWED_ORIGINS", list)]))
-            .map(|s| s.cors_allowed_origins)
+            .map(|s| s.http.cors_allowed_origins)
     };
     assert_eq!(
         parse("https://App.example.com, http://127.0.0.1:5173\thttp://[::1]:3000").unwrap(),
@@ -188,6 +191,7 @@ fn cors_origins_are_exact_and_as_browsers_send_them() {
     assert!(
         Settings::from_values(RawSettings::new())
             .unwrap()
+            .http
             .cors_allowed_origins
             .is_empty()
     );

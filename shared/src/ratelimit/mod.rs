@@ -195,11 +195,10 @@ impl Limiter {
     /// Blocks are recorded in `audit`.
     pub async fn new(
         settings: &RateLimitSettings,
-        redis_url: Option<&str>,
         audit: Option<AuditLog>,
     ) -> Result<Self, String> {
-        let shared = match redis_url {
-            Some(url) if settings.enabled => Some(RedisStore::connect(url).await?),
+        let shared = match &settings.redis_url {
+            Some(url) if settings.enabled => Some(RedisStore::connect(url.expose()).await?),
             _ => None,
         };
         Ok(Self {

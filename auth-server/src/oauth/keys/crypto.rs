@@ -11,7 +11,7 @@ use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use rand::RngCore as _;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use shared::config::{SecretString, Settings};
+use shared::config::{KeySettings, SecretString};
 use shared::models::now;
 use shared::models::signing_key::SigningKeyRow;
 
@@ -39,8 +39,8 @@ impl KeyEncryptionKey {
     }
 
     /// The key named by `KEY_ENCRYPTION_KEY`, if it is set.
-    pub fn from_settings(settings: &Settings) -> Option<Self> {
-        settings.key_encryption_key.as_ref().map(Self::from_secret)
+    pub fn from_settings(keys: &KeySettings) -> Option<Self> {
+        keys.encryption_key.as_ref().map(Self::from_secret)
     }
 
     fn cipher(&self) -> ChaCha20Poly1305 {
@@ -160,7 +160,7 @@ mod tests {
             .into_iter()
             .collect();
         let settings = shared::config::Settings::from_values(values).unwrap();
-        KeyEncryptionKey::from_secret(settings.key_encryption_key.as_ref().unwrap())
+        KeyEncryptionKey::from_secret(settings.keys.encryption_key.as_ref().unwrap())
     }
 
     #[test]

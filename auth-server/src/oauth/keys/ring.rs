@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde_json::json;
-use shared::config::Settings;
+use shared::config::{KeySettings, TokenSettings};
 use shared::db::{Db, DbConnection};
 use shared::models::now;
 use shared::models::signing_key::SigningKeyRow;
@@ -90,11 +90,11 @@ pub struct Keys {
 }
 
 impl Keys {
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(keys: &KeySettings, tokens: &TokenSettings) -> Self {
         Self {
             ring: Arc::new(RwLock::new(None)),
-            kek: KeyEncryptionKey::from_settings(settings),
-            retirement_delay: retirement_delay(settings),
+            kek: KeyEncryptionKey::from_settings(keys),
+            retirement_delay: retirement_delay(keys, tokens),
         }
     }
 

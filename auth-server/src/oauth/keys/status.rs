@@ -130,7 +130,7 @@ mod tests {
             .collect(),
         )
         .unwrap();
-        let kek = KeyEncryptionKey::from_settings(&secret).unwrap();
+        let kek = KeyEncryptionKey::from_settings(&secret.keys).unwrap();
         let rows = [generate(Some(&kek)).unwrap(), generate(None).unwrap()];
         let listed = statuses(&rows, shared::models::now());
         assert!(listed[0].encrypted);

@@ -2,7 +2,7 @@
 //! request), and how long the previous keys stay published. Key creation is serialised
 //! across instances by one lock.
 
-use shared::config::Settings;
+use shared::config::{KeySettings, TokenSettings};
 use shared::db::{DbConnection, exclusive};
 use shared::models::now;
 use shared::models::signing_key::SigningKeyRow;
@@ -72,11 +72,9 @@ fn seal_plain_keys(conn: &mut DbConnection, kek: &KeyEncryptionKey) -> Result<()
 /// How long after a rotation the previous keys stay published: the longest an access token
 /// signed by them can live — including tokens signed by instances that have not reloaded
 /// their keys yet — plus clock skew.
-pub fn retirement_delay(settings: &Settings) -> chrono::Duration {
-    let ttl =
-        chrono::Duration::from_std(settings.access_token_ttl).unwrap_or(chrono::Duration::MAX);
-    let reload =
-        chrono::Duration::from_std(settings.signing_keys_reload).unwrap_or(chrono::Duration::MAX);
+pub fn retirement_delay(keys: &KeySettings, tokens: &TokenSettings) -> chrono::Duration {
+    let ttl = chrono::Duration::from_std(tokens.access_token_ttl).unwrap_or(chrono::Duration::MAX);
+    let reload = chrono::Duration::from_std(keys.reload).unwrap_or(chrono::Duration::MAX);
     ttl + reload + chrono::Duration::seconds(60)
 }
 
