@@ -1,5 +1,6 @@
-//! The OAuth 2.0 authorization server: accounts (sign-up, sign-in, sessions) and their
-//! pages, plus the operator CLI. `startup::build` is what `main` and the tests run.
+//! The OAuth 2.0 authorization server: the protocol (`oauth`) and accounts (`accounts`),
+//! both free of HTTP types; their pages and endpoints (`routes`, `web`, `templates`); and
+//! the operator CLI (`cli`). `startup::build` is what `main` and the tests run.
 
 pub mod accounts;
 pub mod cli;
