@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use reqwest::Method;
 use shared::schema::api_keys;
 
-use crate::helpers::{TestStack, browser, hidden_field, location, spawn_stack, texts};
+use crate::support::browser::{browser, hidden_field, location, texts};
+use crate::support::servers::{TestStack, spawn_stack};
 
 /// Creates a key on the account page; returns its value from the one page that shows it.
 async fn create_key(stack: &TestStack, name: &str, read: bool, write: bool) -> String {
@@ -231,7 +232,7 @@ async fn revoking_a_key_without_the_sessions_csrf_token_changes_nothing() {
     assert_eq!(
         stack
             .auth
-            .login_with(&attacker, "mallory", crate::helpers::PASSWORD)
+            .login_with(&attacker, "mallory", crate::support::browser::PASSWORD)
             .await
             .status(),
         303

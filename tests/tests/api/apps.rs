@@ -4,8 +4,9 @@
 use diesel::prelude::*;
 use shared::schema::consents;
 
-use crate::flow::{ClientOptions, pkce, resource_server};
-use crate::helpers::{location, spawn_app, texts};
+use crate::support::browser::{location, texts};
+use crate::support::oauth_client::{ClientOptions, pkce, resource_server};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn a_person_sees_and_revokes_an_app() {
@@ -45,7 +46,7 @@ async fn a_person_sees_and_revokes_an_app() {
         true
     );
 
-    let csrf = crate::helpers::hidden_field(&html, "csrf_token").unwrap();
+    let csrf = crate::support::browser::hidden_field(&html, "csrf_token").unwrap();
     let revoked = app
         .post_form(
             &format!("/account/apps/{}/revoke", client.client_id),
@@ -95,9 +96,12 @@ async fn the_apps_page_needs_a_signed_in_person() {
 }
 
 /// Revokes `client_id` from the apps page with the session's CSRF token.
-async fn revoke_from_page(app: &crate::helpers::TestApp, client_id: &str) -> reqwest::Response {
+async fn revoke_from_page(
+    app: &crate::support::servers::TestApp,
+    client_id: &str,
+) -> reqwest::Response {
     let html = app.get("/account/apps").await.text().await.unwrap();
-    let csrf = crate::helpers::hidden_field(&html, "csrf_token").unwrap();
+    let csrf = crate::support::browser::hidden_field(&html, "csrf_token").unwrap();
     app.post_form(
         &format!("/account/apps/{client_id}/revoke"),
         &[("csrf_token", &csrf)],

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use shared::models::audit_event::AuditEventRow;
 use shared::schema::{audit_events, users};
 
-use crate::flow::{ClientOptions, field, pkce};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::oauth_client::{ClientOptions, field, pkce};
+use crate::support::servers::{TestApp, spawn_app, spawn_app_with};
 
 /// The events of `kind` once there are at least `count` (the background writer may take a
 /// moment), oldest first.

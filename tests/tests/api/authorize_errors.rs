@@ -2,8 +2,11 @@
 //! a redirect (no open redirector); every later problem goes back to the client with the
 //! RFC 6749 §4.1.2.1 code, `state` and `iss`.
 
-use crate::flow::{ClientOptions, REDIRECT_URI, authorize_path, pkce, query_param};
-use crate::helpers::{TestApp, location, spawn_app};
+use crate::support::browser::location;
+use crate::support::oauth_client::{
+    ClientOptions, REDIRECT_URI, authorize_path, pkce, query_param,
+};
+use crate::support::servers::{TestApp, spawn_app};
 
 async fn assert_error_page(app: &TestApp, path: &str, expected: &str) {
     let response = app.get(path).await;

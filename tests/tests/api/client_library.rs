@@ -6,8 +6,9 @@ use oauth2::{
     Scope, TokenResponse, TokenUrl,
 };
 
-use crate::flow::{ClientOptions, query_param};
-use crate::helpers::{location, spawn_app};
+use crate::support::browser::location;
+use crate::support::oauth_client::{ClientOptions, query_param};
+use crate::support::servers::spawn_app;
 
 #[derive(Debug)]
 struct HttpError(String);

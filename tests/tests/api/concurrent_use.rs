@@ -12,8 +12,8 @@ use std::time::Duration;
 use diesel::prelude::*;
 use shared::schema::grants;
 
-use crate::flow::{ClientOptions, TestClient, field, pkce, resource_server};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::oauth_client::{ClientOptions, TestClient, field, pkce, resource_server};
+use crate::support::servers::{TestApp, spawn_app};
 
 const RACERS: usize = 8;
 

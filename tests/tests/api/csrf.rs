@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 use shared::schema::{sessions, users};
 
-use crate::helpers::{PASSWORD, browser, cookie_value, spawn_app};
+use crate::support::browser::{PASSWORD, browser, cookie_value};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn sign_in_without_a_matching_token_is_refused() {

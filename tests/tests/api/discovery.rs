@@ -3,8 +3,9 @@
 use diesel::prelude::*;
 use shared::schema::signing_keys;
 
-use crate::flow::{ClientOptions, pkce};
-use crate::helpers::{TestDatabase, spawn_app, spawn_app_on, test_settings};
+use crate::support::database::TestDatabase;
+use crate::support::oauth_client::{ClientOptions, pkce};
+use crate::support::servers::{spawn_app, spawn_app_on, test_settings};
 
 #[actix_web::test]
 async fn metadata_lists_the_endpoints_and_capabilities() {

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::helpers::{PASSWORD, TestDatabase, browser, spawn_app, spawn_app_on};
+use crate::support::browser::{PASSWORD, browser};
+use crate::support::database::TestDatabase;
+use crate::support::servers::{spawn_app, spawn_app_on};
 
 #[actix_web::test]
 async fn health_and_readiness_answer_ok_with_a_database() {
@@ -265,11 +267,11 @@ async fn oauth_endpoints_answer_temporarily_unavailable_without_a_database() {
 #[actix_web::test]
 async fn the_task_api_answers_503_problem_details_without_a_database() {
     // A working auth-server issues the token; the task API's own database is unreachable.
-    let stack = crate::helpers::spawn_stack().await;
-    let token = crate::task_auth::user_token(&stack, "tasks:read tasks:write").await;
+    let stack = crate::support::servers::spawn_stack().await;
+    let token = crate::support::tokens::user_token(&stack, "tasks:read tasks:write").await;
     let (url, base) = unreachable_sqlite();
     let jwks_url = format!("{}/jwks.json", stack.auth.address);
-    let settings = crate::helpers::test_settings(&url, &[("JWKS_URL", &jwks_url)]);
+    let settings = crate::support::servers::test_settings(&url, &[("JWKS_URL", &jwks_url)]);
     let api = resource_api::startup::build(settings).await.unwrap();
     let api_url = format!("http://127.0.0.1:{}", api.port());
     actix_web::rt::spawn(api.run_until_stopped());

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::flow::{ClientOptions, field, resource_server};
-use crate::helpers::spawn_app_with;
+use crate::support::oauth_client::{ClientOptions, field, resource_server};
+use crate::support::servers::spawn_app_with;
 
 #[actix_web::test]
 async fn an_active_access_token_shows_its_claims() {

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use reqwest::Method;
 
-use crate::helpers::{TestDatabase, TestStack, spawn_app_on, test_settings};
-use crate::task_auth::{claims, sign, signing_key, user_token};
+use crate::support::database::TestDatabase;
+use crate::support::servers::{TestStack, spawn_app_on, test_settings};
+use crate::support::tokens::{claims, sign, signing_key, user_token};
 
 /// The auth-server, a JWKS server counting its requests, and the task API fetching from it.
 async fn stack_with_counted_jwks() -> (TestStack, Arc<AtomicUsize>) {

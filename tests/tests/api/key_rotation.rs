@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 
-use crate::flow::service_client;
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::support::oauth_client::service_client;
+use crate::support::servers::{TestApp, spawn_app_with};
 
 async fn rotate(app: &TestApp, retire_previous_after: chrono::NaiveDateTime) -> String {
     app.db

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use shared::models::now;
 use shared::schema::login_throttles;
 
-use crate::helpers::{PASSWORD, browser, cookie_value, location, spawn_app, spawn_app_with, texts};
+use crate::support::browser::{PASSWORD, browser, cookie_value, location, texts};
+use crate::support::servers::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn the_form_has_the_contracted_fields_and_button() {
@@ -63,7 +64,7 @@ async fn empty_or_overlong_input_is_a_clear_400() {
 }
 
 async fn fail_times(
-    app: &crate::helpers::TestApp,
+    app: &crate::support::servers::TestApp,
     username: &str,
     times: usize,
 ) -> reqwest::Response {

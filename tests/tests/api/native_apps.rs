@@ -6,8 +6,9 @@
 use diesel::prelude::*;
 use shared::schema::authorization_codes;
 
-use crate::flow::{ClientOptions, REDIRECT_URI, TestClient, pkce, query_param};
-use crate::helpers::{TestApp, location, spawn_app, texts};
+use crate::support::browser::{location, texts};
+use crate::support::oauth_client::{ClientOptions, REDIRECT_URI, TestClient, pkce, query_param};
+use crate::support::servers::{TestApp, spawn_app};
 
 async fn codes_stored(app: &TestApp) -> i64 {
     app.query(|c| authorization_codes::table.count().get_result(c))

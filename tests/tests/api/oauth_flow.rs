@@ -3,8 +3,9 @@
 use diesel::prelude::*;
 use shared::schema::{access_tokens, authorization_codes, consents, refresh_tokens};
 
-use crate::flow::{ClientOptions, REDIRECT_URI, pkce, query_param};
-use crate::helpers::{PASSWORD, hidden_field, location, spawn_app, texts};
+use crate::support::browser::{PASSWORD, hidden_field, location, texts};
+use crate::support::oauth_client::{ClientOptions, REDIRECT_URI, pkce, query_param};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn a_confidential_client_gets_tokens_after_consent() {
@@ -239,8 +240,8 @@ async fn consent_is_remembered_and_asked_again_only_for_new_scopes() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     app.sign_in_new_user("alice").await;
-    let read_only = |pkce: &crate::flow::Pkce| {
-        crate::flow::authorize_path(&[
+    let read_only = |pkce: &crate::support::oauth_client::Pkce| {
+        crate::support::oauth_client::authorize_path(&[
             ("response_type", "code"),
             ("client_id", &client.client_id),
             ("scope", "tasks:read"),

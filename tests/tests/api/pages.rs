@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 use shared::schema::users;
 
-use crate::helpers::{PASSWORD, browser, spawn_app, spawn_app_with};
+use crate::support::browser::{PASSWORD, browser};
+use crate::support::servers::{spawn_app, spawn_app_with};
 
 fn assert_page_headers(response: &reqwest::Response) {
     let headers = response.headers();

@@ -6,12 +6,13 @@
 
 use reqwest::Method;
 
-use crate::flow::service_client;
-use crate::helpers::{
-    TestApp, TestDatabase, browser, hidden_field, spawn_app_on, spawn_app_with, spawn_stack_with,
-    test_settings,
+use crate::support::browser::{browser, hidden_field};
+use crate::support::database::TestDatabase;
+use crate::support::oauth_client::service_client;
+use crate::support::servers::{
+    TestApp, spawn_app_on, spawn_app_with, spawn_stack_with, test_settings,
 };
-use crate::task_auth::user_token;
+use crate::support::tokens::user_token;
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
     response.headers().get(name).map(|v| v.to_str().unwrap())

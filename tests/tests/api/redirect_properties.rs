@@ -10,9 +10,10 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use url::{Host, Url};
 
-use crate::flow::{ClientOptions, authorize_path, pkce};
-use crate::helpers::{TestApp, location, spawn_app};
 use crate::properties::smallest_failure;
+use crate::support::browser::location;
+use crate::support::oauth_client::{ClientOptions, authorize_path, pkce};
+use crate::support::servers::{TestApp, spawn_app};
 
 const CASES: usize = 400;
 const LOOPBACK: &str = "http://127.0.0.1/callback";

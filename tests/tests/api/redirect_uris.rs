@@ -7,8 +7,9 @@
 use diesel::prelude::*;
 use shared::schema::{authorization_codes, clients};
 
-use crate::flow::{ClientOptions, TestClient, authorize_path, pkce, query_param};
-use crate::helpers::{TestApp, hidden_field, location, spawn_app};
+use crate::support::browser::{hidden_field, location};
+use crate::support::oauth_client::{ClientOptions, TestClient, authorize_path, pkce, query_param};
+use crate::support::servers::{TestApp, spawn_app};
 
 /// A native app: public, first-party (so before this was fixed, nobody had to click).
 fn native_app(redirect_uri: &str) -> ClientOptions {

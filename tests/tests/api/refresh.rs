@@ -5,8 +5,11 @@ use diesel::prelude::*;
 use shared::models::now;
 use shared::schema::refresh_tokens;
 
-use crate::flow::{ClientOptions, authorize_path, field, pkce, query_param, resource_server};
-use crate::helpers::{location, spawn_app};
+use crate::support::browser::location;
+use crate::support::oauth_client::{
+    ClientOptions, authorize_path, field, pkce, query_param, resource_server,
+};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn each_refresh_rotates_the_refresh_token() {

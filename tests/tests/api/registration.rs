@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 use shared::schema::users;
 
-use crate::helpers::{PASSWORD, browser, location, spawn_app, texts};
+use crate::support::browser::{PASSWORD, browser, location, texts};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn the_form_has_the_contracted_fields_and_button() {

@@ -1,7 +1,7 @@
 //! `POST /revoke` (RFC 7009) and the revocation list the task API mirrors.
 
-use crate::flow::{ClientOptions, field, resource_server};
-use crate::helpers::spawn_app;
+use crate::support::oauth_client::{ClientOptions, field, resource_server};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn revoking_a_refresh_token_revokes_its_family() {

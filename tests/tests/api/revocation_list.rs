@@ -11,8 +11,9 @@ use shared::db::DbError;
 use shared::models::access_token::AccessTokenRecord;
 use shared::schema::token_revocations;
 
-use crate::flow::{ClientOptions, field};
-use crate::helpers::{TestApp, TestDatabase, TestStack, spawn_app_on, spawn_stack, test_settings};
+use crate::support::database::TestDatabase;
+use crate::support::oauth_client::{ClientOptions, field};
+use crate::support::servers::{TestApp, TestStack, spawn_app_on, spawn_stack, test_settings};
 
 /// A task API on `url`, trusting `auth`'s keys: its address.
 async fn start_api(url: &str, auth: &TestApp) -> String {

@@ -6,10 +6,8 @@ use shared::models::now;
 use shared::schema::sessions;
 use shared::token::HashedToken;
 
-use crate::helpers::{
-    PASSWORD, TestApp, browser, cookie_value, location, set_cookies, spawn_app, spawn_app_with,
-    texts,
-};
+use crate::support::browser::{PASSWORD, browser, cookie_value, location, set_cookies, texts};
+use crate::support::servers::{TestApp, spawn_app, spawn_app_with};
 
 /// A client that sends exactly the given session cookie and nothing else.
 async fn get_with_session(app: &TestApp, session_id: &str, path: &str) -> reqwest::Response {

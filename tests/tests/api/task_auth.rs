@@ -5,17 +5,17 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use diesel::prelude::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::json;
-use shared::schema::signing_keys;
 
-use crate::flow::{ClientOptions, authorize_path, pkce, query_param, service_client};
-use crate::helpers::{
-    TestDatabase, TestStack, location, spawn_app_on, spawn_stack, spawn_stack_with, test_settings,
+use crate::support::database::TestDatabase;
+use crate::support::oauth_client::{ClientOptions, service_client};
+use crate::support::servers::{
+    TestStack, spawn_app_on, spawn_stack, spawn_stack_with, test_settings,
 };
+use crate::support::tokens::{claims, sign, signing_key, user_token};
 
 fn challenge(response: &reqwest::Response) -> String {
     response
@@ -23,70 +23,6 @@ fn challenge(response: &reqwest::Response) -> String {
         .get("www-authenticate")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
-}
-
-/// An access token of a new user for `scope`, through the real flow.
-pub async fn user_token(stack: &TestStack, scope: &str) -> String {
-    let client = stack.auth.register_client(ClientOptions::default()).await;
-    let username = format!("user{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    stack.auth.sign_in_new_user(&username).await;
-    let p = pkce();
-    let path = authorize_path(&[
-        ("response_type", "code"),
-        ("client_id", &client.client_id),
-        ("scope", scope),
-        ("code_challenge", &p.challenge),
-        ("code_challenge_method", "S256"),
-    ]);
-    let code = query_param(
-        &location(&stack.auth.authorize(&path, "allow").await),
-        "code",
-    )
-    .unwrap();
-    let tokens: serde_json::Value = stack
-        .auth
-        .exchange_code(&client, &code, Some(&p.verifier))
-        .await
-        .json()
-        .await
-        .unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
-}
-
-/// The signing key as stored (development keeps it unencrypted) and its kid.
-pub async fn signing_key(stack: &TestStack) -> (EncodingKey, String) {
-    let (kid, private_key): (String, String) = stack
-        .auth
-        .query(|c| {
-            signing_keys::table
-                .select((signing_keys::kid, signing_keys::private_key))
-                .first(c)
-        })
-        .await;
-    let der = STANDARD
-        .decode(private_key.strip_prefix("plain:").unwrap())
-        .unwrap();
-    (EncodingKey::from_ed_der(&der), kid)
-}
-
-pub fn claims(overrides: serde_json::Value) -> serde_json::Value {
-    let now = chrono::Utc::now().timestamp();
-    let mut claims = json!({
-        "iss": "http://127.0.0.1:8080", "sub": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
-        "aud": "http://127.0.0.1:8081", "client_id": "client_x", "scope": "tasks:read tasks:write",
-        "iat": now, "exp": now + 600, "jti": uuid::Uuid::new_v4().to_string(),
-    });
-    for (key, value) in overrides.as_object().unwrap() {
-        claims[key] = value.clone();
-    }
-    claims
-}
-
-pub fn sign(key: &EncodingKey, kid: &str, claims: &serde_json::Value) -> String {
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.typ = Some("at+jwt".into());
-    header.kid = Some(kid.into());
-    jsonwebtoken::encode(&header, claims, key).unwrap()
 }
 
 async fn status_with(stack: &TestStack, token: &str) -> (u16, String) {

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use shared::models::now;
 use shared::schema::{access_tokens, authorization_codes, grants, refresh_tokens};
 
-use crate::flow::{ClientOptions, TestClient, pkce};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::oauth_client::{ClientOptions, TestClient, pkce};
+use crate::support::servers::{TestApp, spawn_app};
 
 async fn assert_oauth_error(response: reqwest::Response, status: u16, error: &str) {
     assert_eq!(response.status(), status);
@@ -77,11 +77,13 @@ async fn a_verifier_without_a_challenge_is_refused() {
         ..ClientOptions::default()
     })
     .await;
-    let path =
-        crate::flow::authorize_path(&[("response_type", "code"), ("client_id", &client.client_id)]);
+    let path = crate::support::oauth_client::authorize_path(&[
+        ("response_type", "code"),
+        ("client_id", &client.client_id),
+    ]);
     let code_without_challenge = || async {
-        let to = crate::helpers::location(&app.get(&path).await);
-        crate::flow::query_param(&to, "code").unwrap()
+        let to = crate::support::browser::location(&app.get(&path).await);
+        crate::support::oauth_client::query_param(&to, "code").unwrap()
     };
     let form = [
         ("grant_type", "authorization_code".to_owned()),

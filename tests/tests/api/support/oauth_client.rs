@@ -1,12 +1,13 @@
-//! Helpers that play an OAuth client and its user: register a client, run `/authorize`
-//! through sign-in and consent, exchange the code, and verify the JWT against the JWKS.
+//! Playing an OAuth client of the auth-server and its user: register a client, PKCE, run
+//! `/authorize` through sign-in and consent, exchange the code, refresh, introspect, revoke.
 
 use auth_server::oauth::clients::{self, NewClient};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, hidden_field, location};
+use super::browser::{PASSWORD, hidden_field, location};
+use super::servers::TestApp;
 
 pub const REDIRECT_URI: &str = "https://app.example.com/callback";
 
@@ -192,31 +193,10 @@ impl TestApp {
     /// Signs in a fresh user named `username` in `self.client`.
     pub async fn sign_in_new_user(&self, username: &str) {
         self.create_user(username).await;
-        let response = self.login(username, crate::helpers::PASSWORD).await;
+        let response = self.login(username, PASSWORD).await;
         assert_eq!(response.status(), 303);
     }
 
-    /// Verifies an access token against the published JWKS, as a resource server would.
-    pub async fn verify_access_token(&self, token: &str) -> serde_json::Value {
-        let header = jsonwebtoken::decode_header(token).expect("JWT header");
-        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-        assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
-        let kid = header.kid.expect("kid");
-        let jwks: jsonwebtoken::jwk::JwkSet =
-            self.get("/jwks.json").await.json().await.expect("JWKS");
-        let jwk = jwks.find(&kid).expect("the token's kid is published");
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("usable JWK");
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
-        validation.set_audience(&["http://127.0.0.1:8081"]);
-        validation.set_issuer(&["http://127.0.0.1:8080"]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
-            .expect("the token verifies")
-            .claims
-    }
-}
-
-impl TestApp {
     /// Signs `username` in (creating the account), authorizes `client`, exchanges the
     /// code: the token response.
     pub async fn tokens_for(&self, client: &TestClient, username: &str) -> serde_json::Value {
