@@ -17,7 +17,7 @@ use crate::support::tokens::{claims, sign, signing_key, user_token};
 async fn stack_with_counted_jwks() -> (TestStack, Arc<AtomicUsize>) {
     let (database, url) = TestDatabase::create();
     let auth = spawn_app_on(database, &url, &[]).await;
-    let jwks = auth.get("/jwks.json").await.text().await.unwrap();
+    let jwks = auth.visitor().get("/jwks.json").await.text().await.unwrap();
     let fetches = Arc::new(AtomicUsize::new(0));
     let counted = fetches.clone();
     let server = HttpServer::new(move || {

@@ -18,7 +18,7 @@ async fn rotate(app: &TestApp, retire_previous_after: chrono::NaiveDateTime) -> 
 }
 
 async fn jwks(app: &TestApp) -> JwkSet {
-    app.get("/jwks.json").await.json().await.unwrap()
+    app.visitor().get("/jwks.json").await.json().await.unwrap()
 }
 
 /// Verifies like a resource server: with the cached JWKS, refetched once on an unknown kid.

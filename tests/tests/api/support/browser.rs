@@ -1,6 +1,8 @@
-//! A browser-like client (cookie jar, redirects not followed), form helpers that read the
-//! CSRF token from the page, accounts to sign in with, and what tests read from pages and
-//! answers: hidden fields, texts, cookies, `Location`.
+//! People and their browsers: a [`TestUser`] owns a browser-like client (its own cookie
+//! jar, redirects not followed) and so its own CSRF cookie and session — a visitor until it
+//! signs in. Form helpers read the CSRF token from the page. Also the accounts to sign in
+//! with, and what tests read from pages and answers: hidden fields, texts, cookies,
+//! `Location`.
 
 use auth_server::accounts::register::{self, NewAccount};
 use auth_server::domain::{EmailAddress, NewPassword, Username};
@@ -11,6 +13,106 @@ use super::servers::{TestApp, install_tls_provider};
 
 /// A password that satisfies the policy.
 pub const PASSWORD: &str = "violet-anchor-tundra-42";
+
+/// One person's browser on `app`. Each has its own cookie jar: two people, or a person and
+/// an attacker, are two `TestUser`s.
+pub struct TestUser {
+    pub(super) app: TestApp,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    /// A fresh browser on this app: nobody is signed in, no cookie is set yet.
+    pub fn visitor(&self) -> TestUser {
+        TestUser {
+            app: self.clone(),
+            client: browser(),
+        }
+    }
+
+    /// Creates the account `username` (password [`PASSWORD`]) and signs it in, in a fresh
+    /// browser.
+    pub async fn signed_in_user(&self, username: &str) -> TestUser {
+        self.create_user(username).await;
+        let user = self.visitor();
+        let response = user.login(username, PASSWORD).await;
+        assert_eq!(response.status(), 303, "{username} signed in");
+        user
+    }
+}
+
+impl TestUser {
+    /// A request of this browser (its cookies, no redirects followed) to `path`.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.app.url(path))
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Loads `page` and returns its form's CSRF token (setting the CSRF cookie on the way).
+    pub async fn csrf_from(&self, page: &str) -> String {
+        let html = self.get(page).await.text().await.expect("body");
+        hidden_field(&html, "csrf_token").expect("page has a CSRF field")
+    }
+
+    /// The CSRF token of the signed-in account page.
+    pub async fn account_csrf(&self) -> String {
+        self.csrf_from("/account").await
+    }
+
+    /// Fills in and sends the sign-up form.
+    pub async fn register(&self, username: &str, email: &str, password: &str) -> reqwest::Response {
+        let csrf = self.csrf_from("/register").await;
+        self.post_form(
+            "/register",
+            &[
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Fills in and sends the sign-in form.
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.login_to(username, password, "").await
+    }
+
+    /// Fills in and sends the sign-in form, asking to go on to `return_to`.
+    pub async fn login_to(
+        &self,
+        username: &str,
+        password: &str,
+        return_to: &str,
+    ) -> reqwest::Response {
+        let csrf = self.csrf_from("/login").await;
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("password", password),
+                ("return_to", return_to),
+            ],
+        )
+        .await
+    }
+}
 
 pub fn browser() -> reqwest::Client {
     install_tls_provider();

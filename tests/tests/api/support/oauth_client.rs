@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
-use super::browser::{PASSWORD, hidden_field, location};
+use super::browser::{PASSWORD, TestUser, hidden_field, location};
 use super::servers::TestApp;
 
 pub const REDIRECT_URI: &str = "https://app.example.com/callback";
@@ -89,6 +89,54 @@ pub fn authorize_path(params: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", auth_server::web::return_to::percent_encode(v)))
         .collect();
     format!("/authorize?{}", encoded.join("&"))
+}
+
+impl TestUser {
+    /// Follows `/authorize` (signed in already) through the consent page, clicking
+    /// `decision` if asked; returns the final redirect to the client.
+    pub async fn authorize(&self, path: &str, decision: &str) -> reqwest::Response {
+        let response = self.get(path).await;
+        if response.status() != 200 {
+            return response;
+        }
+        let html = response.text().await.expect("consent page");
+        let csrf = hidden_field(&html, "csrf_token").expect("consent CSRF");
+        let request = hidden_field(&html, "request").expect("consent request");
+        self.post_form(
+            "/authorize",
+            &[
+                ("csrf_token", &csrf),
+                ("request", &request),
+                ("decision", decision),
+            ],
+        )
+        .await
+    }
+
+    /// The whole front channel (signed in already): returns the code.
+    pub async fn obtain_code(&self, client: &TestClient, pkce: &Pkce) -> String {
+        let response = self
+            .authorize(&self.app.authorize_request(client, pkce, "xyz"), "allow")
+            .await;
+        let to = location(&response);
+        assert!(
+            to.starts_with(&client.redirect_uri),
+            "redirected to the client: {to}"
+        );
+        query_param(&to, "code").expect("code in the redirect")
+    }
+
+    /// Authorizes `client` (signed in already) and exchanges the code: the token response.
+    pub async fn tokens_for(&self, client: &TestClient) -> serde_json::Value {
+        let p = pkce();
+        let code = self.obtain_code(client, &p).await;
+        let response = self
+            .app
+            .exchange_code(client, &code, Some(&p.verifier))
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("token response")
+    }
 }
 
 impl TestApp {

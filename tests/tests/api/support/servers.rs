@@ -2,6 +2,7 @@
 //! on a fresh database, `spawn_stack` for the auth-server and the task API sharing one.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use shared::config::Settings;
 use shared::db::Db;
@@ -37,13 +38,17 @@ pub fn test_settings(database_url: &str, overrides: &[(&str, &str)]) -> Settings
     Settings::from_values(values).expect("valid test settings")
 }
 
+/// A running auth-server: where it listens and its database. Cheap to clone (each
+/// [`TestUser`](super::browser::TestUser) holds one); the database is dropped (deleted)
+/// with the last clone.
+#[derive(Clone)]
 pub struct TestApp {
     pub address: String,
     /// A browser: cookie jar on, redirects off so each hop can be checked.
     pub client: reqwest::Client,
     pub db: Db,
-    /// Kept so the database is dropped (deleted) with the app.
-    pub _database: TestDatabase,
+    database: Arc<TestDatabase>,
+    database_url: String,
 }
 
 /// reqwest is built with rustls and no default crypto provider (resource-api installs ring
@@ -68,6 +73,10 @@ pub async fn spawn_app_on(
     url: &str,
     overrides: &[(&str, &str)],
 ) -> TestApp {
+    start(Arc::new(database), url, overrides).await
+}
+
+async fn start(database: Arc<TestDatabase>, url: &str, overrides: &[(&str, &str)]) -> TestApp {
     install_tls_provider();
     let settings = test_settings(url, overrides);
     let app = auth_server::startup::build(settings)
@@ -80,13 +89,24 @@ pub async fn spawn_app_on(
         address,
         client: browser(),
         db,
-        _database: database,
+        database,
+        database_url: url.to_owned(),
     }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// Whether this app's database is PostgreSQL (else SQLite).
+    pub fn is_postgres(&self) -> bool {
+        self.database.is_postgres()
+    }
+
+    /// Another auth-server instance on this app's database, with `overrides`.
+    pub async fn another_instance(&self, overrides: &[(&str, &str)]) -> TestApp {
+        start(self.database.clone(), &self.database_url, overrides).await
     }
 }
 

@@ -20,8 +20,13 @@ impl TestApp {
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
         let kid = header.kid.expect("kid");
-        let jwks: jsonwebtoken::jwk::JwkSet =
-            self.get("/jwks.json").await.json().await.expect("JWKS");
+        let jwks: jsonwebtoken::jwk::JwkSet = self
+            .visitor()
+            .get("/jwks.json")
+            .await
+            .json()
+            .await
+            .expect("JWKS");
         let jwk = jwks.find(&kid).expect("the token's kid is published");
         let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("usable JWK");
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
@@ -38,7 +43,7 @@ impl TestApp {
 pub async fn user_token(stack: &TestStack, scope: &str) -> String {
     let client = stack.auth.register_client(ClientOptions::default()).await;
     let username = format!("user{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    stack.auth.sign_in_new_user(&username).await;
+    let user = stack.auth.signed_in_user(&username).await;
     let p = pkce();
     let path = authorize_path(&[
         ("response_type", "code"),
@@ -47,11 +52,7 @@ pub async fn user_token(stack: &TestStack, scope: &str) -> String {
         ("code_challenge", &p.challenge),
         ("code_challenge_method", "S256"),
     ]);
-    let code = query_param(
-        &location(&stack.auth.authorize(&path, "allow").await),
-        "code",
-    )
-    .unwrap();
+    let code = query_param(&location(&user.authorize(&path, "allow").await), "code").unwrap();
     let tokens: serde_json::Value = stack
         .auth
         .exchange_code(&client, &code, Some(&p.verifier))
