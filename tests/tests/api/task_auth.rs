@@ -137,7 +137,14 @@ async fn every_claim_and_the_signature_are_checked() {
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#)
     );
     assert_eq!(status_with(&stack, &none).await.0, 401);
-    let jwks: serde_json::Value = stack.auth.get("/jwks.json").await.json().await.unwrap();
+    let jwks: serde_json::Value = stack
+        .auth
+        .visitor()
+        .get("/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     let public = URL_SAFE_NO_PAD
         .decode(jwks["keys"][0]["x"].as_str().unwrap())
         .unwrap();
@@ -210,7 +217,8 @@ async fn a_missing_scope_is_403_naming_it() {
 async fn a_revoked_token_is_refused_within_a_second() {
     let stack = spawn_stack().await;
     let client = stack.auth.register_client(ClientOptions::default()).await;
-    let tokens = stack.auth.tokens_for(&client, "alice").await;
+    let alice = stack.auth.signed_in_user("alice").await;
+    let tokens = alice.tokens_for(&client).await;
     let token = tokens["access_token"].as_str().unwrap();
     assert_eq!(status_with(&stack, token).await.0, 200);
 
@@ -324,7 +332,7 @@ async fn a_token_revoked_before_the_api_started_is_refused_from_its_first_reques
     let (database, url) = TestDatabase::create();
     let auth = spawn_app_on(database, &url, &[]).await;
     let client = auth.register_client(ClientOptions::default()).await;
-    let tokens = auth.tokens_for(&client, "alice").await;
+    let tokens = auth.signed_in_user("alice").await.tokens_for(&client).await;
     let token = tokens["access_token"].as_str().unwrap();
     assert_eq!(auth.revoke(&client, token).await.status(), 200);
 

@@ -9,7 +9,7 @@ use auth_server::domain::{EmailAddress, NewPassword, Username};
 use reqwest::header::HeaderMap;
 use scraper::{Html, Selector};
 
-use super::servers::{TestApp, install_tls_provider};
+use super::servers::TestApp;
 
 /// A password that satisfies the policy.
 pub const PASSWORD: &str = "violet-anchor-tundra-42";
@@ -39,6 +39,31 @@ impl TestApp {
         assert_eq!(response.status(), 303, "{username} signed in");
         user
     }
+
+    /// Creates the account `username` (password [`PASSWORD`]) the way the operator CLI
+    /// does: no session exists afterwards.
+    pub async fn create_user(&self, username: &str) {
+        let email = format!("{username}@example.com");
+        let account = NewAccount {
+            username: Username::parse(username).expect("valid username"),
+            email: EmailAddress::parse(&email).expect("valid email"),
+            password: NewPassword::parse(PASSWORD, username, &email).expect("valid password"),
+        };
+        register::create_account(&self.db, account)
+            .await
+            .expect("account created");
+    }
+}
+
+/// A browser's client: cookie jar on, redirects off so each hop can be checked, and a
+/// desktop browser's `User-Agent` (the account page names the device by it).
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")
+        .build()
+        .expect("client")
 }
 
 impl TestUser {
@@ -47,6 +72,7 @@ impl TestUser {
         self.client.request(method, self.app.url(path))
     }
 
+    /// `GET path`, as when the person opens it.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.request(reqwest::Method::GET, path)
             .send()
@@ -54,6 +80,7 @@ impl TestUser {
             .expect("GET")
     }
 
+    /// Submits a form of `fields` to `path` (the CSRF token is one of them, if any).
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.request(reqwest::Method::POST, path)
             .form(fields)
@@ -114,134 +141,6 @@ impl TestUser {
     }
 }
 
-pub fn browser() -> reqwest::Client {
-    install_tls_provider();
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent("Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")
-        .build()
-        .expect("client")
-}
-
-impl TestApp {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.get_with(&self.client, path).await
-    }
-
-    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
-        client.get(self.url(path)).send().await.expect("GET")
-    }
-
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.post_form_with(&self.client, path, fields).await
-    }
-
-    pub async fn post_form_with(
-        &self,
-        client: &reqwest::Client,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
-        client
-            .post(self.url(path))
-            .form(fields)
-            .send()
-            .await
-            .expect("POST")
-    }
-
-    /// Loads `page` and returns its form's CSRF token (setting the CSRF cookie on the way).
-    pub async fn csrf_from_with(&self, client: &reqwest::Client, page: &str) -> String {
-        let html = self
-            .get_with(client, page)
-            .await
-            .text()
-            .await
-            .expect("body");
-        hidden_field(&html, "csrf_token").expect("page has a CSRF field")
-    }
-
-    pub async fn register_with(
-        &self,
-        client: &reqwest::Client,
-        username: &str,
-        email: &str,
-        password: &str,
-    ) -> reqwest::Response {
-        let csrf = self.csrf_from_with(client, "/register").await;
-        self.post_form_with(
-            client,
-            "/register",
-            &[
-                ("csrf_token", &csrf),
-                ("username", username),
-                ("email", email),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-
-    pub async fn register(&self, username: &str, email: &str, password: &str) -> reqwest::Response {
-        self.register_with(&self.client, username, email, password)
-            .await
-    }
-
-    pub async fn login_with(
-        &self,
-        client: &reqwest::Client,
-        username: &str,
-        password: &str,
-    ) -> reqwest::Response {
-        self.login_to_with(client, username, password, "").await
-    }
-
-    pub async fn login_to_with(
-        &self,
-        client: &reqwest::Client,
-        username: &str,
-        password: &str,
-        return_to: &str,
-    ) -> reqwest::Response {
-        let csrf = self.csrf_from_with(client, "/login").await;
-        self.post_form_with(
-            client,
-            "/login",
-            &[
-                ("csrf_token", &csrf),
-                ("username", username),
-                ("password", password),
-                ("return_to", return_to),
-            ],
-        )
-        .await
-    }
-
-    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        self.login_with(&self.client, username, password).await
-    }
-
-    /// Creates the account `username` (password [`PASSWORD`]) the way the operator CLI
-    /// does: no session exists afterwards.
-    pub async fn create_user(&self, username: &str) {
-        let email = format!("{username}@example.com");
-        let account = NewAccount {
-            username: Username::parse(username).expect("valid username"),
-            email: EmailAddress::parse(&email).expect("valid email"),
-            password: NewPassword::parse(PASSWORD, username, &email).expect("valid password"),
-        };
-        register::create_account(&self.db, account)
-            .await
-            .expect("account created");
-    }
-
-    /// The CSRF token of the signed-in account page.
-    pub async fn account_csrf(&self, client: &reqwest::Client) -> String {
-        self.csrf_from_with(client, "/account").await
-    }
-}
-
 /// The `value` of `<input name=NAME>` in a page.
 pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     let document = Html::parse_document(html);
@@ -282,6 +181,7 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     })
 }
 
+/// The `Location` of an answer (empty when there is none).
 pub fn location(response: &reqwest::Response) -> String {
     response
         .headers()

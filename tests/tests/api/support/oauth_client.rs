@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
-use super::browser::{PASSWORD, TestUser, hidden_field, location};
+use super::browser::{TestUser, hidden_field, location};
 use super::servers::TestApp;
 
 pub const REDIRECT_URI: &str = "https://app.example.com/callback";
@@ -177,40 +177,6 @@ impl TestApp {
         ])
     }
 
-    /// Follows `/authorize` (the user already signed in) through the consent page, clicking
-    /// `decision` if asked; returns the final redirect to the client.
-    pub async fn authorize(&self, path: &str, decision: &str) -> reqwest::Response {
-        let response = self.get(path).await;
-        if response.status() != 200 {
-            return response;
-        }
-        let html = response.text().await.expect("consent page");
-        let csrf = hidden_field(&html, "csrf_token").expect("consent CSRF");
-        let request = hidden_field(&html, "request").expect("consent request");
-        self.post_form(
-            "/authorize",
-            &[
-                ("csrf_token", &csrf),
-                ("request", &request),
-                ("decision", decision),
-            ],
-        )
-        .await
-    }
-
-    /// The whole front channel for a signed-in user: returns the code.
-    pub async fn obtain_code(&self, client: &TestClient, pkce: &Pkce) -> String {
-        let response = self
-            .authorize(&self.authorize_request(client, pkce, "xyz"), "allow")
-            .await;
-        let to = location(&response);
-        assert!(
-            to.starts_with(&client.redirect_uri),
-            "redirected to the client: {to}"
-        );
-        query_param(&to, "code").expect("code in the redirect")
-    }
-
     /// `POST /token` for the code: Basic authentication for a confidential client,
     /// `client_id` in the body for a public one.
     pub async fn exchange_code(
@@ -236,24 +202,6 @@ impl TestApp {
         form: &[(&str, String)],
     ) -> reqwest::Response {
         self.client_post(client, "/token", form).await
-    }
-
-    /// Signs in a fresh user named `username` in `self.client`.
-    pub async fn sign_in_new_user(&self, username: &str) {
-        self.create_user(username).await;
-        let response = self.login(username, PASSWORD).await;
-        assert_eq!(response.status(), 303);
-    }
-
-    /// Signs `username` in (creating the account), authorizes `client`, exchanges the
-    /// code: the token response.
-    pub async fn tokens_for(&self, client: &TestClient, username: &str) -> serde_json::Value {
-        self.sign_in_new_user(username).await;
-        let p = pkce();
-        let code = self.obtain_code(client, &p).await;
-        let response = self.exchange_code(client, &code, Some(&p.verifier)).await;
-        assert_eq!(response.status(), 200);
-        response.json().await.expect("token response")
     }
 
     pub async fn refresh(

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use shared::config::Settings;
 use shared::db::Db;
 
-use super::browser::browser;
 use super::database::TestDatabase;
 
 /// Settings for a test server on `database_url`, plus overrides.
@@ -44,16 +43,14 @@ pub fn test_settings(database_url: &str, overrides: &[(&str, &str)]) -> Settings
 #[derive(Clone)]
 pub struct TestApp {
     pub address: String,
-    /// A browser: cookie jar on, redirects off so each hop can be checked.
-    pub client: reqwest::Client,
     pub db: Db,
     database: Arc<TestDatabase>,
     database_url: String,
 }
 
 /// reqwest is built with rustls and no default crypto provider (resource-api installs ring
-/// when it starts); install it here too, so a client built before any server works.
-pub fn install_tls_provider() {
+/// when it starts); install it here too, so clients work with the auth-server alone.
+fn install_tls_provider() {
     let _already_installed = rustls::crypto::ring::default_provider().install_default();
 }
 
@@ -87,7 +84,6 @@ async fn start(database: Arc<TestDatabase>, url: &str, overrides: &[(&str, &str)
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
-        client: browser(),
         db,
         database,
         database_url: url.to_owned(),
