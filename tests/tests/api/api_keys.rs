@@ -5,11 +5,12 @@ use diesel::prelude::*;
 use reqwest::Method;
 use shared::schema::api_keys;
 
-use crate::helpers::{TestStack, browser, hidden_field, location, spawn_stack, texts};
+use crate::support::browser::{PASSWORD, TestUser, hidden_field, location, texts};
+use crate::support::servers::{TestStack, spawn_stack};
 
 /// Creates a key on the account page; returns its value from the one page that shows it.
-async fn create_key(stack: &TestStack, name: &str, read: bool, write: bool) -> String {
-    let csrf = stack.auth.account_csrf(&stack.auth.client).await;
+async fn create_key(user: &TestUser, name: &str, read: bool, write: bool) -> String {
+    let csrf = user.account_csrf().await;
     let mut form = vec![
         ("csrf_token", csrf.as_str()),
         ("name", name),
@@ -21,7 +22,7 @@ async fn create_key(stack: &TestStack, name: &str, read: bool, write: bool) -> S
     if write {
         form.push(("write", "1"));
     }
-    let response = stack.auth.post_form("/account/api-keys", &form).await;
+    let response = user.post_form("/account/api-keys", &form).await;
     assert_eq!(response.status(), 201);
     let html = response.text().await.unwrap();
     texts(&html, "#new-key")
@@ -46,8 +47,8 @@ async fn status(stack: &TestStack, method: Method, key: &str) -> (u16, String) {
 #[actix_web::test]
 async fn a_key_is_shown_once_and_works_within_its_scopes() {
     let stack = spawn_stack().await;
-    stack.auth.sign_in_new_user("alice").await;
-    let key = create_key(&stack, "Backup script", true, false).await;
+    let alice = stack.auth.signed_in_user("alice").await;
+    let key = create_key(&alice, "Backup script", true, false).await;
     assert!(key.starts_with("tk_") && key.len() == 46, "{key}");
 
     // Stored as a hash; the list shows a prefix, never the key again.
@@ -61,13 +62,7 @@ async fn a_key_is_shown_once_and_works_within_its_scopes() {
         .await;
     assert_eq!(hash, shared::token::HashedToken::of(&key).as_str());
     assert!(key.starts_with(&prefix));
-    let page = stack
-        .auth
-        .get("/account/api-keys")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = alice.get("/account/api-keys").await.text().await.unwrap();
     assert!(!page.contains(&key));
     assert!(page.contains(&prefix));
     assert!(texts(&page, "table tbody tr")[0].contains("Backup script"));
@@ -82,31 +77,24 @@ async fn a_key_is_shown_once_and_works_within_its_scopes() {
         .await;
     assert!(used.is_some(), "last use recorded");
 
-    let writer = create_key(&stack, "Importer", true, true).await;
+    let writer = create_key(&alice, "Importer", true, true).await;
     assert_eq!(status(&stack, Method::POST, &writer).await.0, 201);
 }
 
 #[actix_web::test]
 async fn a_revoked_or_expired_key_is_refused_at_once() {
     let stack = spawn_stack().await;
-    stack.auth.sign_in_new_user("alice").await;
-    let key = create_key(&stack, "Temp", true, false).await;
+    let alice = stack.auth.signed_in_user("alice").await;
+    let key = create_key(&alice, "Temp", true, false).await;
     assert_eq!(status(&stack, Method::GET, &key).await.0, 200);
 
-    let page = stack
-        .auth
-        .get("/account/api-keys")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = alice.get("/account/api-keys").await.text().await.unwrap();
     let csrf = hidden_field(&page, "csrf_token").unwrap();
     let id: String = stack
         .auth
         .query(|c| api_keys::table.select(api_keys::id).first(c))
         .await;
-    let response = stack
-        .auth
+    let response = alice
         .post_form(
             &format!("/account/api-keys/{id}/revoke"),
             &[("csrf_token", &csrf)],
@@ -118,7 +106,7 @@ async fn a_revoked_or_expired_key_is_refused_at_once() {
     assert_eq!(code, 401);
     assert!(challenge.contains("invalid_token"));
 
-    let other = create_key(&stack, "Short-lived", true, false).await;
+    let other = create_key(&alice, "Short-lived", true, false).await;
     let past = shared::models::now() - chrono::Duration::seconds(1);
     stack
         .auth
@@ -130,13 +118,7 @@ async fn a_revoked_or_expired_key_is_refused_at_once() {
         .await;
     assert_eq!(status(&stack, Method::GET, &other).await.0, 401);
     let listed = texts(
-        &stack
-            .auth
-            .get("/account/api-keys")
-            .await
-            .text()
-            .await
-            .unwrap(),
+        &alice.get("/account/api-keys").await.text().await.unwrap(),
         "table tbody tr",
     )
     .join("\n");
@@ -153,10 +135,9 @@ async fn a_revoked_or_expired_key_is_refused_at_once() {
 #[actix_web::test]
 async fn creating_a_key_needs_a_permission_a_name_and_the_csrf_token() {
     let stack = spawn_stack().await;
-    stack.auth.sign_in_new_user("alice").await;
-    let csrf = stack.auth.account_csrf(&stack.auth.client).await;
-    let none = stack
-        .auth
+    let alice = stack.auth.signed_in_user("alice").await;
+    let csrf = alice.account_csrf().await;
+    let none = alice
         .post_form(
             "/account/api-keys",
             &[
@@ -168,8 +149,7 @@ async fn creating_a_key_needs_a_permission_a_name_and_the_csrf_token() {
         .await;
     assert_eq!(none.status(), 400);
     assert!(texts(&none.text().await.unwrap(), ".alert")[0].contains("permission"));
-    let unnamed = stack
-        .auth
+    let unnamed = alice
         .post_form(
             "/account/api-keys",
             &[
@@ -181,8 +161,7 @@ async fn creating_a_key_needs_a_permission_a_name_and_the_csrf_token() {
         )
         .await;
     assert_eq!(unnamed.status(), 400);
-    let too_long = stack
-        .auth
+    let too_long = alice
         .post_form(
             "/account/api-keys",
             &[
@@ -194,8 +173,7 @@ async fn creating_a_key_needs_a_permission_a_name_and_the_csrf_token() {
         )
         .await;
     assert_eq!(too_long.status(), 400);
-    let forged = stack
-        .auth
+    let forged = alice
         .post_form(
             "/account/api-keys",
             &[
@@ -217,8 +195,8 @@ async fn creating_a_key_needs_a_permission_a_name_and_the_csrf_token() {
 #[actix_web::test]
 async fn revoking_a_key_without_the_sessions_csrf_token_changes_nothing() {
     let stack = spawn_stack().await;
-    stack.auth.sign_in_new_user("alice").await;
-    let key = create_key(&stack, "Backup script", true, false).await;
+    let alice = stack.auth.signed_in_user("alice").await;
+    let key = create_key(&alice, "Backup script", true, false).await;
     let id: String = stack
         .auth
         .query(|c| api_keys::table.select(api_keys::id).first(c))
@@ -226,17 +204,10 @@ async fn revoking_a_key_without_the_sessions_csrf_token_changes_nothing() {
     let revoke = format!("/account/api-keys/{id}/revoke");
     // What a forging site could put in the form: a made-up token, the token of the
     // attacker's own signed-in session, or none at all.
-    let attacker = browser();
+    let attacker = stack.auth.visitor();
     stack.auth.create_user("mallory").await;
-    assert_eq!(
-        stack
-            .auth
-            .login_with(&attacker, "mallory", crate::helpers::PASSWORD)
-            .await
-            .status(),
-        303
-    );
-    let attackers_token = stack.auth.account_csrf(&attacker).await;
+    assert_eq!(attacker.login("mallory", PASSWORD).await.status(), 303);
+    let attackers_token = attacker.account_csrf().await;
     let forged = "forged-forged-forged-forged-forged-forged-f";
     for (what, form) in [
         ("a made-up token", vec![("csrf_token", forged)]),
@@ -246,7 +217,7 @@ async fn revoking_a_key_without_the_sessions_csrf_token_changes_nothing() {
         ),
         ("no token", vec![]),
     ] {
-        let response = stack.auth.post_form(&revoke, &form).await;
+        let response = alice.post_form(&revoke, &form).await;
         assert!(
             response.status().is_client_error(),
             "{what}: {}",
@@ -265,11 +236,8 @@ async fn revoking_a_key_without_the_sessions_csrf_token_changes_nothing() {
     }
 
     // The page's own token does revoke it.
-    let csrf = stack.auth.account_csrf(&stack.auth.client).await;
-    let response = stack
-        .auth
-        .post_form(&revoke, &[("csrf_token", &csrf)])
-        .await;
+    let csrf = alice.account_csrf().await;
+    let response = alice.post_form(&revoke, &[("csrf_token", &csrf)]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(status(&stack, Method::GET, &key).await.0, 401);
 }

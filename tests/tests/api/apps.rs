@@ -4,8 +4,9 @@
 use diesel::prelude::*;
 use shared::schema::consents;
 
-use crate::flow::{ClientOptions, pkce, resource_server};
-use crate::helpers::{location, spawn_app, texts};
+use crate::support::browser::{TestUser, hidden_field, location, texts};
+use crate::support::oauth_client::{ClientOptions, pkce, resource_server};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn a_person_sees_and_revokes_an_app() {
@@ -17,9 +18,10 @@ async fn a_person_sees_and_revokes_an_app() {
         })
         .await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let alice = app.signed_in_user("alice").await;
+    let tokens = alice.tokens_for(&client).await;
 
-    let page = app.get("/account/apps").await;
+    let page = alice.get("/account/apps").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     let rows = texts(&html, "table tbody tr");
@@ -32,7 +34,7 @@ async fn a_person_sees_and_revokes_an_app() {
     assert!(!html.contains("<Printer>"), "the name is escaped");
 
     // Without the session's CSRF token nothing happens.
-    let forged = app
+    let forged = alice
         .post_form(
             &format!("/account/apps/{}/revoke", client.client_id),
             &[("csrf_token", "forged")],
@@ -45,8 +47,8 @@ async fn a_person_sees_and_revokes_an_app() {
         true
     );
 
-    let csrf = crate::helpers::hidden_field(&html, "csrf_token").unwrap();
-    let revoked = app
+    let csrf = hidden_field(&html, "csrf_token").unwrap();
+    let revoked = alice
         .post_form(
             &format!("/account/apps/{}/revoke", client.client_id),
             &[("csrf_token", &csrf)],
@@ -63,7 +65,7 @@ async fn a_person_sees_and_revokes_an_app() {
     }
     let left: i64 = app.query(|c| consents::table.count().get_result(c)).await;
     assert_eq!(left, 0);
-    let after = app
+    let after = alice
         .get("/account/apps?revoked=1")
         .await
         .text()
@@ -73,14 +75,16 @@ async fn a_person_sees_and_revokes_an_app() {
     assert!(texts(&after, "table tbody tr").is_empty());
 
     // The app must ask again.
-    let again = app.get(&app.authorize_request(&client, &pkce(), "s")).await;
+    let again = alice
+        .get(&app.authorize_request(&client, &pkce(), "s"))
+        .await;
     assert_eq!(
         again.status(),
         200,
         "the consent page, not a silent redirect"
     );
 
-    let unknown = app
+    let unknown = alice
         .post_form("/account/apps/client_nope/revoke", &[("csrf_token", &csrf)])
         .await;
     assert_eq!(unknown.status(), 404);
@@ -89,16 +93,16 @@ async fn a_person_sees_and_revokes_an_app() {
 #[actix_web::test]
 async fn the_apps_page_needs_a_signed_in_person() {
     let app = spawn_app().await;
-    let response = app.get("/account/apps").await;
+    let response = app.visitor().get("/account/apps").await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/login?return_to=%2Faccount%2Fapps");
 }
 
 /// Revokes `client_id` from the apps page with the session's CSRF token.
-async fn revoke_from_page(app: &crate::helpers::TestApp, client_id: &str) -> reqwest::Response {
-    let html = app.get("/account/apps").await.text().await.unwrap();
-    let csrf = crate::helpers::hidden_field(&html, "csrf_token").unwrap();
-    app.post_form(
+async fn revoke_from_page(user: &TestUser, client_id: &str) -> reqwest::Response {
+    let html = user.get("/account/apps").await.text().await.unwrap();
+    let csrf = hidden_field(&html, "csrf_token").unwrap();
+    user.post_form(
         &format!("/account/apps/{client_id}/revoke"),
         &[("csrf_token", &csrf)],
     )
@@ -109,12 +113,12 @@ async fn revoke_from_page(app: &crate::helpers::TestApp, client_id: &str) -> req
 async fn revoking_an_app_burns_the_codes_it_has_not_exchanged_yet() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
 
     assert_eq!(
-        revoke_from_page(&app, &client.client_id).await.status(),
+        revoke_from_page(&alice, &client.client_id).await.status(),
         303
     );
     let left: i64 = app
@@ -142,17 +146,18 @@ async fn a_first_party_app_is_listed_while_it_holds_tokens_and_can_be_revoked() 
         })
         .await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let alice = app.signed_in_user("alice").await;
+    let tokens = alice.tokens_for(&client).await;
     let consents: i64 = app.query(|c| consents::table.count().get_result(c)).await;
     assert_eq!(consents, 0, "a first-party app is never asked");
 
-    let html = app.get("/account/apps").await.text().await.unwrap();
+    let html = alice.get("/account/apps").await.text().await.unwrap();
     let rows = texts(&html, "table tbody tr");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].contains("Our Web App") && rows[0].contains("See your tasks"));
 
     assert_eq!(
-        revoke_from_page(&app, &client.client_id).await.status(),
+        revoke_from_page(&alice, &client.client_id).await.status(),
         303
     );
     for kind in ["access_token", "refresh_token"] {
@@ -162,7 +167,7 @@ async fn a_first_party_app_is_listed_while_it_holds_tokens_and_can_be_revoked() 
             "{kind}"
         );
     }
-    let after = app.get("/account/apps").await.text().await.unwrap();
+    let after = alice.get("/account/apps").await.text().await.unwrap();
     assert!(texts(&after, "table tbody tr").is_empty());
 }
 
@@ -176,7 +181,8 @@ async fn a_family_whose_tokens_have_all_expired_is_not_listed() {
             ..ClientOptions::default()
         })
         .await;
-    app.tokens_for(&client, "alice").await;
+    let alice = app.signed_in_user("alice").await;
+    alice.tokens_for(&client).await;
     let past = shared::models::now() - chrono::Duration::hours(1);
     app.query(move |c| {
         diesel::update(refresh_tokens::table)
@@ -187,6 +193,6 @@ async fn a_family_whose_tokens_have_all_expired_is_not_listed() {
             .execute(c)
     })
     .await;
-    let html = app.get("/account/apps").await.text().await.unwrap();
+    let html = alice.get("/account/apps").await.text().await.unwrap();
     assert!(texts(&html, "table tbody tr").is_empty(), "{html}");
 }

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use shared::models::audit_event::AuditEventRow;
 use shared::schema::{audit_events, users};
 
-use crate::flow::{ClientOptions, field, pkce};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::oauth_client::{ClientOptions, field, pkce};
+use crate::support::servers::{TestApp, spawn_app, spawn_app_with};
 
 /// The events of `kind` once there are at least `count` (the background writer may take a
 /// moment), oldest first.
@@ -52,8 +52,9 @@ async fn user_id(app: &TestApp, username: &'static str) -> String {
 async fn sign_in_failures_and_lockouts_are_kept_with_the_account_and_address() {
     let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "2")]).await;
     app.create_user("alice").await;
+    let visitor = app.visitor();
     for _ in 0..2 {
-        app.login("alice", "not-the-password-1").await;
+        visitor.login("alice", "not-the-password-1").await;
     }
     let alice = user_id(&app, "alice").await;
     let failures = events(&app, "login_failure", 2).await;
@@ -65,7 +66,7 @@ async fn sign_in_failures_and_lockouts_are_kept_with_the_account_and_address() {
     assert_eq!(lockouts.len(), 1);
     assert_eq!(lockouts[0].user_id.as_deref(), Some(alice.as_str()));
 
-    app.login("nobody", "whatever-password-1").await;
+    visitor.login("nobody", "whatever-password-1").await;
     let failures = events(&app, "login_failure", 3).await;
     let unknown = failures.iter().find(|row| row.user_id.is_none()).unwrap();
     assert_eq!(detail(unknown)["known_user"], false);
@@ -80,10 +81,10 @@ async fn sign_in_failures_and_lockouts_are_kept_with_the_account_and_address() {
 async fn code_replay_and_refresh_reuse_are_kept_with_the_client_and_user() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("bob").await;
+    let bob_browser = app.signed_in_user("bob").await;
     let bob = user_id(&app, "bob").await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = bob_browser.obtain_code(&client, &p).await;
     assert_eq!(
         app.exchange_code(&client, &code, Some(&p.verifier))
             .await
@@ -105,7 +106,7 @@ async fn code_replay_and_refresh_reuse_are_kept_with_the_client_and_user() {
     assert_eq!(replays[0].user_id.as_deref(), Some(bob.as_str()));
     assert_eq!(detail(&replays[0])["revoked_access_tokens"], 1);
 
-    let other = app.tokens_for(&client, "carol").await;
+    let other = app.signed_in_user("carol").await.tokens_for(&client).await;
     let spent = field(&other, "refresh_token");
     assert_eq!(app.refresh(&client, &spent, None).await.status(), 200);
     assert_eq!(app.refresh(&client, &spent, None).await.status(), 400);
@@ -123,7 +124,7 @@ async fn client_authentication_failures_and_revocations_are_kept() {
     let client = app.register_client(ClientOptions::default()).await;
     let mut wrong = client.clone();
     wrong.secret = Some("cs_wrong".into());
-    let tokens = app.tokens_for(&client, "dave").await;
+    let tokens = app.signed_in_user("dave").await.tokens_for(&client).await;
     assert_eq!(
         app.refresh(&wrong, &field(&tokens, "refresh_token"), None)
             .await
@@ -157,8 +158,9 @@ async fn client_authentication_failures_and_revocations_are_kept() {
 #[actix_web::test]
 async fn a_rate_limit_block_is_kept_with_the_address() {
     let app = spawn_app_with(&[("RATE_LIMIT_PER_IP", "1/1m"), ("RATE_LIMIT_BLOCK", "10m")]).await;
+    let visitor = app.visitor();
     for _ in 0..22 {
-        app.get("/jwks.json").await;
+        visitor.get("/jwks.json").await;
     }
     let blocks = events(&app, "rate_limit_block", 1).await;
     assert_eq!(blocks.len(), 1);

@@ -2,11 +2,14 @@
 //! a redirect (no open redirector); every later problem goes back to the client with the
 //! RFC 6749 §4.1.2.1 code, `state` and `iss`.
 
-use crate::flow::{ClientOptions, REDIRECT_URI, authorize_path, pkce, query_param};
-use crate::helpers::{TestApp, location, spawn_app};
+use crate::support::browser::{TestUser, location};
+use crate::support::oauth_client::{
+    ClientOptions, REDIRECT_URI, authorize_path, pkce, query_param,
+};
+use crate::support::servers::spawn_app;
 
-async fn assert_error_page(app: &TestApp, path: &str, expected: &str) {
-    let response = app.get(path).await;
+async fn assert_error_page(visitor: &TestUser, path: &str, expected: &str) {
+    let response = visitor.get(path).await;
     assert_eq!(response.status(), 400, "{path}");
     assert!(
         response.headers().get("location").is_none(),
@@ -36,6 +39,7 @@ fn assert_client_error(response: &reqwest::Response, error: &str, state: Option<
 #[actix_web::test]
 async fn an_unknown_or_disabled_client_gets_an_error_page() {
     let app = spawn_app().await;
+    let visitor = app.visitor();
     let p = pkce();
     let base = [
         ("response_type", "code"),
@@ -43,10 +47,10 @@ async fn an_unknown_or_disabled_client_gets_an_error_page() {
         ("code_challenge", &p.challenge),
         ("code_challenge_method", "S256"),
     ];
-    assert_error_page(&app, &authorize_path(&base), "client_id is missing").await;
+    assert_error_page(&visitor, &authorize_path(&base), "client_id is missing").await;
     let mut unknown = base.to_vec();
     unknown.push(("client_id", "client_nope"));
-    assert_error_page(&app, &authorize_path(&unknown), "not registered").await;
+    assert_error_page(&visitor, &authorize_path(&unknown), "not registered").await;
 
     let client = app.register_client(ClientOptions::default()).await;
     auth_server::oauth::clients::set_enabled(&app.db, client.client_id.clone(), false)
@@ -54,12 +58,13 @@ async fn an_unknown_or_disabled_client_gets_an_error_page() {
         .unwrap();
     let mut disabled = base.to_vec();
     disabled.push(("client_id", &client.client_id));
-    assert_error_page(&app, &authorize_path(&disabled), "has been disabled").await;
+    assert_error_page(&visitor, &authorize_path(&disabled), "has been disabled").await;
 }
 
 #[actix_web::test]
 async fn a_redirect_uri_that_is_not_registered_exactly_is_never_redirected_to() {
     let app = spawn_app().await;
+    let visitor = app.visitor();
     let client = app.register_client(ClientOptions::default()).await;
     let p = pkce();
     for attempt in [
@@ -80,7 +85,7 @@ async fn a_redirect_uri_that_is_not_registered_exactly_is_never_redirected_to() 
             ("code_challenge", &p.challenge),
             ("code_challenge_method", "S256"),
         ]);
-        assert_error_page(&app, &path, "not registered for this app").await;
+        assert_error_page(&visitor, &path, "not registered for this app").await;
     }
 }
 
@@ -93,6 +98,7 @@ async fn redirect_uri_may_be_omitted_only_when_one_is_registered() {
             ..ClientOptions::default()
         })
         .await;
+    let visitor = app.visitor();
     let p = pkce();
     let path = authorize_path(&[
         ("response_type", "code"),
@@ -100,34 +106,35 @@ async fn redirect_uri_may_be_omitted_only_when_one_is_registered() {
         ("code_challenge", &p.challenge),
         ("code_challenge_method", "S256"),
     ]);
-    assert_error_page(&app, &path, "must name its redirect_uri").await;
+    assert_error_page(&visitor, &path, "must name its redirect_uri").await;
 }
 
 #[actix_web::test]
 async fn repeated_or_overlong_client_parameters_get_an_error_page() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
+    let visitor = app.visitor();
     let path = format!(
         "/authorize?client_id={0}&client_id={0}&response_type=code",
         client.client_id
     );
-    assert_error_page(&app, &path, "more than one client_id").await;
+    assert_error_page(&visitor, &path, "more than one client_id").await;
     let path = format!(
         "/authorize?client_id={}&redirect_uri=a&redirect_uri=b",
         client.client_id
     );
-    assert_error_page(&app, &path, "more than one redirect_uri").await;
+    assert_error_page(&visitor, &path, "more than one redirect_uri").await;
     let path = format!("/authorize?client_id={}", "x".repeat(10_000));
-    assert_error_page(&app, &path, "too long").await;
-    assert_error_page(&app, "/authorize?client_id=%ZZ", "not registered").await;
-    assert_error_page(&app, "/authorize?client_id=%FF%FE", "not registered").await;
+    assert_error_page(&visitor, &path, "too long").await;
+    assert_error_page(&visitor, "/authorize?client_id=%ZZ", "not registered").await;
+    assert_error_page(&visitor, "/authorize?client_id=%FF%FE", "not registered").await;
 }
 
 #[actix_web::test]
 async fn problems_after_the_redirect_uri_is_trusted_go_back_to_the_client() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let p = pkce();
     let id = client.client_id.as_str();
     let with = |extra: &[(&'static str, &str)], drop: &[&str]| {
@@ -191,11 +198,13 @@ async fn problems_after_the_redirect_uri_is_trusted_go_back_to_the_client() {
         ),
     ];
     for (path, error) in cases {
-        let response = app.get(&path).await;
+        let response = alice.get(&path).await;
         assert_client_error(&response, error, Some("s1"));
     }
     // An over-long state is refused, and not echoed back.
-    let response = app.get(&with(&[("state", &"s".repeat(10_000))], &[])).await;
+    let response = alice
+        .get(&with(&[("state", &"s".repeat(10_000))], &[]))
+        .await;
     assert_client_error(&response, "invalid_request", None);
 }
 
@@ -208,7 +217,7 @@ async fn a_scope_beyond_the_clients_is_refused() {
             ..ClientOptions::default()
         })
         .await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let p = pkce();
     let path = authorize_path(&[
         ("response_type", "code"),
@@ -218,7 +227,7 @@ async fn a_scope_beyond_the_clients_is_refused() {
         ("code_challenge", &p.challenge),
         ("code_challenge_method", "S256"),
     ]);
-    assert_client_error(&app.get(&path).await, "invalid_scope", Some("s"));
+    assert_client_error(&alice.get(&path).await, "invalid_scope", Some("s"));
 }
 
 #[actix_web::test]
@@ -232,15 +241,15 @@ async fn a_confidential_client_without_pkce_may_skip_it_only_when_registered_so(
             ..ClientOptions::default()
         })
         .await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let no_pkce =
         |id: &str| authorize_path(&[("response_type", "code"), ("client_id", id), ("state", "s")]);
     assert_client_error(
-        &app.get(&no_pkce(&strict.client_id)).await,
+        &alice.get(&no_pkce(&strict.client_id)).await,
         "invalid_request",
         Some("s"),
     );
-    let response = app.get(&no_pkce(&relaxed.client_id)).await;
+    let response = alice.get(&no_pkce(&relaxed.client_id)).await;
     assert!(
         location(&response).contains("code="),
         "{}",
@@ -252,10 +261,10 @@ async fn a_confidential_client_without_pkce_may_skip_it_only_when_registered_so(
 async fn the_consent_decision_needs_the_sessions_csrf_token() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let path = app.authorize_request(&client, &pkce(), "s");
     let query = path.trim_start_matches("/authorize?").to_owned();
-    let response = app
+    let response = alice
         .post_form(
             "/authorize",
             &[

@@ -1,7 +1,7 @@
 //! The client-credentials grant (RFC 6749 §4.4).
 
-use crate::flow::{ClientOptions, resource_server, service_client};
-use crate::helpers::spawn_app;
+use crate::support::oauth_client::{ClientOptions, resource_server, service_client};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn a_confidential_client_gets_a_token_for_itself() {

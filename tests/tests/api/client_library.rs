@@ -6,8 +6,9 @@ use oauth2::{
     Scope, TokenResponse, TokenUrl,
 };
 
-use crate::flow::{ClientOptions, query_param};
-use crate::helpers::{location, spawn_app};
+use crate::support::browser::location;
+use crate::support::oauth_client::{ClientOptions, query_param};
+use crate::support::servers::spawn_app;
 
 #[derive(Debug)]
 struct HttpError(String);
@@ -48,7 +49,7 @@ async fn http_client(request: oauth2::HttpRequest) -> Result<oauth2::HttpRespons
 async fn the_oauth2_crate_completes_the_flow() {
     let app = spawn_app().await;
     let registered = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
 
     let client = BasicClient::new(ClientId::new(registered.client_id.clone()))
         .set_client_secret(ClientSecret::new(registered.secret.clone().unwrap()))
@@ -64,7 +65,7 @@ async fn the_oauth2_crate_completes_the_flow() {
 
     // The browser part: open the URL, allow.
     let path = url.as_str().trim_start_matches(&app.address).to_owned();
-    let redirect = location(&app.authorize(&path, "allow").await);
+    let redirect = location(&alice.authorize(&path, "allow").await);
     assert_eq!(
         query_param(&redirect, "state").as_deref(),
         Some(csrf_state.secret().as_str())

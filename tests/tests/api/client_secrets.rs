@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use shared::schema::clients;
 
-use crate::flow::{ClientOptions, TestClient};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::oauth_client::{ClientOptions, TestClient};
+use crate::support::servers::{TestApp, spawn_app};
 
 /// Every text column of the client's row.
 async fn stored_row(app: &TestApp, client_id: &str) -> Vec<Option<String>> {

@@ -12,8 +12,8 @@ use std::time::Duration;
 use diesel::prelude::*;
 use shared::schema::grants;
 
-use crate::flow::{ClientOptions, TestClient, field, pkce, resource_server};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::oauth_client::{ClientOptions, TestClient, field, pkce, resource_server};
+use crate::support::servers::{TestApp, spawn_app};
 
 const RACERS: usize = 8;
 
@@ -115,7 +115,7 @@ async fn racing_refreshes_leave_the_winner_with_working_tokens() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     let refresh_token = field(&tokens, "refresh_token");
 
     let attempts = (0..RACERS)
@@ -134,9 +134,9 @@ async fn racing_code_exchanges_leave_the_winner_with_working_tokens() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     let api = app.register_client(resource_server()).await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
 
     let attempts = (0..RACERS)
         .map(|_| app.exchange_code(&client, &code, Some(&p.verifier)))

@@ -4,8 +4,8 @@
 
 use reqwest::Method;
 
-use crate::helpers::{TestStack, spawn_stack, spawn_stack_with};
-use crate::task_auth::user_token;
+use crate::support::servers::{TestStack, spawn_stack, spawn_stack_with};
+use crate::support::tokens::user_token;
 
 const APP: &str = "https://app.example.com";
 const OTHER: &str = "https://evil.example.net";

@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 use shared::schema::{sessions, users};
 
-use crate::helpers::{PASSWORD, browser, cookie_value, spawn_app};
+use crate::support::browser::{PASSWORD, cookie_value};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn sign_in_without_a_matching_token_is_refused() {
@@ -11,12 +12,11 @@ async fn sign_in_without_a_matching_token_is_refused() {
     app.create_user("alice").await;
 
     // A token from another browser (the attacker's own) does not match this browser's cookie.
-    let attacker_token = app.csrf_from_with(&browser(), "/login").await;
-    let victim = browser();
-    let _victim_has_a_cookie = app.csrf_from_with(&victim, "/login").await;
-    let response = app
-        .post_form_with(
-            &victim,
+    let attacker_token = app.visitor().csrf_from("/login").await;
+    let victim = app.visitor();
+    let _victim_has_a_cookie = victim.csrf_from("/login").await;
+    let response = victim
+        .post_form(
             "/login",
             &[
                 ("csrf_token", &attacker_token),
@@ -37,8 +37,8 @@ async fn sign_in_without_a_matching_token_is_refused() {
 
     // No cookie at all (a cross-site form post from a fresh browser).
     let response = app
-        .post_form_with(
-            &browser(),
+        .visitor()
+        .post_form(
             "/login",
             &[
                 ("csrf_token", &attacker_token),
@@ -50,12 +50,8 @@ async fn sign_in_without_a_matching_token_is_refused() {
     assert_eq!(response.status(), 403);
 
     // No token field at all.
-    let response = app
-        .post_form_with(
-            &victim,
-            "/login",
-            &[("username", "alice"), ("password", PASSWORD)],
-        )
+    let response = victim
+        .post_form("/login", &[("username", "alice"), ("password", PASSWORD)])
         .await;
     assert_eq!(response.status(), 400);
     let count: i64 = app
@@ -67,11 +63,10 @@ async fn sign_in_without_a_matching_token_is_refused() {
 #[actix_web::test]
 async fn registration_without_a_matching_token_creates_nothing() {
     let app = spawn_app().await;
-    let client = browser();
-    let _cookie = app.csrf_from_with(&client, "/register").await;
-    let response = app
-        .post_form_with(
-            &client,
+    let visitor = app.visitor();
+    let _cookie = visitor.csrf_from("/register").await;
+    let response = visitor
+        .post_form(
             "/register",
             &[
                 ("csrf_token", "forged-forged-forged-forged-forged-forged-f"),
@@ -92,18 +87,19 @@ async fn registration_without_a_matching_token_creates_nothing() {
 async fn logout_and_ending_sessions_need_the_sessions_token() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    assert_eq!(app.login("alice", PASSWORD).await.status(), 303);
+    let alice = app.visitor();
+    assert_eq!(alice.login("alice", PASSWORD).await.status(), 303);
 
     // The anonymous token (from the login page) is not the signed-in session's token.
-    let wrong = app.csrf_from_with(&app.client, "/login").await;
-    let response = app.post_form("/logout", &[("csrf_token", &wrong)]).await;
+    let wrong = alice.csrf_from("/login").await;
+    let response = alice.post_form("/logout", &[("csrf_token", &wrong)]).await;
     assert_eq!(response.status(), 403);
-    assert_eq!(app.get("/account").await.status(), 200, "still signed in");
+    assert_eq!(alice.get("/account").await.status(), 200, "still signed in");
 
     let session_row: String = app
         .query(|conn| sessions::table.select(sessions::id).first(conn))
         .await;
-    let response = app
+    let response = alice
         .post_form(
             &format!("/account/sessions/{session_row}/end"),
             &[("csrf_token", &wrong)],

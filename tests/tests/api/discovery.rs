@@ -3,13 +3,17 @@
 use diesel::prelude::*;
 use shared::schema::signing_keys;
 
-use crate::flow::{ClientOptions, pkce};
-use crate::helpers::{TestDatabase, spawn_app, spawn_app_on, test_settings};
+use crate::support::database::TestDatabase;
+use crate::support::oauth_client::{ClientOptions, pkce};
+use crate::support::servers::{spawn_app, spawn_app_on, test_settings};
 
 #[actix_web::test]
 async fn metadata_lists_the_endpoints_and_capabilities() {
     let app = spawn_app().await;
-    let response = app.get("/.well-known/oauth-authorization-server").await;
+    let response = app
+        .visitor()
+        .get("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(response.status(), 200);
     let m: serde_json::Value = response.json().await.unwrap();
     assert_eq!(m["issuer"], "http://127.0.0.1:8080");
@@ -47,7 +51,7 @@ async fn metadata_lists_the_endpoints_and_capabilities() {
 #[actix_web::test]
 async fn the_jwks_publishes_the_signing_key_without_its_private_part() {
     let app = spawn_app().await;
-    let jwks: serde_json::Value = app.get("/jwks.json").await.json().await.unwrap();
+    let jwks: serde_json::Value = app.visitor().get("/jwks.json").await.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0]["kty"], "OKP");
@@ -72,7 +76,13 @@ async fn instances_on_one_database_share_the_key_and_it_is_encrypted_at_rest() {
     let second_url = format!("http://127.0.0.1:{}", second.port());
     actix_web::rt::spawn(second.run_until_stopped());
 
-    let a: serde_json::Value = first.get("/jwks.json").await.json().await.unwrap();
+    let a: serde_json::Value = first
+        .visitor()
+        .get("/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     let b: serde_json::Value = reqwest::get(format!("{second_url}/jwks.json"))
         .await
         .unwrap()
@@ -93,9 +103,9 @@ async fn instances_on_one_database_share_the_key_and_it_is_encrypted_at_rest() {
 
     // The tokens of one instance verify with the keys of the other.
     let client = first.register_client(ClientOptions::default()).await;
-    first.sign_in_new_user("alice").await;
+    let alice = first.signed_in_user("alice").await;
     let p = pkce();
-    let code = first.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     let body: serde_json::Value = first
         .exchange_code(&client, &code, Some(&p.verifier))
         .await
@@ -121,9 +131,9 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
     // A development start: no KEY_ENCRYPTION_KEY, so the first key is stored plain.
     let development = spawn_app_on(database, &url, &[]).await;
     let client = development.register_client(ClientOptions::default()).await;
-    development.sign_in_new_user("alice").await;
+    let alice = development.signed_in_user("alice").await;
     let p = pkce();
-    let code = development.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     let body: serde_json::Value = development
         .exchange_code(&client, &code, Some(&p.verifier))
         .await

@@ -2,19 +2,22 @@
 
 use std::time::Duration;
 
-use crate::helpers::{PASSWORD, TestDatabase, browser, spawn_app, spawn_app_on};
+use crate::support::browser::PASSWORD;
+use crate::support::database::TestDatabase;
+use crate::support::servers::{spawn_app, spawn_app_on};
 
 #[actix_web::test]
 async fn health_and_readiness_answer_ok_with_a_database() {
     let app = spawn_app().await;
-    let health = app.get("/healthz").await;
+    let visitor = app.visitor();
+    let health = visitor.get("/healthz").await;
     assert_eq!(health.status(), 200);
     assert_eq!(
         health.json::<serde_json::Value>().await.unwrap()["status"],
         "ok"
     );
 
-    let ready = app.get("/readyz").await;
+    let ready = visitor.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "ready");
@@ -113,13 +116,14 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
         )
     };
     let app = spawn_app_on(database, &url, &[]).await;
+    let visitor = app.visitor();
 
     assert_eq!(
-        app.get("/healthz").await.status(),
+        visitor.get("/healthz").await.status(),
         200,
         "the process itself is fine"
     );
-    let ready = app.get("/readyz").await;
+    let ready = visitor.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.headers()["retry-after"], "5");
     assert_eq!(
@@ -128,7 +132,9 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
     );
 
     // Pages that need the database answer 503 with a page that says so; nothing is written.
-    let register = app.register("outage", "outage@example.com", PASSWORD).await;
+    let register = visitor
+        .register("outage", "outage@example.com", PASSWORD)
+        .await;
     assert_eq!(register.status(), 503);
     assert!(
         register
@@ -151,7 +157,7 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
     }
     let mut ready = false;
     for _ in 0..40 {
-        if app.get("/readyz").await.status() == 200 {
+        if visitor.get("/readyz").await.status() == 200 {
             ready = true;
             break;
         }
@@ -160,7 +166,8 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
     assert!(ready, "readiness recovers once the database is reachable");
 
     let register = app
-        .register_with(&browser(), "outage", "outage@example.com", PASSWORD)
+        .visitor()
+        .register("outage", "outage@example.com", PASSWORD)
         .await;
     assert_eq!(
         register.status(),
@@ -179,26 +186,22 @@ async fn a_database_that_drops_every_connection_is_survived() {
     let port = free_port();
     let proxy = TcpProxy::start(port, host_port(&real_url)).await;
     let app = spawn_app_on(database, &with_port(&real_url, port), &[]).await;
+    let visitor = app.visitor();
     app.create_user("alice").await;
-    assert_eq!(
-        app.login_with(&browser(), "alice", PASSWORD).await.status(),
-        303
-    );
+    assert_eq!(app.visitor().login("alice", PASSWORD).await.status(), 303);
 
     // The database goes away: every pooled connection is cut.
     proxy.stop();
-    assert_eq!(app.get("/readyz").await.status(), 503);
-    assert_eq!(
-        app.login_with(&browser(), "alice", PASSWORD).await.status(),
-        503
-    );
+    assert_eq!(visitor.get("/readyz").await.status(), 503);
+    assert_eq!(app.visitor().login("alice", PASSWORD).await.status(), 503);
 
     // It comes back: service resumes without a restart, and no request sees a 500.
     let _proxy = TcpProxy::start(port, host_port(&real_url)).await;
     let mut statuses = Vec::new();
     for _ in 0..40 {
         let status = app
-            .login_with(&browser(), "alice", PASSWORD)
+            .visitor()
+            .login("alice", PASSWORD)
             .await
             .status()
             .as_u16();
@@ -213,7 +216,7 @@ async fn a_database_that_drops_every_connection_is_survived() {
         statuses.iter().all(|s| *s == 303 || *s == 503),
         "{statuses:?}"
     );
-    assert_eq!(app.get("/readyz").await.status(), 200);
+    assert_eq!(visitor.get("/readyz").await.status(), 200);
 }
 
 /// A SQLite URL that cannot be opened: a plain file stands where its folder should be.
@@ -235,6 +238,7 @@ async fn oauth_endpoints_answer_temporarily_unavailable_without_a_database() {
     let (url, base) = unreachable_sqlite();
     let (unused, _) = TestDatabase::create();
     let app = spawn_app_on(unused, &url, &[]).await;
+    let visitor = app.visitor();
 
     let token = reqwest::Client::new()
         .post(app.url("/token"))
@@ -250,11 +254,11 @@ async fn oauth_endpoints_answer_temporarily_unavailable_without_a_database() {
     assert_eq!(body["error"], "temporarily_unavailable");
 
     assert_eq!(
-        app.get("/jwks.json").await.status(),
+        visitor.get("/jwks.json").await.status(),
         503,
         "no keys could be loaded"
     );
-    let authorize = app
+    let authorize = visitor
         .get("/authorize?client_id=client_x&response_type=code")
         .await;
     assert_eq!(authorize.status(), 503);
@@ -265,11 +269,11 @@ async fn oauth_endpoints_answer_temporarily_unavailable_without_a_database() {
 #[actix_web::test]
 async fn the_task_api_answers_503_problem_details_without_a_database() {
     // A working auth-server issues the token; the task API's own database is unreachable.
-    let stack = crate::helpers::spawn_stack().await;
-    let token = crate::task_auth::user_token(&stack, "tasks:read tasks:write").await;
+    let stack = crate::support::servers::spawn_stack().await;
+    let token = crate::support::tokens::user_token(&stack, "tasks:read tasks:write").await;
     let (url, base) = unreachable_sqlite();
     let jwks_url = format!("{}/jwks.json", stack.auth.address);
-    let settings = crate::helpers::test_settings(&url, &[("JWKS_URL", &jwks_url)]);
+    let settings = crate::support::servers::test_settings(&url, &[("JWKS_URL", &jwks_url)]);
     let api = resource_api::startup::build(settings).await.unwrap();
     let api_url = format!("http://127.0.0.1:{}", api.port());
     actix_web::rt::spawn(api.run_until_stopped());

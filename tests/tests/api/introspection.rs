@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use crate::flow::{ClientOptions, field, resource_server};
-use crate::helpers::spawn_app_with;
+use crate::support::oauth_client::{ClientOptions, field, resource_server};
+use crate::support::servers::spawn_app_with;
 
 #[actix_web::test]
 async fn an_active_access_token_shows_its_claims() {
     let app = spawn_app_with(&[]).await;
     let client = app.register_client(ClientOptions::default()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     let claims = app
         .verify_access_token(&field(&tokens, "access_token"))
         .await;
@@ -51,7 +51,7 @@ async fn other_clients_see_inactive_and_resource_servers_see_all() {
         })
         .await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     for kind in ["access_token", "refresh_token"] {
         assert_eq!(
             app.introspect(&other, &field(&tokens, kind)).await,
@@ -70,7 +70,7 @@ async fn other_clients_see_inactive_and_resource_servers_see_all() {
 async fn expired_spent_revoked_and_malformed_tokens_are_inactive() {
     let app = spawn_app_with(&[("ACCESS_TOKEN_TTL", "1s")]).await;
     let client = app.register_client(ClientOptions::default()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     let inactive = serde_json::json!({ "active": false });
 
     let tampered = {
@@ -139,7 +139,8 @@ async fn a_public_client_may_not_introspect_even_its_own_tokens() {
             ..ClientOptions::default()
         })
         .await;
-    let tokens = app.tokens_for(&public, "alice").await;
+    let alice = app.signed_in_user("alice").await;
+    let tokens = alice.tokens_for(&public).await;
     for kind in ["access_token", "refresh_token"] {
         let response = app
             .client_post(&public, "/introspect", &[("token", field(&tokens, kind))])
@@ -151,7 +152,7 @@ async fn a_public_client_may_not_introspect_even_its_own_tokens() {
         assert!(body.get("active").is_none(), "{body}");
     }
     // The metadata no longer offers `none` for this endpoint.
-    let metadata: serde_json::Value = app
+    let metadata: serde_json::Value = alice
         .get("/.well-known/oauth-authorization-server")
         .await
         .json()

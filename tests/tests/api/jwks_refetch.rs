@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use reqwest::Method;
 
-use crate::helpers::{TestDatabase, TestStack, spawn_app_on, test_settings};
-use crate::task_auth::{claims, sign, signing_key, user_token};
+use crate::support::database::TestDatabase;
+use crate::support::servers::{TestStack, spawn_app_on, test_settings};
+use crate::support::tokens::{claims, sign, signing_key, user_token};
 
 /// The auth-server, a JWKS server counting its requests, and the task API fetching from it.
 async fn stack_with_counted_jwks() -> (TestStack, Arc<AtomicUsize>) {
     let (database, url) = TestDatabase::create();
     let auth = spawn_app_on(database, &url, &[]).await;
-    let jwks = auth.get("/jwks.json").await.text().await.unwrap();
+    let jwks = auth.visitor().get("/jwks.json").await.text().await.unwrap();
     let fetches = Arc::new(AtomicUsize::new(0));
     let counted = fetches.clone();
     let server = HttpServer::new(move || {

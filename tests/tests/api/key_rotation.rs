@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 
-use crate::flow::service_client;
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::support::oauth_client::service_client;
+use crate::support::servers::{TestApp, spawn_app_with};
 
 async fn rotate(app: &TestApp, retire_previous_after: chrono::NaiveDateTime) -> String {
     app.db
@@ -18,7 +18,7 @@ async fn rotate(app: &TestApp, retire_previous_after: chrono::NaiveDateTime) -> 
 }
 
 async fn jwks(app: &TestApp) -> JwkSet {
-    app.get("/jwks.json").await.json().await.unwrap()
+    app.visitor().get("/jwks.json").await.json().await.unwrap()
 }
 
 /// Verifies like a resource server: with the cached JWKS, refetched once on an unknown kid.

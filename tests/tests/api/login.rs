@@ -5,12 +5,13 @@ use diesel::prelude::*;
 use shared::models::now;
 use shared::schema::login_throttles;
 
-use crate::helpers::{PASSWORD, browser, cookie_value, location, spawn_app, spawn_app_with, texts};
+use crate::support::browser::{PASSWORD, cookie_value, location, texts};
+use crate::support::servers::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn the_form_has_the_contracted_fields_and_button() {
     let app = spawn_app().await;
-    let html = app.get("/login").await.text().await.unwrap();
+    let html = app.visitor().get("/login").await.text().await.unwrap();
     assert!(html.contains("name=\"username\""));
     assert!(html.contains("name=\"password\""));
     assert!(html.contains("name=\"csrf_token\""));
@@ -21,13 +22,14 @@ async fn the_form_has_the_contracted_fields_and_button() {
 async fn the_right_password_signs_in() {
     let app = spawn_app().await;
     app.create_user("alice").await;
+    let alice = app.visitor();
 
-    let response = app.login("Alice", PASSWORD).await;
+    let response = alice.login("Alice", PASSWORD).await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/account");
     assert!(cookie_value(response.headers(), "session").is_some_and(|v| v.starts_with("sess_")));
 
-    let account = app.get("/account").await;
+    let account = alice.get("/account").await;
     assert_eq!(account.status(), 200);
     assert_eq!(texts(&account.text().await.unwrap(), "h1"), ["alice"]);
 }
@@ -38,10 +40,12 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
     app.create_user("alice").await;
 
     let wrong_password = app
-        .login_with(&browser(), "alice", "not-the-password-at-all")
+        .visitor()
+        .login("alice", "not-the-password-at-all")
         .await;
     let unknown_user = app
-        .login_with(&browser(), "nobody", "not-the-password-at-all")
+        .visitor()
+        .login("nobody", "not-the-password-at-all")
         .await;
     assert_eq!(wrong_password.status(), 401);
     assert_eq!(unknown_user.status(), 401);
@@ -55,24 +59,22 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
 #[actix_web::test]
 async fn empty_or_overlong_input_is_a_clear_400() {
     let app = spawn_app().await;
-    let empty = app.login("", "").await;
+    let visitor = app.visitor();
+    let empty = visitor.login("", "").await;
     assert_eq!(empty.status(), 400);
     assert!(texts(&empty.text().await.unwrap(), ".alert")[0].contains("Enter your username"));
-    let long = app.login(&"a".repeat(300), PASSWORD).await;
+    let long = visitor.login(&"a".repeat(300), PASSWORD).await;
     assert_eq!(long.status(), 400);
 }
 
 async fn fail_times(
-    app: &crate::helpers::TestApp,
+    app: &crate::support::servers::TestApp,
     username: &str,
     times: usize,
 ) -> reqwest::Response {
     let mut last = None;
     for _ in 0..times {
-        last = Some(
-            app.login_with(&browser(), username, "wrong-password-guess")
-                .await,
-        );
+        last = Some(app.visitor().login(username, "wrong-password-guess").await);
     }
     last.expect("at least one attempt")
 }
@@ -84,15 +86,13 @@ async fn five_failures_lock_the_account_even_for_the_right_password() {
 
     let fourth = fail_times(&app, "alice", 4).await;
     assert_eq!(fourth.status(), 401, "four failures are not yet a lockout");
-    let fifth = app
-        .login_with(&browser(), "alice", "wrong-password-guess")
-        .await;
+    let fifth = app.visitor().login("alice", "wrong-password-guess").await;
     assert_eq!(fifth.status(), 429);
     assert_eq!(fifth.headers()["retry-after"], "900");
     let message = texts(&fifth.text().await.unwrap(), ".alert");
     assert!(message[0].contains("Wait 15 minutes"), "{message:?}");
 
-    let right_password = app.login_with(&browser(), "alice", PASSWORD).await;
+    let right_password = app.visitor().login("alice", PASSWORD).await;
     assert_eq!(
         right_password.status(),
         429,
@@ -115,10 +115,7 @@ async fn a_lockout_ends_after_its_time() {
     let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
     app.create_user("alice").await;
     assert_eq!(fail_times(&app, "alice", 3).await.status(), 429);
-    assert_eq!(
-        app.login_with(&browser(), "alice", PASSWORD).await.status(),
-        429
-    );
+    assert_eq!(app.visitor().login("alice", PASSWORD).await.status(), 429);
 
     // Fifteen minutes pass.
     app.query(|conn| {
@@ -127,10 +124,7 @@ async fn a_lockout_ends_after_its_time() {
             .execute(conn)
     })
     .await;
-    assert_eq!(
-        app.login_with(&browser(), "alice", PASSWORD).await.status(),
-        303
-    );
+    assert_eq!(app.visitor().login("alice", PASSWORD).await.status(), 303);
 }
 
 #[actix_web::test]
@@ -138,10 +132,7 @@ async fn a_successful_sign_in_resets_the_failure_count() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     fail_times(&app, "alice", 4).await;
-    assert_eq!(
-        app.login_with(&browser(), "alice", PASSWORD).await.status(),
-        303
-    );
+    assert_eq!(app.visitor().login("alice", PASSWORD).await.status(), 303);
     let after = fail_times(&app, "alice", 4).await;
     assert_eq!(
         after.status(),
@@ -154,9 +145,10 @@ async fn a_successful_sign_in_resets_the_failure_count() {
 async fn signing_in_again_replaces_the_session_id() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let first = app.login("alice", PASSWORD).await;
+    let alice = app.visitor();
+    let first = alice.login("alice", PASSWORD).await;
     let first_id = cookie_value(first.headers(), "session").unwrap();
-    let second = app.login("alice", PASSWORD).await;
+    let second = alice.login("alice", PASSWORD).await;
     let second_id = cookie_value(second.headers(), "session").unwrap();
     assert_ne!(first_id, second_id);
 
@@ -173,7 +165,7 @@ async fn signing_in_again_replaces_the_session_id() {
     assert_eq!(replay.status(), 303);
     assert_eq!(location(&replay), "/login?return_to=%2Faccount");
     assert_eq!(
-        app.get("/account").await.status(),
+        alice.get("/account").await.status(),
         200,
         "the new session works"
     );
@@ -184,7 +176,8 @@ async fn return_to_accepts_local_paths_only() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let local = app
-        .login_to_with(&browser(), "alice", PASSWORD, "/account?tab=sessions")
+        .visitor()
+        .login_to("alice", PASSWORD, "/account?tab=sessions")
         .await;
     assert_eq!(location(&local), "/account?tab=sessions");
 
@@ -196,9 +189,7 @@ async fn return_to_accepts_local_paths_only() {
         "javascript:alert(1)",
         "/\t/evil.example",
     ] {
-        let response = app
-            .login_to_with(&browser(), "alice", PASSWORD, external)
-            .await;
+        let response = app.visitor().login_to("alice", PASSWORD, external).await;
         assert_eq!(response.status(), 303);
         assert_eq!(location(&response), "/account", "{external:?} is refused");
     }
@@ -208,8 +199,9 @@ async fn return_to_accepts_local_paths_only() {
 async fn a_signed_in_person_sees_who_they_are_and_can_switch() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    app.login("alice", PASSWORD).await;
-    let html = app.get("/login").await.text().await.unwrap();
+    let alice = app.visitor();
+    alice.login("alice", PASSWORD).await;
+    let html = alice.get("/login").await.text().await.unwrap();
     assert!(
         texts(&html, ".notice")
             .join(" ")

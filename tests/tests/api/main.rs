@@ -5,8 +5,7 @@
 // Tests fail by panicking: unwrap and expect are the point here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod flow;
-mod helpers;
+mod support;
 
 mod api_keys;
 mod apps;

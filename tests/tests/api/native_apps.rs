@@ -6,8 +6,9 @@
 use diesel::prelude::*;
 use shared::schema::authorization_codes;
 
-use crate::flow::{ClientOptions, REDIRECT_URI, TestClient, pkce, query_param};
-use crate::helpers::{TestApp, location, spawn_app, texts};
+use crate::support::browser::{TestUser, location, texts};
+use crate::support::oauth_client::{ClientOptions, REDIRECT_URI, TestClient, pkce, query_param};
+use crate::support::servers::{TestApp, spawn_app};
 
 async fn codes_stored(app: &TestApp) -> i64 {
     app.query(|c| authorization_codes::table.count().get_result(c))
@@ -15,9 +16,11 @@ async fn codes_stored(app: &TestApp) -> i64 {
 }
 
 /// `GET /authorize` for `client`: asserts the one-click page, and that no code exists yet.
-async fn assert_continue_page(app: &TestApp, client: &TestClient, name: &str) {
+async fn assert_continue_page(app: &TestApp, alice: &TestUser, client: &TestClient, name: &str) {
     let before = codes_stored(app).await;
-    let response = app.get(&app.authorize_request(client, &pkce(), "s")).await;
+    let response = alice
+        .get(&app.authorize_request(client, &pkce(), "s"))
+        .await;
     assert_eq!(response.status(), 200, "{}", location(&response));
     assert!(response.headers().get("location").is_none());
     let html = response.text().await.unwrap();
@@ -41,17 +44,18 @@ async fn a_public_client_with_remembered_consent_needs_one_click() {
             ..ClientOptions::default()
         })
         .await;
-    app.sign_in_new_user("alice").await;
-    let first = app
+    let alice = app.signed_in_user("alice").await;
+    let first = alice
         .authorize(&app.authorize_request(&client, &pkce(), "s"), "allow")
         .await;
     assert!(location(&first).contains("code="), "{}", location(&first));
 
-    assert_continue_page(&app, &client, "Desktop App").await;
+    assert_continue_page(&app, &alice, &client, "Desktop App").await;
     // The click issues the code, to the redirect URI, with state and iss.
     let before = codes_stored(&app).await;
     let to = location(
-        &app.authorize(&app.authorize_request(&client, &pkce(), "s"), "allow")
+        &alice
+            .authorize(&app.authorize_request(&client, &pkce(), "s"), "allow")
             .await,
     );
     assert!(to.starts_with("http://127.0.0.1/callback?code="), "{to}");
@@ -59,7 +63,8 @@ async fn a_public_client_with_remembered_consent_needs_one_click() {
     assert_eq!(codes_stored(&app).await, before + 1);
     // And Deny still says no.
     let denied = location(
-        &app.authorize(&app.authorize_request(&client, &pkce(), "s"), "deny")
+        &alice
+            .authorize(&app.authorize_request(&client, &pkce(), "s"), "deny")
             .await,
     );
     assert_eq!(
@@ -71,7 +76,7 @@ async fn a_public_client_with_remembered_consent_needs_one_click() {
 #[actix_web::test]
 async fn a_first_party_public_client_is_silent_only_with_https_redirect_uris() {
     let app = spawn_app().await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     for redirect_uris in [
         vec!["http://127.0.0.1/callback"],
         vec!["com.example.app:/callback"],
@@ -86,7 +91,7 @@ async fn a_first_party_public_client_is_silent_only_with_https_redirect_uris() {
                 ..ClientOptions::default()
             })
             .await;
-        assert_continue_page(&app, &client, "Our App").await;
+        assert_continue_page(&app, &alice, &client, "Our App").await;
     }
     // First-party, https only: the operating system verifies the link; no page.
     let claimed = app
@@ -96,7 +101,7 @@ async fn a_first_party_public_client_is_silent_only_with_https_redirect_uris() {
             ..ClientOptions::default()
         })
         .await;
-    let response = app
+    let response = alice
         .get(&app.authorize_request(&claimed, &pkce(), "s"))
         .await;
     assert_eq!(response.status(), 302);
@@ -109,7 +114,7 @@ async fn a_first_party_public_client_is_silent_only_with_https_redirect_uris() {
             ..ClientOptions::default()
         })
         .await;
-    let response = app
+    let response = alice
         .get(&app.authorize_request(&confidential, &pkce(), "s"))
         .await;
     assert_eq!(response.status(), 302);
@@ -119,10 +124,13 @@ async fn a_first_party_public_client_is_silent_only_with_https_redirect_uris() {
 async fn a_confidential_client_with_remembered_consent_goes_straight_back() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
-    app.authorize(&app.authorize_request(&client, &pkce(), "s"), "allow")
+    let alice = app.signed_in_user("alice").await;
+    alice
+        .authorize(&app.authorize_request(&client, &pkce(), "s"), "allow")
         .await;
-    let again = app.get(&app.authorize_request(&client, &pkce(), "s")).await;
+    let again = alice
+        .get(&app.authorize_request(&client, &pkce(), "s"))
+        .await;
     assert_eq!(again.status(), 302);
     assert!(location(&again).starts_with(&format!("{REDIRECT_URI}?code=")));
 }

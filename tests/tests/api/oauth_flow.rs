@@ -3,18 +3,19 @@
 use diesel::prelude::*;
 use shared::schema::{access_tokens, authorization_codes, consents, refresh_tokens};
 
-use crate::flow::{ClientOptions, REDIRECT_URI, pkce, query_param};
-use crate::helpers::{PASSWORD, hidden_field, location, spawn_app, texts};
+use crate::support::browser::{PASSWORD, hidden_field, location, texts};
+use crate::support::oauth_client::{ClientOptions, REDIRECT_URI, pkce, query_param};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn a_confidential_client_gets_tokens_after_consent() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let pkce = pkce();
 
     // The consent page: who asks, for what, as whom, and the two buttons.
-    let consent = app
+    let consent = alice
         .get(&app.authorize_request(&client, &pkce, "state-123"))
         .await;
     assert_eq!(consent.status(), 200);
@@ -42,7 +43,7 @@ async fn a_confidential_client_gets_tokens_after_consent() {
 
     let csrf = hidden_field(&html, "csrf_token").unwrap();
     let request = hidden_field(&html, "request").unwrap();
-    let allowed = app
+    let allowed = alice
         .post_form(
             "/authorize",
             &[
@@ -141,12 +142,12 @@ async fn a_public_client_authenticates_with_pkce_alone() {
         })
         .await;
     assert!(client.secret.is_none());
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let pkce = pkce();
     // A native app listens on a port chosen at run time (RFC 8252 §7.3).
     let mut public_client = client.clone();
     public_client.redirect_uri = "http://127.0.0.1:49152/callback".into();
-    let code = app.obtain_code(&public_client, &pkce).await;
+    let code = alice.obtain_code(&public_client, &pkce).await;
     let response = app
         .exchange_code(&public_client, &code, Some(&pkce.verifier))
         .await;
@@ -160,9 +161,9 @@ async fn a_public_client_authenticates_with_pkce_alone() {
 async fn client_secret_post_is_accepted() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let pkce = pkce();
-    let code = app.obtain_code(&client, &pkce).await;
+    let code = alice.obtain_code(&client, &pkce).await;
     let response = reqwest::Client::new()
         .post(app.url("/token"))
         .form(&[
@@ -184,9 +185,10 @@ async fn signing_in_from_the_authorization_request_comes_back_to_it() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     app.create_user("alice").await;
+    let alice = app.visitor();
     let path = app.authorize_request(&client, &pkce(), "s");
 
-    let response = app.get(&path).await;
+    let response = alice.get(&path).await;
     assert_eq!(response.status(), 303);
     let login = location(&response);
     assert!(
@@ -194,7 +196,7 @@ async fn signing_in_from_the_authorization_request_comes_back_to_it() {
         "{login}"
     );
     // The sign-in page may lead to the client's redirect URI, so its CSP allows that origin.
-    let page = app.get(&login).await;
+    let page = alice.get(&login).await;
     let csp = page.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -204,11 +206,9 @@ async fn signing_in_from_the_authorization_request_comes_back_to_it() {
         "{csp}"
     );
 
-    let signed_in = app
-        .login_to_with(&app.client, "alice", PASSWORD, &path)
-        .await;
+    let signed_in = alice.login_to("alice", PASSWORD, &path).await;
     assert_eq!(location(&signed_in), path);
-    let consent = app.get(&path).await;
+    let consent = alice.get(&path).await;
     assert_eq!(consent.status(), 200);
 }
 
@@ -216,8 +216,8 @@ async fn signing_in_from_the_authorization_request_comes_back_to_it() {
 async fn deny_sends_access_denied_back_with_state_and_iss() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
-    let response = app
+    let alice = app.signed_in_user("alice").await;
+    let response = alice
         .authorize(&app.authorize_request(&client, &pkce(), "st"), "deny")
         .await;
     assert_eq!(response.status(), 303);
@@ -238,9 +238,9 @@ async fn deny_sends_access_denied_back_with_state_and_iss() {
 async fn consent_is_remembered_and_asked_again_only_for_new_scopes() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    app.sign_in_new_user("alice").await;
-    let read_only = |pkce: &crate::flow::Pkce| {
-        crate::flow::authorize_path(&[
+    let alice = app.signed_in_user("alice").await;
+    let read_only = |pkce: &crate::support::oauth_client::Pkce| {
+        crate::support::oauth_client::authorize_path(&[
             ("response_type", "code"),
             ("client_id", &client.client_id),
             ("scope", "tasks:read"),
@@ -248,16 +248,18 @@ async fn consent_is_remembered_and_asked_again_only_for_new_scopes() {
             ("code_challenge_method", "S256"),
         ])
     };
-    let first = app.authorize(&read_only(&pkce()), "allow").await;
+    let first = alice.authorize(&read_only(&pkce()), "allow").await;
     assert!(location(&first).contains("code="));
 
     // Same scope again: no question, straight back with a code.
-    let again = app.get(&read_only(&pkce())).await;
+    let again = alice.get(&read_only(&pkce())).await;
     assert_eq!(again.status(), 302);
     assert!(location(&again).starts_with(&format!("{REDIRECT_URI}?code=")));
 
     // A new scope: asked again, the old one marked as already allowed.
-    let wider = app.get(&app.authorize_request(&client, &pkce(), "s")).await;
+    let wider = alice
+        .get(&app.authorize_request(&client, &pkce(), "s"))
+        .await;
     assert_eq!(wider.status(), 200);
     let lines = texts(&wider.text().await.unwrap(), "ul.scopes li");
     assert!(
@@ -284,8 +286,10 @@ async fn first_party_apps_skip_consent() {
             ..ClientOptions::default()
         })
         .await;
-    app.sign_in_new_user("alice").await;
-    let response = app.get(&app.authorize_request(&client, &pkce(), "s")).await;
+    let alice = app.signed_in_user("alice").await;
+    let response = alice
+        .get(&app.authorize_request(&client, &pkce(), "s"))
+        .await;
     assert_eq!(response.status(), 302);
     assert!(location(&response).starts_with(&format!("{REDIRECT_URI}?code=")));
 }
@@ -299,8 +303,8 @@ async fn html_in_a_client_name_shows_as_text() {
             ..ClientOptions::default()
         })
         .await;
-    app.sign_in_new_user("alice").await;
-    let html = app
+    let alice = app.signed_in_user("alice").await;
+    let html = alice
         .get(&app.authorize_request(&client, &pkce(), "<b>state</b>"))
         .await
         .text()

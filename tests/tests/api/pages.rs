@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 use shared::schema::users;
 
-use crate::helpers::{PASSWORD, browser, spawn_app, spawn_app_with};
+use crate::support::browser::PASSWORD;
+use crate::support::servers::{spawn_app, spawn_app_with};
 
 fn assert_page_headers(response: &reqwest::Response) {
     let headers = response.headers();
@@ -21,6 +22,7 @@ fn assert_page_headers(response: &reqwest::Response) {
 #[actix_web::test]
 async fn every_page_and_error_carries_the_security_headers() {
     let app = spawn_app().await;
+    let visitor = app.visitor();
     for path in [
         "/login",
         "/register",
@@ -29,7 +31,7 @@ async fn every_page_and_error_carries_the_security_headers() {
         "/healthz",
         "/readyz",
     ] {
-        let response = app.get(path).await;
+        let response = visitor.get(path).await;
         assert_page_headers(&response);
         assert!(
             response
@@ -39,14 +41,14 @@ async fn every_page_and_error_carries_the_security_headers() {
             "no HSTS over http"
         );
     }
-    let refused = app.post_form("/login", &[("csrf_token", "x")]).await;
+    let refused = visitor.post_form("/login", &[("csrf_token", "x")]).await;
     assert_page_headers(&refused);
 }
 
 #[actix_web::test]
 async fn hsts_is_sent_when_the_issuer_is_https() {
     let app = spawn_app_with(&[("ISSUER", "https://auth.example.test")]).await;
-    let response = app.get("/login").await;
+    let response = app.visitor().get("/login").await;
     let hsts = response.headers()["strict-transport-security"]
         .to_str()
         .unwrap();
@@ -56,14 +58,15 @@ async fn hsts_is_sent_when_the_issuer_is_https() {
 #[actix_web::test]
 async fn the_stylesheet_is_served_by_the_server_itself() {
     let app = spawn_app().await;
-    let response = app.get("/static/style.css").await;
+    let visitor = app.visitor();
+    let response = visitor.get("/static/style.css").await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"],
         "text/css; charset=utf-8"
     );
     assert!(response.text().await.unwrap().contains(".card"));
-    let html = app.get("/login").await.text().await.unwrap();
+    let html = visitor.get("/login").await.text().await.unwrap();
     assert!(html.contains("href=\"/static/style.css\""));
     assert!(
         !html.contains("<script"),
@@ -74,7 +77,7 @@ async fn the_stylesheet_is_served_by_the_server_itself() {
 #[actix_web::test]
 async fn unknown_pages_get_a_404_page() {
     let app = spawn_app().await;
-    let response = app.get("/nope").await;
+    let response = app.visitor().get("/nope").await;
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
@@ -83,7 +86,8 @@ async fn unknown_pages_get_a_404_page() {
 async fn what_people_type_is_shown_as_text() {
     let app = spawn_app().await;
     let script = "<script>alert(1)</script>";
-    let response = app.register(script, "x@example.com", PASSWORD).await;
+    let visitor = app.visitor();
+    let response = visitor.register(script, "x@example.com", PASSWORD).await;
     assert_eq!(response.status(), 400);
     let html = response.text().await.unwrap();
     assert!(!html.contains(script), "the username is escaped");
@@ -93,16 +97,13 @@ async fn what_people_type_is_shown_as_text() {
     );
 
     let response = app
-        .login_with(
-            &browser(),
-            "\"><img src=x onerror=alert(1)>",
-            "wrong-password-guess",
-        )
+        .visitor()
+        .login("\"><img src=x onerror=alert(1)>", "wrong-password-guess")
         .await;
     let html = response.text().await.unwrap();
     assert!(!html.contains("<img src=x"), "{html}");
 
-    let response = app
+    let response = visitor
         .get("/login?return_to=%2F%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
         .await;
     assert!(!response.text().await.unwrap().contains("<script>alert(1)"));
@@ -111,11 +112,11 @@ async fn what_people_type_is_shown_as_text() {
 #[actix_web::test]
 async fn malformed_forms_get_a_clear_4xx_and_change_nothing() {
     let app = spawn_app().await;
-    let client = browser();
-    let csrf = app.csrf_from_with(&client, "/register").await;
+    let visitor = app.visitor();
+    let csrf = visitor.csrf_from("/register").await;
     let post_raw = |body: Vec<u8>, content_type: &'static str| {
-        client
-            .post(app.url("/register"))
+        visitor
+            .request(reqwest::Method::POST, "/register")
             .header("Content-Type", content_type)
             .body(body)
             .send()
@@ -166,7 +167,10 @@ async fn malformed_forms_get_a_clear_4xx_and_change_nothing() {
     let body: serde_json::Value = json.json().await.unwrap();
     assert_eq!(body["error"], "unsupported_media_type");
 
-    let duplicate_query = app.get("/login?return_to=%2Fa&return_to=%2Fb").await;
+    let duplicate_query = app
+        .visitor()
+        .get("/login?return_to=%2Fa&return_to=%2Fb")
+        .await;
     assert_eq!(duplicate_query.status(), 400);
 
     let count: i64 = app

@@ -8,8 +8,8 @@ use proptest::test_runner::TestRunner;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::spawn_stack;
-use crate::task_auth::user_token;
+use crate::support::servers::spawn_stack;
+use crate::support::tokens::user_token;
 
 const CASES: usize = 150;
 

@@ -6,12 +6,10 @@
 
 use reqwest::Method;
 
-use crate::flow::service_client;
-use crate::helpers::{
-    TestApp, TestDatabase, browser, hidden_field, spawn_app_on, spawn_app_with, spawn_stack_with,
-    test_settings,
-};
-use crate::task_auth::user_token;
+use crate::support::browser::TestUser;
+use crate::support::oauth_client::service_client;
+use crate::support::servers::{spawn_app_with, spawn_stack_with};
+use crate::support::tokens::user_token;
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
     response.headers().get(name).map(|v| v.to_str().unwrap())
@@ -24,17 +22,18 @@ fn retry_after(response: &reqwest::Response) -> u64 {
         .unwrap()
 }
 
-async fn failed_sign_in(app: &TestApp) -> reqwest::Response {
-    app.login("nobody", "wrong-password-123").await
+async fn failed_sign_in(visitor: &TestUser) -> reqwest::Response {
+    visitor.login("nobody", "wrong-password-123").await
 }
 
 #[actix_web::test]
 async fn sign_in_attempts_beyond_the_limit_get_a_429_page() {
     let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "3/1m")]).await;
+    let visitor = app.visitor();
     for _ in 0..3 {
-        assert_ne!(failed_sign_in(&app).await.status(), 429);
+        assert_ne!(failed_sign_in(&visitor).await.status(), 429);
     }
-    let refused = failed_sign_in(&app).await;
+    let refused = failed_sign_in(&visitor).await;
     assert_eq!(refused.status(), 429);
     assert!(
         (1..=20).contains(&retry_after(&refused)),
@@ -50,7 +49,7 @@ async fn sign_in_attempts_beyond_the_limit_get_a_429_page() {
     assert!(page.contains("Too many requests"), "{page}");
 
     // Showing the form is not an attempt.
-    let form = app.get("/login").await;
+    let form = visitor.get("/login").await;
     assert_eq!(form.status(), 200);
     assert!(
         header(&form, "ratelimit-remaining").is_some(),
@@ -64,12 +63,14 @@ async fn sign_ups_are_limited_per_ip_in_a_sliding_window() {
     let password = "violet-anchor-tundra-42";
     for name in ["first", "second"] {
         let response = app
-            .register_with(&browser(), name, &format!("{name}@example.com"), password)
+            .visitor()
+            .register(name, &format!("{name}@example.com"), password)
             .await;
         assert_eq!(response.status(), 303, "{name} signed up");
     }
     let refused = app
-        .register_with(&browser(), "third", "third@example.com", password)
+        .visitor()
+        .register("third", "third@example.com", password)
         .await;
     assert_eq!(refused.status(), 429);
     assert!(retry_after(&refused) > 3000, "the window is an hour");
@@ -155,27 +156,29 @@ async fn the_task_api_limits_each_user() {
 #[actix_web::test]
 async fn every_request_counts_per_ip_except_health_probes() {
     let app = spawn_app_with(&[("RATE_LIMIT_PER_IP", "5/1m")]).await;
+    let visitor = app.visitor();
     for _ in 0..5 {
-        assert_eq!(app.get("/login").await.status(), 200);
+        assert_eq!(visitor.get("/login").await.status(), 200);
     }
-    assert_eq!(app.get("/login").await.status(), 429);
+    assert_eq!(visitor.get("/login").await.status(), 429);
     assert_eq!(
-        app.get("/jwks.json").await.status(),
+        visitor.get("/jwks.json").await.status(),
         429,
         "the budget is the IP's"
     );
-    assert_eq!(app.get("/healthz").await.status(), 200);
-    assert_eq!(app.get("/readyz").await.status(), 200);
+    assert_eq!(visitor.get("/healthz").await.status(), 200);
+    assert_eq!(visitor.get("/readyz").await.status(), 200);
 }
 
 #[actix_web::test]
 async fn an_ip_that_keeps_going_is_blocked_everywhere_for_a_while() {
     let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "1/1m"), ("RATE_LIMIT_BLOCK", "10m")]).await;
+    let visitor = app.visitor();
     // One allowed attempt, then 20 refusals are tolerated; the 21st blocks.
     for _ in 0..22 {
-        failed_sign_in(&app).await;
+        failed_sign_in(&visitor).await;
     }
-    let blocked = app.get("/jwks.json").await;
+    let blocked = visitor.get("/jwks.json").await;
     assert_eq!(
         blocked.status(),
         429,
@@ -186,7 +189,7 @@ async fn an_ip_that_keeps_going_is_blocked_everywhere_for_a_while() {
         "the block lasts RATE_LIMIT_BLOCK: {}",
         retry_after(&blocked)
     );
-    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(visitor.get("/healthz").await.status(), 200);
 }
 
 #[actix_web::test]
@@ -201,39 +204,18 @@ async fn limits_are_shared_by_instances_through_redis() {
         ("REDIS_URL", redis_url.as_str()),
         ("REDIS_KEY_PREFIX", prefix.as_str()),
     ];
-    let (database, url) = TestDatabase::create();
-    let first = spawn_app_on(database, &url, &settings).await;
-    let instance = auth_server::startup::build(test_settings(&url, &settings))
-        .await
-        .unwrap();
-    let second = format!("http://127.0.0.1:{}", instance.port());
-    actix_web::rt::spawn(instance.run_until_stopped());
-    assert_ne!(failed_sign_in(&first).await.status(), 429);
-    assert_ne!(failed_sign_in_at(&second).await.status(), 429);
+    let first = spawn_app_with(&settings).await;
+    let second = first.another_instance(&settings).await;
+    let visitor = first.visitor();
+    assert_ne!(failed_sign_in(&visitor).await.status(), 429);
+    // Each attempt on the second instance comes from a new browser.
+    assert_ne!(failed_sign_in(&second.visitor()).await.status(), 429);
     assert_eq!(
-        failed_sign_in(&first).await.status(),
+        failed_sign_in(&visitor).await.status(),
         429,
         "the second instance's attempt counted on the first"
     );
-    assert_eq!(failed_sign_in_at(&second).await.status(), 429);
-}
-
-/// A failed sign-in on the auth-server at `base`, as a new browser.
-async fn failed_sign_in_at(base: &str) -> reqwest::Response {
-    let client = browser();
-    let form = client.get(format!("{base}/login")).send().await.unwrap();
-    let csrf = hidden_field(&form.text().await.unwrap(), "csrf_token").unwrap();
-    client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("username", "nobody"),
-            ("password", "wrong-password-123"),
-            ("return_to", ""),
-        ])
-        .send()
-        .await
-        .unwrap()
+    assert_eq!(failed_sign_in(&second.visitor()).await.status(), 429);
 }
 
 #[actix_web::test]
@@ -244,18 +226,20 @@ async fn without_redis_each_instance_still_limits() {
         ("REDIS_URL", "redis://127.0.0.1:1"),
     ])
     .await;
+    let visitor = app.visitor();
     for _ in 0..2 {
-        assert_ne!(failed_sign_in(&app).await.status(), 429);
+        assert_ne!(failed_sign_in(&visitor).await.status(), 429);
     }
-    assert_eq!(failed_sign_in(&app).await.status(), 429);
-    assert_eq!(app.get("/readyz").await.status(), 200);
+    assert_eq!(failed_sign_in(&visitor).await.status(), 429);
+    assert_eq!(visitor.get("/readyz").await.status(), 200);
 }
 
 #[actix_web::test]
 async fn limits_can_be_switched_off() {
     let app = spawn_app_with(&[("RATE_LIMITS", "off"), ("RATE_LIMIT_LOGIN", "1/1m")]).await;
+    let visitor = app.visitor();
     for _ in 0..3 {
-        let response = failed_sign_in(&app).await;
+        let response = failed_sign_in(&visitor).await;
         assert_ne!(response.status(), 429);
         assert!(header(&response, "ratelimit-limit").is_none());
     }
@@ -276,22 +260,25 @@ async fn redis_keeps_sliding_windows_and_blocks_too() {
         ("REDIS_KEY_PREFIX", prefix.as_str()),
     ])
     .await;
+    let visitor = app.visitor();
     let password = "violet-anchor-tundra-42";
     let first = app
-        .register_with(&browser(), "first", "first@example.com", password)
+        .visitor()
+        .register("first", "first@example.com", password)
         .await;
     assert_eq!(first.status(), 303);
     let second = app
-        .register_with(&browser(), "second", "second@example.com", password)
+        .visitor()
+        .register("second", "second@example.com", password)
         .await;
     assert_eq!(second.status(), 429);
     assert!(retry_after(&second) > 3000, "the window is an hour");
 
     // That refusal was the first strike: one allowed attempt and 20 refused ones block.
     for _ in 0..21 {
-        failed_sign_in(&app).await;
+        failed_sign_in(&visitor).await;
     }
-    let blocked = app.get("/jwks.json").await;
+    let blocked = visitor.get("/jwks.json").await;
     assert_eq!(blocked.status(), 429);
     assert!((500..=600).contains(&retry_after(&blocked)));
 
@@ -319,11 +306,12 @@ fn redis_has_key(redis_url: &str, key: &str) -> bool {
 #[actix_web::test]
 async fn an_encoded_path_counts_as_the_page_it_reaches() {
     let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "2/1m")]).await;
+    let visitor = app.visitor();
     for _ in 0..2 {
-        assert_ne!(failed_sign_in(&app).await.status(), 429);
+        assert_ne!(failed_sign_in(&visitor).await.status(), 429);
     }
-    let csrf = app.csrf_from_with(&app.client, "/login").await;
-    let encoded = app
+    let csrf = visitor.csrf_from("/login").await;
+    let encoded = visitor
         .post_form(
             "/%6Cogin",
             &[
@@ -432,7 +420,8 @@ async fn a_redis_outage_costs_requests_no_more_than_a_moment() {
     }
     let redis_url = format!("redis://{address}");
     let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "3/1m"), ("REDIS_URL", &redis_url)]).await;
-    assert_ne!(failed_sign_in(&app).await.status(), 429);
+    let visitor = app.visitor();
+    assert_ne!(failed_sign_in(&visitor).await.status(), 429);
     assert!(
         redis_has_key(&redis_url, "oauth:rl:{127.0.0.1}:login"),
         "counted in Redis"
@@ -443,7 +432,7 @@ async fn a_redis_outage_costs_requests_no_more_than_a_moment() {
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let started = std::time::Instant::now();
-        statuses.push(failed_sign_in(&app).await.status().as_u16());
+        statuses.push(failed_sign_in(&visitor).await.status().as_u16());
         assert!(
             started.elapsed() < std::time::Duration::from_secs(2),
             "a request waited {:?} for a dead Redis",

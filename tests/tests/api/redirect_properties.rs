@@ -10,9 +10,10 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use url::{Host, Url};
 
-use crate::flow::{ClientOptions, authorize_path, pkce};
-use crate::helpers::{TestApp, location, spawn_app};
 use crate::properties::smallest_failure;
+use crate::support::browser::{TestUser, location};
+use crate::support::oauth_client::{ClientOptions, authorize_path, pkce};
+use crate::support::servers::spawn_app;
 
 const CASES: usize = 400;
 const LOOPBACK: &str = "http://127.0.0.1/callback";
@@ -127,12 +128,12 @@ fn candidate() -> impl Strategy<Value = String> {
 /// What the server did with `requested`: `Ok(true)` for a redirect that keeps the
 /// property, `Ok(false)` for no redirect, `Err` with what went wrong otherwise.
 async fn check(
-    app: &TestApp,
+    user: &TestUser,
     client_id: &str,
     challenge: &str,
     requested: &str,
 ) -> Result<bool, String> {
-    let response = app
+    let response = user
         .get(&authorize_path(&[
             ("response_type", "code"),
             ("client_id", client_id),
@@ -178,20 +179,20 @@ async fn whenever_the_server_redirects_a_browser_reads_the_registered_host() {
             ..ClientOptions::default()
         })
         .await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let p = pkce();
     let mut runner = TestRunner::deterministic();
     let candidates = candidate();
     let mut redirected = 0;
     for _ in 0..CASES {
         let tree = candidates.new_tree(&mut runner).unwrap();
-        match check(&app, &client.client_id, &p.challenge, &tree.current()).await {
+        match check(&alice, &client.client_id, &p.challenge, &tree.current()).await {
             Ok(true) => redirected += 1,
             Ok(false) => {}
             Err(_) => {
                 let verdict = |uri: String| {
-                    let (app, id, challenge) = (&app, &client.client_id, &p.challenge);
-                    async move { check(app, id, challenge, &uri).await.map(|_| ()) }
+                    let (user, id, challenge) = (&alice, &client.client_id, &p.challenge);
+                    async move { check(user, id, challenge, &uri).await.map(|_| ()) }
                 };
                 if let Some((uri, failure)) = smallest_failure(tree, verdict).await {
                     panic!("redirect_uri={uri:?}: {failure}");

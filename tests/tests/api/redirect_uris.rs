@@ -7,8 +7,9 @@
 use diesel::prelude::*;
 use shared::schema::{authorization_codes, clients};
 
-use crate::flow::{ClientOptions, TestClient, authorize_path, pkce, query_param};
-use crate::helpers::{TestApp, hidden_field, location, spawn_app};
+use crate::support::browser::{PASSWORD, TestUser, hidden_field, location};
+use crate::support::oauth_client::{ClientOptions, TestClient, authorize_path, pkce, query_param};
+use crate::support::servers::{TestApp, spawn_app};
 
 /// A native app: public, first-party (so before this was fixed, nobody had to click).
 fn native_app(redirect_uri: &str) -> ClientOptions {
@@ -39,8 +40,8 @@ async fn codes_stored(app: &TestApp) -> i64 {
 }
 
 /// Asserts the answer is our error page: 400, no `Location`, no code stored.
-async fn assert_refused_here(app: &TestApp, path: &str, what: &str) {
-    let response = app.get(path).await;
+async fn assert_refused_here(app: &TestApp, user: &TestUser, path: &str, what: &str) {
+    let response = user.get(path).await;
     assert_eq!(response.status(), 400, "{what}: {}", location(&response));
     assert!(response.headers().get("location").is_none(), "{what}");
     let html = response.text().await.unwrap();
@@ -57,7 +58,7 @@ async fn a_loopback_uri_read_as_another_host_or_port_gets_the_error_page() {
     let v6 = app
         .register_client(native_app("http://[::1]/callback"))
         .await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let p = pkce();
     for (client, attack) in [
         (&v4, "http://127.0.0.1:@evil.example/callback"),
@@ -86,7 +87,13 @@ async fn a_loopback_uri_read_as_another_host_or_port_gets_the_error_page() {
         (&v6, "http://[0:0:0:0:0:0:0:1]:8000/callback"),
         (&v6, "http://127.0.0.1:8000/callback"),
     ] {
-        assert_refused_here(&app, &request_to(client, attack, &p.challenge), attack).await;
+        assert_refused_here(
+            &app,
+            &alice,
+            &request_to(client, attack, &p.challenge),
+            attack,
+        )
+        .await;
     }
 }
 
@@ -99,7 +106,7 @@ async fn an_https_uri_read_as_another_host_gets_the_error_page() {
             ..ClientOptions::default()
         })
         .await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let p = pkce();
     for attack in [
         "https://app.example.com:@evil.example/callback",
@@ -113,7 +120,13 @@ async fn an_https_uri_read_as_another_host_gets_the_error_page() {
         "https://app.example.com/cal\nlback",
         " https://app.example.com/callback",
     ] {
-        assert_refused_here(&app, &request_to(&client, attack, &p.challenge), attack).await;
+        assert_refused_here(
+            &app,
+            &alice,
+            &request_to(&client, attack, &p.challenge),
+            attack,
+        )
+        .await;
     }
 }
 
@@ -123,7 +136,7 @@ async fn a_loopback_uri_may_differ_in_its_port_alone() {
     let client = app
         .register_client(native_app("http://127.0.0.1/callback"))
         .await;
-    app.sign_in_new_user("alice").await;
+    let alice = app.signed_in_user("alice").await;
     for requested in [
         "http://127.0.0.1:51234/callback",
         "http://127.0.0.1:1/callback",
@@ -133,7 +146,8 @@ async fn a_loopback_uri_may_differ_in_its_port_alone() {
         let p = pkce();
         // A native app: one click on our page, then back to exactly the URI it named.
         let to = location(
-            &app.authorize(&request_to(&client, requested, &p.challenge), "allow")
+            &alice
+                .authorize(&request_to(&client, requested, &p.challenge), "allow")
                 .await,
         );
         assert!(to.starts_with(&format!("{requested}?code=")), "{to}");
@@ -265,6 +279,7 @@ async fn no_client_influenced_string_adds_a_csp_directive() {
     })
     .await;
     let p = pkce();
+    let alice = app.visitor();
 
     // Signed out: the sign-in page continues the request and allows its redirect origin.
     for (client, requested, expected) in [
@@ -286,7 +301,7 @@ async fn no_client_influenced_string_adds_a_csp_directive() {
         (&odd, stored, None),
     ] {
         let return_to = request_to(client, requested, &p.challenge);
-        let login = app
+        let login = alice
             .get(&format!(
                 "/login?return_to={}",
                 auth_server::web::return_to::percent_encode(&return_to)
@@ -296,8 +311,9 @@ async fn no_client_influenced_string_adds_a_csp_directive() {
         assert_csp(&login, expected, requested);
     }
 
-    app.sign_in_new_user("alice").await;
-    let consent = app
+    app.create_user("alice").await;
+    assert_eq!(alice.login("alice", PASSWORD).await.status(), 303);
+    let consent = alice
         .get(&request_to(
             &loopback,
             "http://127.0.0.1:8400/callback",
@@ -306,7 +322,7 @@ async fn no_client_influenced_string_adds_a_csp_directive() {
         .await;
     assert_eq!(consent.status(), 200);
     assert_csp(&consent, Some("http://127.0.0.1:8400"), "consent, loopback");
-    let injected = app
+    let injected = alice
         .get(&request_to(
             &loopback,
             "http://127.0.0.1:1;frame-ancestors evil.example/callback",
@@ -315,7 +331,7 @@ async fn no_client_influenced_string_adds_a_csp_directive() {
         .await;
     assert_eq!(injected.status(), 400);
     assert_csp(&injected, None, "error page");
-    let odd_consent = app.get(&request_to(&odd, stored, &p.challenge)).await;
+    let odd_consent = alice.get(&request_to(&odd, stored, &p.challenge)).await;
     assert_eq!(odd_consent.status(), 200);
     assert_csp(&odd_consent, None, "consent, stored odd host");
     let html = odd_consent.text().await.unwrap();

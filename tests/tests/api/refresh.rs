@@ -5,14 +5,17 @@ use diesel::prelude::*;
 use shared::models::now;
 use shared::schema::refresh_tokens;
 
-use crate::flow::{ClientOptions, authorize_path, field, pkce, query_param, resource_server};
-use crate::helpers::{location, spawn_app};
+use crate::support::browser::location;
+use crate::support::oauth_client::{
+    ClientOptions, authorize_path, field, pkce, query_param, resource_server,
+};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn each_refresh_rotates_the_refresh_token() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    let first = app.tokens_for(&client, "alice").await;
+    let first = app.signed_in_user("alice").await.tokens_for(&client).await;
 
     let response = app
         .refresh(&client, &field(&first, "refresh_token"), None)
@@ -46,7 +49,7 @@ async fn a_spent_refresh_token_revokes_its_whole_family() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     let api = app.register_client(resource_server()).await;
-    let first = app.tokens_for(&client, "alice").await;
+    let first = app.signed_in_user("alice").await.tokens_for(&client).await;
     let second: serde_json::Value = app
         .refresh(&client, &field(&first, "refresh_token"), None)
         .await
@@ -91,7 +94,7 @@ async fn a_spent_refresh_token_revokes_its_whole_family() {
 async fn twenty_concurrent_refreshes_with_one_token_yield_exactly_one_success() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     let refresh_token = field(&tokens, "refresh_token");
     let attempts = (0..20).map(|_| app.refresh(&client, &refresh_token, None));
     let responses = futures_util::future::join_all(attempts).await;
@@ -113,7 +116,7 @@ async fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
 
     let narrowed: serde_json::Value = app
         .refresh(
@@ -146,7 +149,7 @@ async fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
     assert_eq!(full["scope"], "tasks:read tasks:write");
 
     // Wider than the person granted: refused, and the token is not spent.
-    app.sign_in_new_user("bob").await;
+    let bob = app.signed_in_user("bob").await;
     let p = pkce();
     let path = authorize_path(&[
         ("response_type", "code"),
@@ -155,7 +158,7 @@ async fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
         ("code_challenge", &p.challenge),
         ("code_challenge_method", "S256"),
     ]);
-    let code = query_param(&location(&app.authorize(&path, "allow").await), "code").unwrap();
+    let code = query_param(&location(&bob.authorize(&path, "allow").await), "code").unwrap();
     let mut read_tokens: serde_json::Value = app
         .exchange_code(&client, &code, Some(&p.verifier))
         .await
@@ -209,7 +212,7 @@ async fn only_the_client_it_was_issued_to_can_refresh() {
             ..ClientOptions::default()
         })
         .await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     let stolen = app
         .refresh(&other, &field(&tokens, "refresh_token"), None)
         .await;
@@ -230,7 +233,7 @@ async fn only_the_client_it_was_issued_to_can_refresh() {
 async fn refresh_tokens_expire_when_idle_and_at_the_family_end() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     let (issued, idle, absolute): (
         chrono::NaiveDateTime,
         chrono::NaiveDateTime,
@@ -264,7 +267,7 @@ async fn refresh_tokens_expire_when_idle_and_at_the_family_end() {
         "invalid_grant"
     );
 
-    let other = app.tokens_for(&client, "bob").await;
+    let other = app.signed_in_user("bob").await.tokens_for(&client).await;
     app.query(move |c| {
         diesel::update(refresh_tokens::table)
             .set((
@@ -292,7 +295,7 @@ async fn a_public_client_refreshes_with_its_client_id() {
             ..ClientOptions::default()
         })
         .await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     assert_eq!(
         app.refresh(&client, &field(&tokens, "refresh_token"), None)
             .await

@@ -3,12 +3,13 @@
 use diesel::prelude::*;
 use shared::schema::users;
 
-use crate::helpers::{PASSWORD, browser, location, spawn_app, texts};
+use crate::support::browser::{PASSWORD, location, texts};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn the_form_has_the_contracted_fields_and_button() {
     let app = spawn_app().await;
-    let response = app.get("/register").await;
+    let response = app.visitor().get("/register").await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     for field in ["username", "email", "password", "csrf_token"] {
@@ -20,11 +21,12 @@ async fn the_form_has_the_contracted_fields_and_button() {
 #[actix_web::test]
 async fn registering_stores_a_hashed_password_and_signs_in() {
     let app = spawn_app().await;
-    let response = app.register("Alice", "Alice@Example.com", PASSWORD).await;
+    let alice = app.visitor();
+    let response = alice.register("Alice", "Alice@Example.com", PASSWORD).await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/account");
 
-    let account = app.get("/account").await;
+    let account = alice.get("/account").await;
     assert_eq!(account.status(), 200);
     let html = account.text().await.unwrap();
     assert!(
@@ -51,6 +53,7 @@ async fn registering_stores_a_hashed_password_and_signs_in() {
 #[actix_web::test]
 async fn each_invalid_field_is_reported_beside_it_and_nothing_is_stored() {
     let app = spawn_app().await;
+    let visitor = app.visitor();
     let cases = [
         (
             "ab",
@@ -103,7 +106,7 @@ async fn each_invalid_field_is_reported_beside_it_and_nothing_is_stored() {
         ),
     ];
     for (username, email, password, error_id, message) in cases {
-        let response = app.register(username, email, password).await;
+        let response = visitor.register(username, email, password).await;
         assert_eq!(response.status(), 400, "{username} {email} {password}");
         let html = response.text().await.unwrap();
         let shown = texts(&html, &format!("#{error_id}")).join(" ");
@@ -128,10 +131,12 @@ async fn a_taken_username_or_email_gets_one_message_that_names_neither() {
     app.create_user("dave").await;
 
     let same_username = app
-        .register_with(&browser(), "DAVE", "other@example.com", PASSWORD)
+        .visitor()
+        .register("DAVE", "other@example.com", PASSWORD)
         .await;
     let same_email = app
-        .register_with(&browser(), "dave2", "dave@example.com", PASSWORD)
+        .visitor()
+        .register("dave2", "dave@example.com", PASSWORD)
         .await;
     assert_eq!(same_username.status(), 409);
     assert_eq!(same_email.status(), 409);
@@ -149,13 +154,12 @@ async fn a_taken_username_or_email_gets_one_message_that_names_neither() {
 #[actix_web::test]
 async fn return_to_after_registration_must_be_local() {
     let app = spawn_app().await;
-    let client = browser();
-    let csrf = app
-        .csrf_from_with(&client, "/register?return_to=%2Faccount%3Fwelcome%3D1")
+    let erin = app.visitor();
+    let csrf = erin
+        .csrf_from("/register?return_to=%2Faccount%3Fwelcome%3D1")
         .await;
-    let response = app
-        .post_form_with(
-            &client,
+    let response = erin
+        .post_form(
             "/register",
             &[
                 ("csrf_token", &csrf),
@@ -168,11 +172,10 @@ async fn return_to_after_registration_must_be_local() {
         .await;
     assert_eq!(location(&response), "/account?welcome=1");
 
-    let client = browser();
-    let csrf = app.csrf_from_with(&client, "/register").await;
-    let response = app
-        .post_form_with(
-            &client,
+    let frank = app.visitor();
+    let csrf = frank.csrf_from("/register").await;
+    let response = frank
+        .post_form(
             "/register",
             &[
                 ("csrf_token", &csrf),

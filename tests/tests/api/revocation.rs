@@ -1,14 +1,14 @@
 //! `POST /revoke` (RFC 7009) and the revocation list the task API mirrors.
 
-use crate::flow::{ClientOptions, field, resource_server};
-use crate::helpers::spawn_app;
+use crate::support::oauth_client::{ClientOptions, field, resource_server};
+use crate::support::servers::spawn_app;
 
 #[actix_web::test]
 async fn revoking_a_refresh_token_revokes_its_family() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
 
     let response = app.revoke(&client, &field(&tokens, "refresh_token")).await;
     assert_eq!(response.status(), 200);
@@ -38,7 +38,7 @@ async fn revoking_an_access_token_revokes_it_alone_and_lists_it() {
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
 
     assert_eq!(
         app.revoke(&client, &field(&tokens, "access_token"))
@@ -84,7 +84,7 @@ async fn a_client_cannot_revoke_another_clients_tokens() {
         })
         .await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     for kind in ["access_token", "refresh_token"] {
         let response = app.revoke(&other, &field(&tokens, kind)).await;
         assert_eq!(response.status(), 400, "{kind}");
@@ -105,7 +105,7 @@ async fn unknown_and_malformed_tokens_are_answered_200_and_nothing_else_is_revok
     let app = spawn_app().await;
     let client = app.register_client(ClientOptions::default()).await;
     let api = app.register_client(resource_server()).await;
-    let tokens = app.tokens_for(&client, "alice").await;
+    let tokens = app.signed_in_user("alice").await.tokens_for(&client).await;
     let truncated = field(&tokens, "access_token")[..40].to_owned();
     for junk in [
         "rt_unknown",

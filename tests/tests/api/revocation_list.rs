@@ -11,8 +11,9 @@ use shared::db::DbError;
 use shared::models::access_token::AccessTokenRecord;
 use shared::schema::token_revocations;
 
-use crate::flow::{ClientOptions, field};
-use crate::helpers::{TestApp, TestDatabase, TestStack, spawn_app_on, spawn_stack, test_settings};
+use crate::support::database::TestDatabase;
+use crate::support::oauth_client::{ClientOptions, field};
+use crate::support::servers::{TestApp, TestStack, spawn_app_on, spawn_stack, test_settings};
 
 /// A task API on `url`, trusting `auth`'s keys: its address.
 async fn start_api(url: &str, auth: &TestApp) -> String {
@@ -66,8 +67,10 @@ async fn a_revoked_token_stays_refused_after_exp_while_the_leeway_would_accept_i
     let auth = spawn_app_on(database, &url, &[("ACCESS_TOKEN_TTL", "1s")]).await;
     let api = start_api(&url, &auth).await;
     let client = auth.register_client(ClientOptions::default()).await;
-    let revoked = field(&auth.tokens_for(&client, "alice").await, "access_token");
-    let kept = field(&auth.tokens_for(&client, "bob").await, "access_token");
+    let alice = auth.signed_in_user("alice").await;
+    let revoked = field(&alice.tokens_for(&client).await, "access_token");
+    let bob = auth.signed_in_user("bob").await;
+    let kept = field(&bob.tokens_for(&client).await, "access_token");
     let exp = auth.verify_access_token(&revoked).await["exp"]
         .as_i64()
         .unwrap();
@@ -106,10 +109,8 @@ async fn a_revoked_token_stays_refused_after_exp_while_the_leeway_would_accept_i
 async fn a_revocation_stamped_by_a_clock_far_behind_is_picked_up_within_a_second() {
     let stack = spawn_stack().await;
     let client = stack.auth.register_client(ClientOptions::default()).await;
-    let token = field(
-        &stack.auth.tokens_for(&client, "alice").await,
-        "access_token",
-    );
+    let alice = stack.auth.signed_in_user("alice").await;
+    let token = field(&alice.tokens_for(&client).await, "access_token");
     assert_eq!(tasks_status(&stack.api_address, &token).await.0, 200);
 
     // An auth-server whose clock is an hour behind the task API's revokes the token.
@@ -170,17 +171,16 @@ async fn join(holder: std::thread::JoinHandle<()>) {
 #[actix_web::test]
 async fn a_revocation_that_commits_after_a_later_one_is_still_picked_up() {
     let stack = spawn_stack().await;
-    if !stack.auth._database.is_postgres() {
+    if !stack.auth.is_postgres() {
         // SQLite has one writer at a time: a revocation cannot commit out of order.
         return;
     }
     let api = stack.api_address.clone();
     let client = stack.auth.register_client(ClientOptions::default()).await;
-    let first = field(
-        &stack.auth.tokens_for(&client, "alice").await,
-        "access_token",
-    );
-    let second = field(&stack.auth.tokens_for(&client, "bob").await, "access_token");
+    let alice = stack.auth.signed_in_user("alice").await;
+    let first = field(&alice.tokens_for(&client).await, "access_token");
+    let bob = stack.auth.signed_in_user("bob").await;
+    let second = field(&bob.tokens_for(&client).await, "access_token");
 
     // The first revocation starts (its clock read 10 s ago: a long transaction) and waits.
     let started = shared::models::now() - chrono::Duration::seconds(10);
@@ -207,17 +207,16 @@ async fn a_revocation_that_commits_after_a_later_one_is_still_picked_up() {
 #[actix_web::test]
 async fn a_revocation_is_numbered_only_after_the_one_numbered_before_it_commits() {
     let stack = spawn_stack().await;
-    if !stack.auth._database.is_postgres() {
+    if !stack.auth.is_postgres() {
         // SQLite serialises writers itself (the writer lock, held to commit).
         return;
     }
     let api = stack.api_address.clone();
     let client = stack.auth.register_client(ClientOptions::default()).await;
-    let first = field(
-        &stack.auth.tokens_for(&client, "alice").await,
-        "access_token",
-    );
-    let second = field(&stack.auth.tokens_for(&client, "bob").await, "access_token");
+    let alice = stack.auth.signed_in_user("alice").await;
+    let first = field(&alice.tokens_for(&client).await, "access_token");
+    let bob = stack.auth.signed_in_user("bob").await;
+    let second = field(&bob.tokens_for(&client).await, "access_token");
     let (first_jti, second_jti) = (
         jti_of(&stack.auth, &first).await,
         jti_of(&stack.auth, &second).await,

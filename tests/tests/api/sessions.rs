@@ -6,10 +6,8 @@ use shared::models::now;
 use shared::schema::sessions;
 use shared::token::HashedToken;
 
-use crate::helpers::{
-    PASSWORD, TestApp, browser, cookie_value, location, set_cookies, spawn_app, spawn_app_with,
-    texts,
-};
+use crate::support::browser::{PASSWORD, TestUser, cookie_value, location, set_cookies, texts};
+use crate::support::servers::{TestApp, spawn_app, spawn_app_with};
 
 /// A client that sends exactly the given session cookie and nothing else.
 async fn get_with_session(app: &TestApp, session_id: &str, path: &str) -> reqwest::Response {
@@ -24,8 +22,8 @@ async fn get_with_session(app: &TestApp, session_id: &str, path: &str) -> reqwes
         .unwrap()
 }
 
-async fn signed_in(app: &TestApp, client: &reqwest::Client) -> String {
-    let response = app.login_with(client, "alice", PASSWORD).await;
+async fn signed_in(browser: &TestUser) -> String {
+    let response = browser.login("alice", PASSWORD).await;
     assert_eq!(response.status(), 303);
     cookie_value(response.headers(), "session").unwrap()
 }
@@ -34,7 +32,7 @@ async fn signed_in(app: &TestApp, client: &reqwest::Client) -> String {
 async fn the_session_cookie_is_httponly_lax_and_host_wide() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let response = app.login("alice", PASSWORD).await;
+    let response = app.visitor().login("alice", PASSWORD).await;
     let cookie = set_cookies(response.headers())
         .into_iter()
         .find(|c| c.starts_with("session="))
@@ -101,7 +99,8 @@ async fn over_https_the_cookies_are_secure_and_host_prefixed() {
 async fn only_a_hash_of_the_session_id_is_stored() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let session_id = signed_in(&app, &app.client).await;
+    let alice = app.visitor();
+    let session_id = signed_in(&alice).await;
     let stored: Vec<(String, String)> = app
         .query(|conn| {
             sessions::table
@@ -120,7 +119,8 @@ async fn only_a_hash_of_the_session_id_is_stored() {
 async fn an_idle_session_ends_after_30_minutes() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let session_id = signed_in(&app, &app.client).await;
+    let alice = app.visitor();
+    let session_id = signed_in(&alice).await;
 
     // 29 minutes idle: still alive, and the visit counts as activity.
     let stale = now() - chrono::Duration::minutes(29);
@@ -165,7 +165,8 @@ async fn an_idle_session_ends_after_30_minutes() {
 async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let session_id = signed_in(&app, &app.client).await;
+    let alice = app.visitor();
+    let session_id = signed_in(&alice).await;
     let stored_expiry: chrono::NaiveDateTime = app
         .query(|conn| sessions::table.select(sessions::expires_at).first(conn))
         .await;
@@ -191,10 +192,11 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
 async fn logout_ends_the_session_on_the_server() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let session_id = signed_in(&app, &app.client).await;
-    let csrf = app.account_csrf(&app.client).await;
+    let alice = app.visitor();
+    let session_id = signed_in(&alice).await;
+    let csrf = alice.account_csrf().await;
 
-    let response = app.post_form("/logout", &[("csrf_token", &csrf)]).await;
+    let response = alice.post_form("/logout", &[("csrf_token", &csrf)]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/login?signed_out=1");
     let removal = set_cookies(response.headers())
@@ -214,7 +216,7 @@ async fn logout_ends_the_session_on_the_server() {
         .query(|conn| sessions::table.count().get_result(conn))
         .await;
     assert_eq!(left, 0);
-    let page = app.get("/login?signed_out=1").await.text().await.unwrap();
+    let page = alice.get("/login?signed_out=1").await.text().await.unwrap();
     assert!(texts(&page, ".notice").join(" ").contains("signed out"));
 }
 
@@ -222,17 +224,12 @@ async fn logout_ends_the_session_on_the_server() {
 async fn the_account_page_lists_sessions_and_ends_one() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let laptop = app.client.clone();
-    let phone = browser();
-    signed_in(&app, &laptop).await;
-    let phone_session = signed_in(&app, &phone).await;
+    let laptop = app.visitor();
+    let phone = app.visitor();
+    signed_in(&laptop).await;
+    let phone_session = signed_in(&phone).await;
 
-    let html = app
-        .get_with(&laptop, "/account")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = laptop.get("/account").await.text().await.unwrap();
     let rows = texts(&html, "table.sessions tbody tr");
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows.iter().filter(|r| r.contains("this device")).count(), 1);
@@ -251,10 +248,9 @@ async fn the_account_page_lists_sessions_and_ends_one() {
                 .first(conn)
         })
         .await;
-    let csrf = app.account_csrf(&laptop).await;
-    let ended = app
-        .post_form_with(
-            &laptop,
+    let csrf = laptop.account_csrf().await;
+    let ended = laptop
+        .post_form(
             &format!("/account/sessions/{phone_row_id}/end"),
             &[("csrf_token", &csrf)],
         )
@@ -262,12 +258,12 @@ async fn the_account_page_lists_sessions_and_ends_one() {
     assert_eq!(ended.status(), 303);
     assert_eq!(location(&ended), "/account?ended=1");
     assert_eq!(
-        app.get_with(&phone, "/account").await.status(),
+        phone.get("/account").await.status(),
         303,
         "the phone is signed out"
     );
     assert_eq!(
-        app.get_with(&laptop, "/account").await.status(),
+        laptop.get("/account").await.status(),
         200,
         "the laptop is not"
     );
@@ -278,41 +274,40 @@ async fn nobody_can_end_another_persons_session() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     app.create_user("bob").await;
-    let alice = browser();
-    signed_in(&app, &alice).await;
+    let alice = app.visitor();
+    signed_in(&alice).await;
     let alice_row: String = app
         .query(|conn| sessions::table.select(sessions::id).first(conn))
         .await;
 
-    let bob = browser();
-    assert_eq!(app.login_with(&bob, "bob", PASSWORD).await.status(), 303);
-    let csrf = app.account_csrf(&bob).await;
-    let response = app
-        .post_form_with(
-            &bob,
+    let bob = app.visitor();
+    assert_eq!(bob.login("bob", PASSWORD).await.status(), 303);
+    let csrf = bob.account_csrf().await;
+    let response = bob
+        .post_form(
             &format!("/account/sessions/{alice_row}/end"),
             &[("csrf_token", &csrf)],
         )
         .await;
     assert_eq!(response.status(), 404);
-    assert_eq!(app.get_with(&alice, "/account").await.status(), 200);
+    assert_eq!(alice.get("/account").await.status(), 200);
 }
 
 #[actix_web::test]
 async fn the_oldest_session_ends_beyond_the_per_user_limit() {
     let app = spawn_app_with(&[("SESSION_MAX_PER_USER", "2")]).await;
     app.create_user("alice").await;
-    let (first, second, third) = (browser(), browser(), browser());
-    signed_in(&app, &first).await;
-    signed_in(&app, &second).await;
-    signed_in(&app, &third).await;
+    let (first, second, third) = (app.visitor(), app.visitor(), app.visitor());
+    signed_in(&first).await;
+    signed_in(&second).await;
+    signed_in(&third).await;
     assert_eq!(
-        app.get_with(&first, "/account").await.status(),
+        first.get("/account").await.status(),
         303,
         "the oldest ended"
     );
-    assert_eq!(app.get_with(&second, "/account").await.status(), 200);
-    assert_eq!(app.get_with(&third, "/account").await.status(), 200);
+    assert_eq!(second.get("/account").await.status(), 200);
+    assert_eq!(third.get("/account").await.status(), 200);
     let count: i64 = app
         .query(|conn| sessions::table.count().get_result(conn))
         .await;

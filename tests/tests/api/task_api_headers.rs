@@ -5,9 +5,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::flow::service_client;
-use crate::helpers::{TestStack, spawn_stack, spawn_stack_with};
-use crate::task_auth::user_token;
+use crate::support::oauth_client::service_client;
+use crate::support::servers::{TestStack, spawn_stack, spawn_stack_with};
+use crate::support::tokens::user_token;
 
 const HSTS: &str = "max-age=63072000; includeSubDomains";
 

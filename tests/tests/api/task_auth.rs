@@ -5,17 +5,17 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use diesel::prelude::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::json;
-use shared::schema::signing_keys;
 
-use crate::flow::{ClientOptions, authorize_path, pkce, query_param, service_client};
-use crate::helpers::{
-    TestDatabase, TestStack, location, spawn_app_on, spawn_stack, spawn_stack_with, test_settings,
+use crate::support::database::TestDatabase;
+use crate::support::oauth_client::{ClientOptions, service_client};
+use crate::support::servers::{
+    TestStack, spawn_app_on, spawn_stack, spawn_stack_with, test_settings,
 };
+use crate::support::tokens::{claims, sign, signing_key, user_token};
 
 fn challenge(response: &reqwest::Response) -> String {
     response
@@ -23,70 +23,6 @@ fn challenge(response: &reqwest::Response) -> String {
         .get("www-authenticate")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
-}
-
-/// An access token of a new user for `scope`, through the real flow.
-pub async fn user_token(stack: &TestStack, scope: &str) -> String {
-    let client = stack.auth.register_client(ClientOptions::default()).await;
-    let username = format!("user{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    stack.auth.sign_in_new_user(&username).await;
-    let p = pkce();
-    let path = authorize_path(&[
-        ("response_type", "code"),
-        ("client_id", &client.client_id),
-        ("scope", scope),
-        ("code_challenge", &p.challenge),
-        ("code_challenge_method", "S256"),
-    ]);
-    let code = query_param(
-        &location(&stack.auth.authorize(&path, "allow").await),
-        "code",
-    )
-    .unwrap();
-    let tokens: serde_json::Value = stack
-        .auth
-        .exchange_code(&client, &code, Some(&p.verifier))
-        .await
-        .json()
-        .await
-        .unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
-}
-
-/// The signing key as stored (development keeps it unencrypted) and its kid.
-pub async fn signing_key(stack: &TestStack) -> (EncodingKey, String) {
-    let (kid, private_key): (String, String) = stack
-        .auth
-        .query(|c| {
-            signing_keys::table
-                .select((signing_keys::kid, signing_keys::private_key))
-                .first(c)
-        })
-        .await;
-    let der = STANDARD
-        .decode(private_key.strip_prefix("plain:").unwrap())
-        .unwrap();
-    (EncodingKey::from_ed_der(&der), kid)
-}
-
-pub fn claims(overrides: serde_json::Value) -> serde_json::Value {
-    let now = chrono::Utc::now().timestamp();
-    let mut claims = json!({
-        "iss": "http://127.0.0.1:8080", "sub": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
-        "aud": "http://127.0.0.1:8081", "client_id": "client_x", "scope": "tasks:read tasks:write",
-        "iat": now, "exp": now + 600, "jti": uuid::Uuid::new_v4().to_string(),
-    });
-    for (key, value) in overrides.as_object().unwrap() {
-        claims[key] = value.clone();
-    }
-    claims
-}
-
-pub fn sign(key: &EncodingKey, kid: &str, claims: &serde_json::Value) -> String {
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.typ = Some("at+jwt".into());
-    header.kid = Some(kid.into());
-    jsonwebtoken::encode(&header, claims, key).unwrap()
 }
 
 async fn status_with(stack: &TestStack, token: &str) -> (u16, String) {
@@ -201,7 +137,14 @@ async fn every_claim_and_the_signature_are_checked() {
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#)
     );
     assert_eq!(status_with(&stack, &none).await.0, 401);
-    let jwks: serde_json::Value = stack.auth.get("/jwks.json").await.json().await.unwrap();
+    let jwks: serde_json::Value = stack
+        .auth
+        .visitor()
+        .get("/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     let public = URL_SAFE_NO_PAD
         .decode(jwks["keys"][0]["x"].as_str().unwrap())
         .unwrap();
@@ -274,7 +217,8 @@ async fn a_missing_scope_is_403_naming_it() {
 async fn a_revoked_token_is_refused_within_a_second() {
     let stack = spawn_stack().await;
     let client = stack.auth.register_client(ClientOptions::default()).await;
-    let tokens = stack.auth.tokens_for(&client, "alice").await;
+    let alice = stack.auth.signed_in_user("alice").await;
+    let tokens = alice.tokens_for(&client).await;
     let token = tokens["access_token"].as_str().unwrap();
     assert_eq!(status_with(&stack, token).await.0, 200);
 
@@ -388,7 +332,7 @@ async fn a_token_revoked_before_the_api_started_is_refused_from_its_first_reques
     let (database, url) = TestDatabase::create();
     let auth = spawn_app_on(database, &url, &[]).await;
     let client = auth.register_client(ClientOptions::default()).await;
-    let tokens = auth.tokens_for(&client, "alice").await;
+    let tokens = auth.signed_in_user("alice").await.tokens_for(&client).await;
     let token = tokens["access_token"].as_str().unwrap();
     assert_eq!(auth.revoke(&client, token).await.status(), 200);
 

@@ -3,8 +3,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestStack, spawn_stack};
-use crate::task_auth::user_token;
+use crate::support::servers::{TestStack, spawn_stack};
+use crate::support::tokens::user_token;
 
 async fn send(
     stack: &TestStack,

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use shared::models::now;
 use shared::schema::{access_tokens, authorization_codes, grants, refresh_tokens};
 
-use crate::flow::{ClientOptions, TestClient, pkce};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::browser::TestUser;
+use crate::support::oauth_client::{ClientOptions, TestClient, pkce};
+use crate::support::servers::{TestApp, spawn_app};
 
 async fn assert_oauth_error(response: reqwest::Response, status: u16, error: &str) {
     assert_eq!(response.status(), status);
@@ -27,25 +28,25 @@ async fn assert_oauth_error(response: reqwest::Response, status: u16, error: &st
     }
 }
 
-async fn setup(options: ClientOptions) -> (TestApp, TestClient) {
+async fn setup(options: ClientOptions) -> (TestApp, TestUser, TestClient) {
     let app = spawn_app().await;
     let client = app.register_client(options).await;
-    app.sign_in_new_user("alice").await;
-    (app, client)
+    let alice = app.signed_in_user("alice").await;
+    (app, alice, client)
 }
 
 #[actix_web::test]
 async fn pkce_is_checked_exactly() {
-    let (app, client) = setup(ClientOptions::default()).await;
+    let (app, alice, client) = setup(ClientOptions::default()).await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     assert_oauth_error(
         app.exchange_code(&client, &code, None).await,
         400,
         "invalid_grant",
     )
     .await;
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     let wrong = pkce().verifier;
     assert_oauth_error(
         app.exchange_code(&client, &code, Some(&wrong)).await,
@@ -60,7 +61,7 @@ async fn pkce_is_checked_exactly() {
         "invalid_grant",
     )
     .await;
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     assert_oauth_error(
         app.exchange_code(&client, &code, Some("short")).await,
         400,
@@ -71,17 +72,19 @@ async fn pkce_is_checked_exactly() {
 
 #[actix_web::test]
 async fn a_verifier_without_a_challenge_is_refused() {
-    let (app, client) = setup(ClientOptions {
+    let (app, alice, client) = setup(ClientOptions {
         require_pkce: false,
         first_party: true,
         ..ClientOptions::default()
     })
     .await;
-    let path =
-        crate::flow::authorize_path(&[("response_type", "code"), ("client_id", &client.client_id)]);
+    let path = crate::support::oauth_client::authorize_path(&[
+        ("response_type", "code"),
+        ("client_id", &client.client_id),
+    ]);
     let code_without_challenge = || async {
-        let to = crate::helpers::location(&app.get(&path).await);
-        crate::flow::query_param(&to, "code").unwrap()
+        let to = crate::support::browser::location(&alice.get(&path).await);
+        crate::support::oauth_client::query_param(&to, "code").unwrap()
     };
     let form = [
         ("grant_type", "authorization_code".to_owned()),
@@ -105,9 +108,9 @@ async fn a_verifier_without_a_challenge_is_refused() {
 
 #[actix_web::test]
 async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
-    let (app, client) = setup(ClientOptions::default()).await;
+    let (app, alice, client) = setup(ClientOptions::default()).await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     let first = app.exchange_code(&client, &code, Some(&p.verifier)).await;
     assert_eq!(first.status(), 200);
 
@@ -145,9 +148,9 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
 
 #[actix_web::test]
 async fn concurrent_exchanges_of_one_code_yield_one_success() {
-    let (app, client) = setup(ClientOptions::default()).await;
+    let (app, alice, client) = setup(ClientOptions::default()).await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     let attempts = (0..8).map(|_| app.exchange_code(&client, &code, Some(&p.verifier)));
     let statuses: Vec<u16> = futures_util::future::join_all(attempts)
         .await
@@ -167,9 +170,9 @@ async fn concurrent_exchanges_of_one_code_yield_one_success() {
 
 #[actix_web::test]
 async fn an_expired_code_is_refused() {
-    let (app, client) = setup(ClientOptions::default()).await;
+    let (app, alice, client) = setup(ClientOptions::default()).await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     let lifetime: (chrono::NaiveDateTime, chrono::NaiveDateTime) = app
         .query(|c| {
             authorization_codes::table
@@ -202,10 +205,10 @@ async fn an_expired_code_is_refused() {
 
 #[actix_web::test]
 async fn a_code_works_only_for_its_client_and_redirect_uri() {
-    let (app, client) = setup(ClientOptions::default()).await;
+    let (app, alice, client) = setup(ClientOptions::default()).await;
     let other = app.register_client(ClientOptions::default()).await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     assert_oauth_error(
         app.exchange_code(&other, &code, Some(&p.verifier)).await,
         400,
@@ -246,9 +249,9 @@ async fn a_code_works_only_for_its_client_and_redirect_uri() {
 
 #[actix_web::test]
 async fn client_authentication_failures_are_401_invalid_client() {
-    let (app, client) = setup(ClientOptions::default()).await;
+    let (app, alice, client) = setup(ClientOptions::default()).await;
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     let mut wrong_secret = client.clone();
     wrong_secret.secret = Some("cs_wrong".into());
     assert_oauth_error(
@@ -304,13 +307,13 @@ async fn client_authentication_failures_are_401_invalid_client() {
 
 #[actix_web::test]
 async fn a_rotated_secret_replaces_the_old_one() {
-    let (app, client) = setup(ClientOptions::default()).await;
+    let (app, alice, client) = setup(ClientOptions::default()).await;
     let new_secret = auth_server::oauth::clients::rotate_secret(&app.db, client.client_id.clone())
         .await
         .unwrap()
         .unwrap();
     let p = pkce();
-    let code = app.obtain_code(&client, &p).await;
+    let code = alice.obtain_code(&client, &p).await;
     assert_oauth_error(
         app.exchange_code(&client, &code, Some(&p.verifier)).await,
         401,
@@ -329,7 +332,7 @@ async fn a_rotated_secret_replaces_the_old_one() {
 
 #[actix_web::test]
 async fn malformed_token_requests_get_the_rfc_error() {
-    let (app, client) = setup(ClientOptions::default()).await;
+    let (app, _alice, client) = setup(ClientOptions::default()).await;
     fn form<'a>(pairs: &[(&'a str, &str)]) -> Vec<(&'a str, String)> {
         pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
     }

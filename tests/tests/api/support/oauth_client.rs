@@ -1,12 +1,13 @@
-//! Helpers that play an OAuth client and its user: register a client, run `/authorize`
-//! through sign-in and consent, exchange the code, and verify the JWT against the JWKS.
+//! Playing an OAuth client of the auth-server and its user: register a client, PKCE, run
+//! `/authorize` through sign-in and consent, exchange the code, refresh, introspect, revoke.
 
 use auth_server::oauth::clients::{self, NewClient};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, hidden_field, location};
+use super::browser::{TestUser, hidden_field, location};
+use super::servers::TestApp;
 
 pub const REDIRECT_URI: &str = "https://app.example.com/callback";
 
@@ -90,6 +91,54 @@ pub fn authorize_path(params: &[(&str, &str)]) -> String {
     format!("/authorize?{}", encoded.join("&"))
 }
 
+impl TestUser {
+    /// Follows `/authorize` (signed in already) through the consent page, clicking
+    /// `decision` if asked; returns the final redirect to the client.
+    pub async fn authorize(&self, path: &str, decision: &str) -> reqwest::Response {
+        let response = self.get(path).await;
+        if response.status() != 200 {
+            return response;
+        }
+        let html = response.text().await.expect("consent page");
+        let csrf = hidden_field(&html, "csrf_token").expect("consent CSRF");
+        let request = hidden_field(&html, "request").expect("consent request");
+        self.post_form(
+            "/authorize",
+            &[
+                ("csrf_token", &csrf),
+                ("request", &request),
+                ("decision", decision),
+            ],
+        )
+        .await
+    }
+
+    /// The whole front channel (signed in already): returns the code.
+    pub async fn obtain_code(&self, client: &TestClient, pkce: &Pkce) -> String {
+        let response = self
+            .authorize(&self.app.authorize_request(client, pkce, "xyz"), "allow")
+            .await;
+        let to = location(&response);
+        assert!(
+            to.starts_with(&client.redirect_uri),
+            "redirected to the client: {to}"
+        );
+        query_param(&to, "code").expect("code in the redirect")
+    }
+
+    /// Authorizes `client` (signed in already) and exchanges the code: the token response.
+    pub async fn tokens_for(&self, client: &TestClient) -> serde_json::Value {
+        let p = pkce();
+        let code = self.obtain_code(client, &p).await;
+        let response = self
+            .app
+            .exchange_code(client, &code, Some(&p.verifier))
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("token response")
+    }
+}
+
 impl TestApp {
     pub async fn register_client(&self, options: ClientOptions) -> TestClient {
         let redirect_uri = options.redirect_uris.first().cloned().unwrap_or_default();
@@ -128,40 +177,6 @@ impl TestApp {
         ])
     }
 
-    /// Follows `/authorize` (the user already signed in) through the consent page, clicking
-    /// `decision` if asked; returns the final redirect to the client.
-    pub async fn authorize(&self, path: &str, decision: &str) -> reqwest::Response {
-        let response = self.get(path).await;
-        if response.status() != 200 {
-            return response;
-        }
-        let html = response.text().await.expect("consent page");
-        let csrf = hidden_field(&html, "csrf_token").expect("consent CSRF");
-        let request = hidden_field(&html, "request").expect("consent request");
-        self.post_form(
-            "/authorize",
-            &[
-                ("csrf_token", &csrf),
-                ("request", &request),
-                ("decision", decision),
-            ],
-        )
-        .await
-    }
-
-    /// The whole front channel for a signed-in user: returns the code.
-    pub async fn obtain_code(&self, client: &TestClient, pkce: &Pkce) -> String {
-        let response = self
-            .authorize(&self.authorize_request(client, pkce, "xyz"), "allow")
-            .await;
-        let to = location(&response);
-        assert!(
-            to.starts_with(&client.redirect_uri),
-            "redirected to the client: {to}"
-        );
-        query_param(&to, "code").expect("code in the redirect")
-    }
-
     /// `POST /token` for the code: Basic authentication for a confidential client,
     /// `client_id` in the body for a public one.
     pub async fn exchange_code(
@@ -187,45 +202,6 @@ impl TestApp {
         form: &[(&str, String)],
     ) -> reqwest::Response {
         self.client_post(client, "/token", form).await
-    }
-
-    /// Signs in a fresh user named `username` in `self.client`.
-    pub async fn sign_in_new_user(&self, username: &str) {
-        self.create_user(username).await;
-        let response = self.login(username, crate::helpers::PASSWORD).await;
-        assert_eq!(response.status(), 303);
-    }
-
-    /// Verifies an access token against the published JWKS, as a resource server would.
-    pub async fn verify_access_token(&self, token: &str) -> serde_json::Value {
-        let header = jsonwebtoken::decode_header(token).expect("JWT header");
-        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-        assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
-        let kid = header.kid.expect("kid");
-        let jwks: jsonwebtoken::jwk::JwkSet =
-            self.get("/jwks.json").await.json().await.expect("JWKS");
-        let jwk = jwks.find(&kid).expect("the token's kid is published");
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("usable JWK");
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
-        validation.set_audience(&["http://127.0.0.1:8081"]);
-        validation.set_issuer(&["http://127.0.0.1:8080"]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
-            .expect("the token verifies")
-            .claims
-    }
-}
-
-impl TestApp {
-    /// Signs `username` in (creating the account), authorizes `client`, exchanges the
-    /// code: the token response.
-    pub async fn tokens_for(&self, client: &TestClient, username: &str) -> serde_json::Value {
-        self.sign_in_new_user(username).await;
-        let p = pkce();
-        let code = self.obtain_code(client, &p).await;
-        let response = self.exchange_code(client, &code, Some(&p.verifier)).await;
-        assert_eq!(response.status(), 200);
-        response.json().await.expect("token response")
     }
 
     pub async fn refresh(
