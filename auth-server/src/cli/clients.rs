@@ -85,9 +85,10 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> Result<
                 is_resource_server: resource_server,
             };
             // `register` refuses with a message naming the argument at fault.
-            let (client, secret) = clients::register(&db, new)
-                .await
-                .map_err(CliError::Invalid)?;
+            let (client, secret) = clients::register(&db, new).await.map_err(|e| match e {
+                clients::RegisterClientError::Invalid(message) => CliError::Invalid(message),
+                clients::RegisterClientError::Db(error) => CliError::from(error),
+            })?;
             let mut output = client_json(&client);
             if let Some(secret) = secret {
                 output["client_secret"] = Value::String(secret.expose().to_owned());

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use shared::config::Settings;
 
 use super::{CliError, open_db, print_json_line};
+use crate::accounts::AccountError;
 use crate::accounts::register::{self, NewAccount, RegisterError};
 use crate::domain::{EmailAddress, NewPassword, Username};
 
@@ -43,6 +44,9 @@ async fn create(settings: &Settings, username: &str, email: &str) -> Result<(), 
             RegisterError::Taken => CliError::Conflict(
                 "that username or email address is already registered".to_owned(),
             ),
+            RegisterError::Failed(AccountError::Unavailable(error)) => {
+                CliError::Unavailable(error.to_string())
+            }
             other => CliError::Failed(other.to_string()),
         })?;
     print_json_line(

@@ -37,17 +37,32 @@ pub struct NewClient {
     pub is_resource_server: bool,
 }
 
+/// Why a client was not registered.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterClientError {
+    /// A value was refused; the message names the argument at fault (`--redirect-uri …`).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
 /// Validates and stores a client. Returns it with its secret (confidential clients only),
 /// which exists nowhere else from then on.
-pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainToken>), String> {
+pub async fn register(
+    db: &Db,
+    new: NewClient,
+) -> Result<(Client, Option<PlainToken>), RegisterClientError> {
+    let invalid = RegisterClientError::Invalid;
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-        return Err(format!("--name: 1 to {MAX_NAME_LEN} characters"));
+        return Err(invalid(format!("--name: 1 to {MAX_NAME_LEN} characters")));
     }
     for uri in &new.redirect_uris {
-        RedirectUri::parse_registered(uri).map_err(|e| format!("--redirect-uri `{uri}`: {e}"))?;
+        RedirectUri::parse_registered(uri)
+            .map_err(|e| invalid(format!("--redirect-uri `{uri}`: {e}")))?;
     }
-    let scope = Scope::parse(new.scope.trim()).map_err(|e| format!("--scope: {e}"))?;
+    let scope = Scope::parse(new.scope.trim()).map_err(|e| invalid(format!("--scope: {e}")))?;
     let mut names = new.grant_types.clone();
     names.sort();
     names.dedup();
@@ -55,41 +70,47 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
         .iter()
         .map(|name| {
             name.parse::<GrantType>().map_err(|_| {
-                format!(
+                invalid(format!(
                     "--grant-type: `{name}` is not supported (supported: {})",
                     GrantType::ALL.map(GrantType::as_str).join(", ")
-                )
+                ))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let uses_code = grant_types.contains(&GrantType::AuthorizationCode);
     if uses_code && new.redirect_uris.is_empty() {
-        return Err(
+        return Err(invalid(
             "--redirect-uri: at least one is required for the authorization_code grant".into(),
-        );
+        ));
     }
     if !uses_code && !new.redirect_uris.is_empty() {
-        return Err(
+        return Err(invalid(
             "--redirect-uri: only clients of the authorization_code grant have redirect URIs"
                 .into(),
-        );
+        ));
     }
     if grant_types.contains(&GrantType::RefreshToken) && !uses_code {
-        return Err("--grant-type: refresh_token needs authorization_code".into());
+        return Err(invalid(
+            "--grant-type: refresh_token needs authorization_code".into(),
+        ));
     }
     if new.is_public && grant_types.contains(&GrantType::ClientCredentials) {
-        return Err(
+        return Err(invalid(
             "--grant-type: client_credentials needs a confidential client (RFC 6749 §4.4)".into(),
-        );
+        ));
     }
     if new.is_public && !new.require_pkce {
-        return Err("public clients always use PKCE (RFC 9700 §2.1.1)".into());
+        return Err(invalid(
+            "public clients always use PKCE (RFC 9700 §2.1.1)".into(),
+        ));
     }
     if new.is_public && new.is_resource_server {
-        return Err("a resource server authenticates, so it cannot be public".into());
+        return Err(invalid(
+            "a resource server authenticates, so it cannot be public".into(),
+        ));
     }
     if grant_types.is_empty() && !new.is_resource_server {
-        return Err("--grant-type: at least one is required".into());
+        return Err(invalid("--grant-type: at least one is required".into()));
     }
 
     let secret = (!new.is_public).then(|| PlainToken::generate(SECRET_PREFIX));
@@ -111,9 +132,7 @@ pub async fn register(db: &Db, new: NewClient) -> Result<(Client, Option<PlainTo
         is_resource_server: new.is_resource_server,
     };
     let stored = client.clone();
-    db.run(move |conn| Client::insert(conn, &stored))
-        .await
-        .map_err(|e: DbError| e.to_string())?;
+    db.run(move |conn| Client::insert(conn, &stored)).await?;
     Ok((client, secret))
 }
 

@@ -189,7 +189,8 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
         .await;
         let error = result
             .err()
-            .unwrap_or_else(|| panic!("{uri} was registered"));
+            .unwrap_or_else(|| panic!("{uri} was registered"))
+            .to_string();
         assert!(error.starts_with("--redirect-uri"), "{uri}: {error}");
     }
     let canonical_hint = auth_server::oauth::clients::register(
@@ -207,7 +208,8 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
     )
     .await
     .err()
-    .unwrap();
+    .unwrap()
+    .to_string();
     assert!(
         canonical_hint.contains("`https://app.example.com/`"),
         "{canonical_hint}"
