@@ -29,6 +29,12 @@ pub struct Setting<T> {
     pub doc: &'static str,
 }
 
+/// The parser of a setting whose value is any text, or one checked later against other
+/// settings (a public URL against the mode).
+pub fn text(value: &str) -> Result<String, String> {
+    Ok(value.to_owned())
+}
+
 /// A setting's declaration without its type: what README and `.env.example` list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Declaration {

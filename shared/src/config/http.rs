@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use super::declare::Default::{Described, Unset, Value};
-use super::declare::{Setting, Source};
+use super::declare::{self, Setting, Source};
 use super::urls;
 use super::{ConfigError, Mode};
 use crate::parse;
@@ -76,13 +76,13 @@ pub const CORS_ALLOWED_ORIGINS: Setting<Vec<String>> = Setting {
 pub const ISSUER: Setting<String> = Setting {
     name: "ISSUER",
     default: Described("`http://127.0.0.1:8080`"),
-    parse: text,
+    parse: declare::text,
     doc: r#"public URL of auth-server; `http` only for loopback in development. When https: `Secure` `__Host-` cookies and HSTS"#,
 };
 pub const RESOURCE_API_URL: Setting<String> = Setting {
     name: "RESOURCE_API_URL",
     default: Described("`http://127.0.0.1:8081`"),
-    parse: text,
+    parse: declare::text,
     doc: r#"public URL of the task API: the `aud` of access tokens"#,
 };
 pub const JWKS_URL: Setting<String> = Setting {
@@ -91,11 +91,6 @@ pub const JWKS_URL: Setting<String> = Setting {
     parse: http_url,
     doc: r#"where resource-api fetches the signing keys (an internal address works)"#,
 };
-
-/// A value checked later, against other settings (a public URL against the mode).
-fn text(value: &str) -> Result<String, String> {
-    Ok(value.to_owned())
-}
 
 fn http_url(value: &str) -> Result<String, String> {
     url::Url::parse(value)

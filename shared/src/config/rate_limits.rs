@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::ConfigError;
 use super::declare::Default::{Unset, Value};
-use super::declare::{Setting, Source};
+use super::declare::{self, Setting, Source};
 use super::secret::SecretString;
 use crate::parse;
 
@@ -101,7 +101,7 @@ pub const REDIS_URL: Setting<SecretString> = Setting {
 pub const REDIS_KEY_PREFIX: Setting<String> = Setting {
     name: "REDIS_KEY_PREFIX",
     default: Value("oauth:rl:"),
-    parse: text,
+    parse: declare::text,
     doc: r#"prefix of every rate-limit key in Redis (several deployments can share one Redis)"#,
 };
 pub const RATE_LIMITS: Setting<bool> = Setting {
@@ -175,10 +175,6 @@ fn window(value: &str) -> Result<Rule, String> {
 
 fn secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::new(value))
-}
-
-fn text(value: &str) -> Result<String, String> {
-    Ok(value.to_owned())
 }
 
 pub fn read(source: &mut Source) -> Result<RateLimitSettings, ConfigError> {
