@@ -1,0 +1,131 @@
+//! The checks, by group. Each check has a stable id, a title, a severity, and the fix; it
+//! ends passed, failed (with what was seen and the evidence), or skipped (with what it
+//! lacked). Groups run one after another; a progress bar per group on a terminal.
+
+mod authentication;
+mod cors;
+mod forms;
+mod headers;
+mod oauth;
+mod redirect_uris;
+
+use std::io::IsTerminal as _;
+
+use crate::report::{CheckResult, Evidence, Outcome, Severity};
+use crate::scan::Scan;
+
+/// What a check is, before it has run.
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub remediation: &'static str,
+}
+
+impl Check {
+    fn result(self, outcome: Outcome, evidence: Vec<Evidence>) -> CheckResult {
+        CheckResult {
+            id: self.id.to_owned(),
+            group: self.id.split('.').next().unwrap_or(self.id),
+            title: self.title.to_owned(),
+            severity: self.severity,
+            outcome,
+            evidence,
+            remediation: self.remediation,
+        }
+    }
+
+    pub fn pass(self) -> CheckResult {
+        self.result(Outcome::Pass, Vec::new())
+    }
+
+    pub fn fail(self, detail: impl Into<String>, evidence: Vec<Evidence>) -> CheckResult {
+        self.result(
+            Outcome::Fail {
+                detail: detail.into(),
+            },
+            evidence,
+        )
+    }
+
+    pub fn skip(self, reason: impl Into<String>) -> CheckResult {
+        self.result(
+            Outcome::Skipped {
+                reason: reason.into(),
+            },
+            Vec::new(),
+        )
+    }
+
+    /// Passed when `failures` is empty, else failed with them (at most five shown).
+    pub fn judge(self, failures: Vec<(String, Evidence)>) -> CheckResult {
+        if failures.is_empty() {
+            return self.pass();
+        }
+        let detail = failures
+            .iter()
+            .take(5)
+            .map(|(what, _)| what.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let more = failures.len().saturating_sub(5);
+        let detail = if more > 0 {
+            format!("{detail}; and {more} more")
+        } else {
+            detail
+        };
+        self.fail(
+            detail,
+            failures.into_iter().take(5).map(|(_, e)| e).collect(),
+        )
+    }
+}
+
+/// The groups, in the order they run.
+pub const GROUPS: [&str; 6] = [
+    "headers",
+    "authentication",
+    "redirect_uri",
+    "oauth",
+    "forms",
+    "cors",
+];
+
+/// Runs every group against `scan`.
+pub async fn run_all(scan: &Scan) -> Vec<CheckResult> {
+    let terminal = std::io::stderr().is_terminal();
+    let mut results = Vec::new();
+    for group in GROUPS {
+        let bar = terminal.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(format!("{group} checks"));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        if !terminal {
+            eprintln!("security-scan: {group} checks");
+        }
+        let found = match group {
+            "headers" => headers::run(scan).await,
+            "authentication" => authentication::run(scan).await,
+            "redirect_uri" => redirect_uris::run(scan).await,
+            "oauth" => oauth::run(scan).await,
+            "forms" => forms::run(scan).await,
+            _ => cors::run(scan).await,
+        };
+        let failed = found.iter().filter(|r| r.failed()).count();
+        match bar {
+            Some(bar) => bar.finish_with_message(format!(
+                "{group} checks: {} run, {failed} failed",
+                found.len()
+            )),
+            None => eprintln!(
+                "security-scan: {group}: {} run, {failed} failed",
+                found.len()
+            ),
+        }
+        results.extend(found);
+    }
+    results
+}

@@ -1,0 +1,183 @@
+//! The target of a scan and what the scanner learns of it before any check runs: the
+//! authorization server's metadata (RFC 8414) and the task API's OpenAPI document, the
+//! credentials the operator gave, and HTTP clients — a plain one, and fresh "browsers"
+//! with a cookie jar — that never follow redirects, so every hop can be judged.
+
+use reqwest::{Client, Method};
+use serde_json::Value;
+use url::Url;
+
+use crate::probe::{self, Answer, Redactor, Unreachable};
+
+/// A confidential client of the authorization-code grant, as the operator registered it.
+#[derive(Debug, Clone)]
+pub struct ConfidentialClient {
+    pub id: String,
+    pub secret: String,
+    pub redirect_uri: String,
+}
+
+/// A person's account on the target.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub username: String,
+    pub password: String,
+}
+
+/// What the operator told the scanner.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub issuer: Url,
+    pub api: Url,
+    pub client: Option<ConfidentialClient>,
+    /// A public client whose redirect URI is `https` (a browser or claimed-link app).
+    pub public_client_id: Option<String>,
+    /// A public native client registered with a loopback redirect URI (RFC 8252 §7.3).
+    pub loopback_client_id: Option<String>,
+    pub account: Option<Account>,
+}
+
+/// A scan in progress: the target, what discovery found, and the redactor every piece of
+/// evidence goes through.
+#[derive(Debug)]
+pub struct Scan {
+    pub options: Options,
+    pub redactor: Redactor,
+    /// No cookies, no redirects.
+    pub plain: Client,
+    /// The authorization server's metadata document.
+    pub metadata: Value,
+    /// The task API's OpenAPI document, if it publishes one.
+    pub openapi: Option<Value>,
+}
+
+/// A client as the scanner uses it: redirects are never followed.
+fn client_builder() -> reqwest::ClientBuilder {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .user_agent(concat!("security-scan/", env!("CARGO_PKG_VERSION")))
+}
+
+impl Scan {
+    /// Reads the metadata and the OpenAPI document. The metadata is required: without it
+    /// the scanner does not know the endpoints.
+    pub async fn discover(options: Options) -> Result<Self, String> {
+        let _already = rustls::crypto::ring::default_provider().install_default();
+        let plain = client_builder()
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+        let redactor = Redactor::default();
+        if let Some(client) = &options.client {
+            redactor.add(&client.secret);
+        }
+        if let Some(account) = &options.account {
+            redactor.add(&account.password);
+        }
+        let mut scan = Self {
+            options,
+            redactor,
+            plain,
+            metadata: Value::Null,
+            openapi: None,
+        };
+        let metadata_url = scan.issuer_url("/.well-known/oauth-authorization-server");
+        let answer = scan
+            .get(&scan.plain, &metadata_url, "discovery")
+            .await
+            .map_err(|e| e.to_string())?;
+        scan.metadata = answer
+            .json()
+            .filter(|m| m.get("issuer").is_some())
+            .ok_or_else(|| {
+                format!(
+                    "{metadata_url} did not answer RFC 8414 metadata ({})",
+                    answer.status
+                )
+            })?;
+        for path in ["/api/openapi.json", "/openapi.json"] {
+            let url = scan.api_url(path);
+            if let Ok(answer) = scan.get(&scan.plain, &url, "discovery").await
+                && let Some(document) = answer.json().filter(|d| d.get("paths").is_some())
+            {
+                scan.openapi = Some(document);
+                break;
+            }
+        }
+        Ok(scan)
+    }
+
+    /// A fresh browser: its own cookie jar, no redirects.
+    pub fn browser(&self) -> Client {
+        client_builder()
+            .cookie_store(true)
+            .build()
+            .unwrap_or_else(|_| self.plain.clone())
+    }
+
+    /// `path` on the authorization server.
+    pub fn issuer_url(&self, path: &str) -> String {
+        join(&self.options.issuer, path)
+    }
+
+    /// `path` on the task API.
+    pub fn api_url(&self, path: &str) -> String {
+        join(&self.options.api, path)
+    }
+
+    /// An endpoint the metadata names (`token_endpoint`, …), or the usual path under the
+    /// issuer.
+    pub fn endpoint(&self, name: &str, default_path: &str) -> String {
+        self.metadata
+            .get(name)
+            .and_then(Value::as_str)
+            .map_or_else(|| self.issuer_url(default_path), str::to_owned)
+    }
+
+    pub async fn get(&self, client: &Client, url: &str, note: &str) -> Result<Answer, Unreachable> {
+        probe::send(&self.redactor, &Method::GET, url, note, client.get(url)).await
+    }
+
+    pub async fn post_form(
+        &self,
+        client: &Client,
+        url: &str,
+        fields: &[(&str, &str)],
+        note: &str,
+    ) -> Result<Answer, Unreachable> {
+        probe::send(
+            &self.redactor,
+            &Method::POST,
+            url,
+            note,
+            client.post(url).form(fields),
+        )
+        .await
+    }
+
+    /// A form POST authenticated as the confidential client (HTTP Basic, RFC 6749 §2.3.1).
+    pub async fn post_as_client(
+        &self,
+        client: &ConfidentialClient,
+        url: &str,
+        fields: &[(&str, &str)],
+        note: &str,
+    ) -> Result<Answer, Unreachable> {
+        let request = self
+            .plain
+            .post(url)
+            .basic_auth(form_encode(&client.id), Some(form_encode(&client.secret)))
+            .form(fields);
+        probe::send(&self.redactor, &Method::POST, url, note, request).await
+    }
+}
+
+/// `base` with `path` appended to its path (a base URL may have a path of its own).
+fn join(base: &Url, path: &str) -> String {
+    format!("{}{}", base.as_str().trim_end_matches('/'), path)
+}
+
+/// RFC 6749 §2.3.1: client credentials in Basic are form-encoded first.
+fn form_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
