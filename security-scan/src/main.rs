@@ -44,6 +44,10 @@ struct Cli {
     /// … and its password.
     #[arg(long, env = "SECURITY_SCAN_PASSWORD", hide_env_values = true)]
     password: Option<String>,
+    /// Trust the CA certificates in this PEM file besides the system's (a deployment with
+    /// a private CA).
+    #[arg(long)]
+    ca_cert: Option<std::path::PathBuf>,
     /// text, json, markdown or sarif.
     #[arg(long, default_value = "text")]
     format: Format,
@@ -67,6 +71,16 @@ async fn main() -> ExitCode {
         (Some(username), Some(password)) => Some(Account { username, password }),
         _ => None,
     };
+    let ca_certificates_pem = match &cli.ca_cert {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(pem) => Some(pem),
+            Err(error) => {
+                eprintln!("security-scan: {}: {error}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let options = Options {
         issuer: cli.issuer,
         api: cli.api,
@@ -74,6 +88,7 @@ async fn main() -> ExitCode {
         public_client_id: cli.public_client_id,
         loopback_client_id: cli.loopback_client_id,
         account,
+        ca_certificates_pem,
     };
     let report = match security_scan::run(options).await {
         Ok(report) => report,

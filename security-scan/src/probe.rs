@@ -45,6 +45,52 @@ impl Redactor {
     }
 }
 
+/// OAuth's secret-bearing fields. Their values are masked in evidence even before the scan
+/// has learnt them: a token response, or a redirect carrying a code or a token, is
+/// evidence the moment it arrives.
+const SECRET_FIELDS: [&str; 5] = [
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "client_secret",
+];
+
+/// `text` with the value of every `name=value` (URLs, forms) and `"name": "value"` (JSON)
+/// of a [`SECRET_FIELDS`] name replaced by `***`; a value cut short by the excerpt is
+/// masked to its end.
+fn mask_secret_fields(text: &str) -> String {
+    let mut out = text.to_owned();
+    for name in SECRET_FIELDS {
+        out = mask_after(&out, &format!("{name}="), |c| {
+            matches!(c, '&' | '#' | ';' | '"' | '\'') || c.is_whitespace()
+        });
+        out = mask_after(&out, &format!("\"{name}\":\""), |c| c == '"');
+        out = mask_after(&out, &format!("\"{name}\": \""), |c| c == '"');
+    }
+    out
+}
+
+/// Replaces what follows each `marker`, up to a character `ends` accepts, with `***`.
+fn mask_after(text: &str, marker: &str, ends: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(marker) {
+        let start = at + marker.len();
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(&ends).unwrap_or(rest.len());
+        if end > 0 && &rest[..end] != "***" {
+            out.push_str("***");
+        } else {
+            out.push_str(&rest[..end]);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A response, read whole.
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -108,8 +154,10 @@ pub async fn send(
         }
     }
     let evidence = Evidence {
-        request: redactor.redact(&described),
-        response: redactor.redact(&format!("{head}{}", shown.replace('\n', " "))),
+        request: mask_secret_fields(&redactor.redact(&described)),
+        response: mask_secret_fields(
+            &redactor.redact(&format!("{head}{}", shown.replace('\n', " "))),
+        ),
     };
     Ok(Answer {
         status,
@@ -122,6 +170,24 @@ pub async fn send(
 #[cfg(test)]
 mod tests {
     use super::Redactor;
+
+    #[test]
+    fn oauth_secret_fields_are_masked_before_the_scan_knows_them() {
+        assert_eq!(
+            super::mask_secret_fields(
+                "303 location: https://app/cb?code=ac_123&state=st; {\"access_token\":\"eyJ.a.b\",\"token_type\":\"Bearer\",\"refresh_token\": \"rt_cut-short…"
+            ),
+            "303 location: https://app/cb?code=***&state=st; {\"access_token\":\"***\",\"token_type\":\"Bearer\",\"refresh_token\": \"***"
+        );
+        assert_eq!(
+            super::mask_secret_fields("https://app/cb#access_token=eyJ.x&token_type=Bearer"),
+            "https://app/cb#access_token=***&token_type=Bearer"
+        );
+        assert_eq!(
+            super::mask_secret_fields("response_type=code&code_challenge=abc"),
+            "response_type=code&code_challenge=abc"
+        );
+    }
 
     #[test]
     fn known_secrets_are_masked_whole_and_short_words_are_not() {

@@ -35,6 +35,9 @@ pub struct Options {
     /// A public native client registered with a loopback redirect URI (RFC 8252 §7.3).
     pub loopback_client_id: Option<String>,
     pub account: Option<Account>,
+    /// PEM certificates of CAs to trust besides the system's (a deployment with a private
+    /// CA, or a test server's own).
+    pub ca_certificates_pem: Option<String>,
 }
 
 /// A scan in progress: the target, what discovery found, and the redactor every piece of
@@ -51,12 +54,19 @@ pub struct Scan {
     pub openapi: Option<Value>,
 }
 
-/// A client as the scanner uses it: redirects are never followed.
-fn client_builder() -> reqwest::ClientBuilder {
-    Client::builder()
+/// A client as the scanner uses it: redirects are never followed; the operator's CAs are
+/// trusted besides the system's.
+fn client_builder(options: &Options) -> Result<reqwest::ClientBuilder, String> {
+    let roots = match &options.ca_certificates_pem {
+        Some(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| format!("the CA certificates cannot be read: {e}"))?,
+        None => Vec::new(),
+    };
+    Ok(Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(20))
         .user_agent(concat!("security-scan/", env!("CARGO_PKG_VERSION")))
+        .tls_certs_merge(roots))
 }
 
 impl Scan {
@@ -64,7 +74,7 @@ impl Scan {
     /// the scanner does not know the endpoints.
     pub async fn discover(options: Options) -> Result<Self, String> {
         let _already = rustls::crypto::ring::default_provider().install_default();
-        let plain = client_builder()
+        let plain = client_builder(&options)?
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
         let redactor = Redactor::default();
@@ -109,9 +119,13 @@ impl Scan {
 
     /// A fresh browser: its own cookie jar, no redirects.
     pub fn browser(&self) -> Client {
-        client_builder()
-            .cookie_store(true)
-            .build()
+        client_builder(&self.options)
+            .and_then(|builder| {
+                builder
+                    .cookie_store(true)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
             .unwrap_or_else(|_| self.plain.clone())
     }
 

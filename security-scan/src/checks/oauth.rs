@@ -383,7 +383,23 @@ async fn legacy_grants(scan: &Scan) -> CheckResult {
             "st",
         )
         .replace("response_type=code", "response_type=token");
-        if let Ok(answer) = scan.get(&scan.plain, &url, "implicit grant").await
+        // A server with the implicit grant issues a token only to a signed-in person: ask
+        // as one (through any consent page) when an account is given.
+        let browser = match &scan.options.account {
+            Some(account) => {
+                let browser = scan.browser();
+                flows::sign_in(scan, &browser, &account.username, &account.password)
+                    .await
+                    .ok()
+                    .map(|()| browser)
+            }
+            None => None,
+        };
+        let answer = match &browser {
+            Some(browser) => authorize(scan, browser, &url).await.ok(),
+            None => scan.get(&scan.plain, &url, "implicit grant").await.ok(),
+        };
+        if let Some(answer) = answer
             && answer
                 .location()
                 .is_some_and(|l| l.contains("access_token="))

@@ -1,0 +1,175 @@
+//! The planted sign-in, sign-up and account pages and sign-out. A session cookie is set
+//! at sign-in; every form but one carries the CSRF token.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::session::{self, SESSION_COOKIE};
+use crate::planted::html::{self, escape, hidden};
+use crate::planted::state::State;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/register", web::get().to(register_page))
+        .route("/register", web::post().to(register))
+        .route("/account", web::get().to(account))
+        .route("/logout", web::post().to(logout));
+}
+
+#[derive(Debug, Deserialize)]
+struct ReturnTo {
+    return_to: Option<String>,
+}
+
+fn login_form(csrf: &str, return_to: &str, message: &str) -> String {
+    html::page(
+        "Sign in",
+        &format!(
+            "{message}<form method=\"post\" action=\"/login\">{}{}\
+             <label>Username <input name=\"username\"></label>\
+             <label>Password <input type=\"password\" name=\"password\"></label>\
+             <button>Sign in</button></form>",
+            hidden("csrf_token", csrf),
+            hidden("return_to", return_to),
+        ),
+    )
+}
+
+async fn login_page(request: HttpRequest, query: web::Query<ReturnTo>) -> HttpResponse {
+    let (csrf, new_cookie) = session::csrf_token(&request);
+    let body = login_form(&csrf, query.return_to.as_deref().unwrap_or("/account"), "");
+    // PLANTED headers.pages: the sign-in page was written before the page helper and
+    // sets no Cache-Control, so a shared cache or the back button keeps it.
+    let mut response = session::page_builder(StatusCode::OK);
+    if let Some(cookie) = new_cookie {
+        response.cookie(cookie);
+    }
+    response.body(body)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    csrf_token: Option<String>,
+    username: String,
+    password: String,
+    return_to: Option<String>,
+}
+
+async fn login(
+    request: HttpRequest,
+    state: web::Data<State>,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
+    if !session::csrf_matches(&request, form.csrf_token.as_deref()) {
+        return session::forbidden();
+    }
+    let Some(account) = state.check_password(&form.username, &form.password) else {
+        let (csrf, _) = session::csrf_token(&request);
+        // PLANTED (for the injection group's reflected XSS check, to come): the name
+        // typed is echoed into the page unescaped.
+        let message = format!(
+            "<p class=\"error\">No account {} with that password.</p>",
+            form.username
+        );
+        return session::page_response(
+            StatusCode::UNAUTHORIZED,
+            login_form(&csrf, form.return_to.as_deref().unwrap_or(""), &message),
+        );
+    };
+    let return_to = form.return_to.as_deref().unwrap_or_default();
+    // PLANTED redirect_uri.return_to: "a local path starts with a slash" — so does
+    // `//evil.example/`, which a browser reads as another host.
+    let to = if return_to.starts_with('/') {
+        return_to
+    } else {
+        "/account"
+    };
+    let id = state.start_session(&account.username);
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .cookie(session::cookie(SESSION_COOKIE, id))
+        .finish()
+}
+
+async fn register_page(request: HttpRequest) -> HttpResponse {
+    let (csrf, new_cookie) = session::csrf_token(&request);
+    let body = html::page(
+        "Create an account",
+        &format!(
+            "<form method=\"post\" action=\"/register\">{}\
+             <label>Username <input name=\"username\"></label>\
+             <label>Email <input name=\"email\"></label>\
+             <label>Password <input type=\"password\" name=\"password\"></label>\
+             <button>Create</button></form>",
+            hidden("csrf_token", &csrf)
+        ),
+    );
+    let mut response = session::page_response(StatusCode::OK, body);
+    if let Some(cookie) = new_cookie {
+        response.add_cookie(&cookie).expect("a valid cookie");
+    }
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterForm {
+    csrf_token: Option<String>,
+    username: String,
+    password: String,
+}
+
+async fn register(
+    request: HttpRequest,
+    state: web::Data<State>,
+    form: web::Form<RegisterForm>,
+) -> HttpResponse {
+    if !session::csrf_matches(&request, form.csrf_token.as_deref()) {
+        return session::forbidden();
+    }
+    if form.username.is_empty()
+        || form.password.len() < 12
+        || !state.create_account(&form.username, &form.password)
+    {
+        return session::page_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            html::page(
+                "Create an account",
+                "<p>Choose another name and a longer password.</p>",
+            ),
+        );
+    }
+    state.remember(&form.password);
+    session::see_other("/login")
+}
+
+async fn account(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let Some(account) = session::signed_in(&request, &state) else {
+        return session::see_other("/login?return_to=/account");
+    };
+    // PLANTED forms.csrf: the sign-out form carries no CSRF token (and /logout checks
+    // none), so any site can sign a person out.
+    let body = html::page(
+        "Your account",
+        &format!(
+            "<p>Signed in as {}.</p>\
+             <form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
+            escape(&account.username)
+        ),
+    );
+    session::page_response(StatusCode::OK, body)
+}
+
+async fn logout(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    if let Some(cookie) = request.cookie(SESSION_COOKIE) {
+        state.end_session(cookie.value());
+    }
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    HttpResponse::SeeOther()
+        .insert_header(("Location", "/login"))
+        .cookie(gone)
+        .finish()
+}

@@ -1,0 +1,77 @@
+//! The planted task API's OpenAPI 3.1 document, as the scanner discovers the operations
+//! from it: every path and method, the bearer scheme, and the task schemas with their
+//! read-only fields.
+
+use actix_web::HttpResponse;
+use serde_json::json;
+
+pub async fn document() -> HttpResponse {
+    let task_id =
+        json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+    let bearer = json!([{ "bearer": [] }]);
+    HttpResponse::Ok().json(json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Planted task API", "version": "1" },
+        "paths": {
+            "/api/health": { "get": { "responses": { "200": { "description": "up" } } } },
+            "/api/tasks": {
+                "get": {
+                    "security": bearer,
+                    "parameters": [
+                        { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
+                        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }
+                    ],
+                    "responses": { "200": { "description": "the caller's tasks" } }
+                },
+                "post": {
+                    "security": bearer,
+                    "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewTask" } } } },
+                    "responses": { "201": { "description": "created" } }
+                }
+            },
+            "/api/tasks/{id}": {
+                "get": { "security": bearer, "parameters": task_id, "responses": { "200": { "description": "the task" } } },
+                "patch": {
+                    "security": bearer,
+                    "parameters": task_id,
+                    "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/TaskUpdate" } } } },
+                    "responses": { "200": { "description": "updated" } }
+                },
+                "delete": { "security": bearer, "parameters": task_id, "responses": { "204": { "description": "deleted" } } }
+            }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Task": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer", "readOnly": true },
+                        "title": { "type": "string", "maxLength": 200 },
+                        "description": { "type": ["string", "null"], "maxLength": 1000 },
+                        "status": { "type": "string", "enum": ["pending", "in_progress", "completed"] },
+                        "priority": { "type": "integer", "minimum": 1, "maximum": 5 },
+                        "created_at": { "type": "integer", "readOnly": true },
+                        "updated_at": { "type": "integer", "readOnly": true }
+                    }
+                },
+                "NewTask": {
+                    "type": "object",
+                    "required": ["title"],
+                    "properties": {
+                        "title": { "type": "string", "maxLength": 200 },
+                        "description": { "type": ["string", "null"], "maxLength": 1000 }
+                    }
+                },
+                "TaskUpdate": {
+                    "type": "object",
+                    "properties": {
+                        "title": { "type": "string", "maxLength": 200 },
+                        "description": { "type": ["string", "null"], "maxLength": 1000 },
+                        "status": { "type": "string", "enum": ["pending", "in_progress", "completed"] }
+                    }
+                }
+            }
+        }
+    }))
+}

@@ -1,0 +1,154 @@
+//! The real auth-server and resource-api, in-process on a fresh database ([`database`]),
+//! set up as `.ci/security-scan.sh` sets them up: rate limits out of the way (the scan
+//! sends thousands of requests from one address), a confidential, a public and a loopback
+//! client and an account, made through the crates' own registration functions (those the
+//! operator CLI calls).
+
+pub mod database;
+
+use std::collections::HashMap;
+
+use auth_server::accounts::register::{self, NewAccount};
+use auth_server::domain::{EmailAddress, NewPassword, Username};
+use auth_server::oauth::clients::{self, NewClient};
+use security_scan::scan::{Account, ConfidentialClient, Options};
+use shared::config::Settings;
+use shared::db::Db;
+use url::Url;
+
+use database::TestDatabase;
+
+const USERNAME: &str = "scan-user";
+const PASSWORD: &str = "violet-anchor-tundra-42";
+const REDIRECT_URI: &str = "https://app.example.com/callback";
+
+/// Both servers running, and what the scanner is given.
+pub struct RealStack {
+    pub database: TestDatabase,
+    pub options: Options,
+}
+
+/// Two free ports. The issuer must name the port it is reached on, so the ports are
+/// picked before the servers bind them (another process could take one in between;
+/// nothing on a test machine does).
+fn free_ports() -> (u16, u16) {
+    let port = |listener: &std::net::TcpListener| listener.local_addr().expect("address").port();
+    let a = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let b = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    (port(&a), port(&b))
+}
+
+fn settings(values: &[(&str, &str)]) -> Settings {
+    let all: HashMap<String, String> = [
+        ("HTTP_WORKERS", "2"),
+        ("DATABASE_POOL_SIZE", "4"),
+        ("RATE_LIMIT_PER_IP", "1000000/1s"),
+        ("RATE_LIMIT_LOGIN", "1000000/1s"),
+        ("RATE_LIMIT_REGISTER", "1000000/1s"),
+        ("RATE_LIMIT_AUTHORIZE", "1000000/1s"),
+        ("RATE_LIMIT_TOKEN", "1000000/1s"),
+        ("RATE_LIMIT_PER_CLIENT", "1000000/1s"),
+        ("RATE_LIMIT_PER_USER", "1000000/1s"),
+    ]
+    .iter()
+    .chain(values)
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    Settings::from_values(all).expect("valid settings")
+}
+
+async fn register_client(
+    db: &Db,
+    name: &str,
+    redirect_uri: &str,
+    public: bool,
+) -> (String, Option<String>) {
+    let (client, secret) = clients::register(
+        db,
+        NewClient {
+            name: name.into(),
+            redirect_uris: vec![redirect_uri.into()],
+            scope: "tasks:read tasks:write".into(),
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            is_public: public,
+            is_first_party: false,
+            require_pkce: true,
+            is_resource_server: false,
+        },
+    )
+    .await
+    .expect("client registered");
+    (client.client_id, secret.map(|s| s.expose().to_owned()))
+}
+
+pub async fn start() -> RealStack {
+    let _already = rustls::crypto::ring::default_provider().install_default();
+    let (database, database_url) = TestDatabase::create();
+    let (auth_port, api_port) = free_ports();
+    let issuer = format!("http://127.0.0.1:{auth_port}");
+    let api = format!("http://127.0.0.1:{api_port}");
+    let auth_bind = format!("127.0.0.1:{auth_port}");
+    let api_bind = format!("127.0.0.1:{api_port}");
+    let jwks_url = format!("{issuer}/jwks.json");
+    let common = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("ISSUER", issuer.as_str()),
+        ("RESOURCE_API_URL", api.as_str()),
+        ("AUTH_SERVER_BIND", auth_bind.as_str()),
+        ("RESOURCE_API_BIND", api_bind.as_str()),
+    ];
+
+    let auth = auth_server::startup::build(settings(&common))
+        .await
+        .expect("auth-server starts");
+    let db = auth.db().clone();
+    actix_web::rt::spawn(auth.run_until_stopped());
+    let mut api_values = common.to_vec();
+    api_values.push(("JWKS_URL", &jwks_url));
+    let resource_api = resource_api::startup::build(settings(&api_values))
+        .await
+        .expect("resource-api starts");
+    actix_web::rt::spawn(resource_api.run_until_stopped());
+
+    let email = "scan@example.com";
+    register::create_account(
+        &db,
+        NewAccount {
+            username: Username::parse(USERNAME).expect("username"),
+            email: EmailAddress::parse(email).expect("email"),
+            password: NewPassword::parse(PASSWORD, USERNAME, email).expect("password"),
+        },
+    )
+    .await
+    .expect("account created");
+    let (confidential, secret) = register_client(&db, "Scanned app", REDIRECT_URI, false).await;
+    let (public, _) =
+        register_client(&db, "Scanned SPA", "https://spa.example.com/callback", true).await;
+    let (loopback, _) = register_client(
+        &db,
+        "Scanned desktop app",
+        "http://127.0.0.1/callback",
+        true,
+    )
+    .await;
+
+    RealStack {
+        database,
+        options: Options {
+            issuer: Url::parse(&issuer).expect("issuer"),
+            api: Url::parse(&api).expect("API"),
+            client: Some(ConfidentialClient {
+                id: confidential,
+                secret: secret.expect("a confidential client's secret"),
+                redirect_uri: REDIRECT_URI.into(),
+            }),
+            public_client_id: Some(public),
+            loopback_client_id: Some(loopback),
+            account: Some(Account {
+                username: USERNAME.into(),
+                password: PASSWORD.into(),
+            }),
+            ca_certificates_pem: None,
+        },
+    }
+}
