@@ -19,10 +19,10 @@ pub fn escape(text: &str) -> String {
 
 /// A whole page around `body` (already HTML).
 pub fn page(title: &str, body: &str) -> String {
+    let title = escape(title);
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n<h1>{}</h1>\n{body}\n</body></html>\n",
-        escape(title),
-        escape(title)
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n{body}\n</body></html>\n"
     )
 }
 

@@ -7,16 +7,18 @@
 //! [`WEAKNESSES`] with what the check's finding must say.
 //!
 //! By area: [`authorization_server`] (its pages, `/authorize`, `/token`), [`task_api`]
-//! (bearer tokens, tasks, CORS), [`state`] (what both share), [`tokens`] (access tokens),
-//! [`tls`] (the throwaway CA), [`html`]. A new check gets its weakness in the area it
-//! attacks, and a line in [`WEAKNESSES`].
+//! (bearer tokens, tasks, CORS), [`state`] (what both share), [`keys`] and [`tokens`]
+//! (access tokens), [`tls`] (the throwaway CA), [`html`], [`values`]. A new check gets its
+//! weakness in the area it attacks, and a line in [`WEAKNESSES`].
 
 pub mod authorization_server;
 pub mod html;
+pub mod keys;
 pub mod state;
 pub mod task_api;
 pub mod tls;
 pub mod tokens;
+pub mod values;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -6,12 +6,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore as _;
-
-use super::task_api::tasks::TaskStore;
-use super::tokens::Signer;
+use super::keys::Signer;
+use super::task_api::store::TaskStore;
+use super::values::random;
 
 /// A registered OAuth client.
 #[derive(Debug, Clone)]
@@ -80,13 +77,6 @@ pub struct State {
     /// Every secret the servers handed out or were given.
     secrets: Mutex<Vec<String>>,
     pub tasks: Mutex<TaskStore>,
-}
-
-/// Random URL-safe text with a prefix.
-pub fn random(prefix: &str) -> String {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -1,66 +1,17 @@
-//! The planted authorization server's access tokens: JWTs signed with Ed25519 (RFC 8037)
-//! under a `kid` its JWKS publishes, typ `at+jwt` with the RFC 9068 claims. Issuing them
+//! The planted authorization server's access tokens: JWTs signed with its key
+//! ([`super::keys`]), typ `at+jwt` with the RFC 9068 claims. Issuing and checking them here
 //! is done right; the task API's verification is where the weaknesses are.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::EncodePrivateKey as _;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rand::RngCore as _;
+use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Value, json};
 
-use super::state::{State, random};
+use super::state::State;
+use super::values::{now, random};
 
 /// How long an access token lives.
 const LIFETIME: i64 = 600;
-
-pub struct Signer {
-    key: SigningKey,
-    encoding: EncodingKey,
-    pub kid: String,
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-}
-
-impl Signer {
-    pub fn generate() -> Self {
-        let mut seed = [0u8; 32];
-        rand::rng().fill_bytes(&mut seed);
-        let key = SigningKey::from_bytes(&seed);
-        let der = key.to_pkcs8_der().expect("PKCS#8 of a fresh key");
-        Self {
-            encoding: EncodingKey::from_ed_der(der.as_bytes()),
-            key,
-            kid: random("kid-"),
-        }
-    }
-
-    /// The raw public key (32 bytes).
-    pub fn public_key(&self) -> [u8; 32] {
-        self.key.verifying_key().to_bytes()
-    }
-
-    pub fn verifying_key(&self) -> ed25519_dalek::VerifyingKey {
-        self.key.verifying_key()
-    }
-
-    /// The JWKS entry (RFC 8037 §2).
-    pub fn jwk(&self) -> Value {
-        json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": URL_SAFE_NO_PAD.encode(self.public_key()),
-            "kid": self.kid,
-            "alg": "EdDSA",
-            "use": "sig",
-        })
-    }
-}
 
 /// A fresh access token for `subject` and `client_id` with `scope`.
 pub fn access_token(state: &State, subject: &str, client_id: &str, scope: &str) -> String {

@@ -12,7 +12,7 @@ pub enum TestDatabase {
 
 /// A random name part for databases and files.
 fn unique() -> String {
-    crate::planted::state::random("")
+    crate::planted::values::random("")
         .replace(['-', '_'], "x")
         .to_ascii_lowercase()
 }

@@ -65,7 +65,9 @@ async fn metadata(state: web::Data<State>) -> HttpResponse {
         ],
         "code_challenge_methods_supported": ["S256", "plain"],
         "scopes_supported": ["tasks:read", "tasks:write"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "none"
+        ],
     }))
 }
 

@@ -6,7 +6,8 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
-use crate::planted::state::{Account, State, random};
+use crate::planted::state::{Account, State};
+use crate::planted::values::random;
 
 pub const SESSION_COOKIE: &str = "planted_session";
 pub const CSRF_COOKIE: &str = "planted_csrf";

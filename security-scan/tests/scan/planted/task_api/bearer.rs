@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Value, json};
 
 use crate::planted::state::State;
-use crate::planted::tokens::now;
+use crate::planted::values::now;
 
 /// Who is calling, from a token that got through.
 #[derive(Debug, Clone)]

@@ -1,9 +1,10 @@
 //! The planted task API: `/api/health`, its OpenAPI document ([`openapi`]), and the tasks
-//! ([`tasks`]) behind bearer tokens ([`bearer`]); CORS and the headers every answer gets
-//! are here.
+//! ([`tasks`], kept in [`store`]) behind bearer tokens ([`bearer`]); CORS and the headers
+//! every answer gets are here.
 
 pub mod bearer;
 pub mod openapi;
+pub mod store;
 pub mod tasks;
 
 use std::net::TcpListener;

@@ -9,6 +9,14 @@ pub async fn document() -> HttpResponse {
     let task_id =
         json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
     let bearer = json!([{ "bearer": [] }]);
+    let json_body = |schema: &str| {
+        json!({ "content": { "application/json": {
+            "schema": { "$ref": format!("#/components/schemas/{schema}") }
+        } } })
+    };
+    let text = json!({ "type": "string", "maxLength": 200 });
+    let description = json!({ "type": ["string", "null"], "maxLength": 1000 });
+    let status = json!({ "type": "string", "enum": ["pending", "in_progress", "completed"] });
     HttpResponse::Ok().json(json!({
         "openapi": "3.1.0",
         "info": { "title": "Planted task API", "version": "1" },
@@ -18,26 +26,40 @@ pub async fn document() -> HttpResponse {
                 "get": {
                     "security": bearer,
                     "parameters": [
-                        { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
-                        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }
+                        {
+                            "name": "page", "in": "query",
+                            "schema": { "type": "integer", "minimum": 1 }
+                        },
+                        {
+                            "name": "limit", "in": "query",
+                            "schema": { "type": "integer", "minimum": 1, "maximum": 100 }
+                        }
                     ],
                     "responses": { "200": { "description": "the caller's tasks" } }
                 },
                 "post": {
                     "security": bearer,
-                    "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewTask" } } } },
+                    "requestBody": json_body("NewTask"),
                     "responses": { "201": { "description": "created" } }
                 }
             },
             "/api/tasks/{id}": {
-                "get": { "security": bearer, "parameters": task_id, "responses": { "200": { "description": "the task" } } },
+                "get": {
+                    "security": bearer,
+                    "parameters": task_id,
+                    "responses": { "200": { "description": "the task" } }
+                },
                 "patch": {
                     "security": bearer,
                     "parameters": task_id,
-                    "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/TaskUpdate" } } } },
+                    "requestBody": json_body("TaskUpdate"),
                     "responses": { "200": { "description": "updated" } }
                 },
-                "delete": { "security": bearer, "parameters": task_id, "responses": { "204": { "description": "deleted" } } }
+                "delete": {
+                    "security": bearer,
+                    "parameters": task_id,
+                    "responses": { "204": { "description": "deleted" } }
+                }
             }
         },
         "components": {
@@ -47,9 +69,9 @@ pub async fn document() -> HttpResponse {
                     "type": "object",
                     "properties": {
                         "id": { "type": "integer", "readOnly": true },
-                        "title": { "type": "string", "maxLength": 200 },
-                        "description": { "type": ["string", "null"], "maxLength": 1000 },
-                        "status": { "type": "string", "enum": ["pending", "in_progress", "completed"] },
+                        "title": text,
+                        "description": description,
+                        "status": status,
                         "priority": { "type": "integer", "minimum": 1, "maximum": 5 },
                         "created_at": { "type": "integer", "readOnly": true },
                         "updated_at": { "type": "integer", "readOnly": true }
@@ -59,16 +81,16 @@ pub async fn document() -> HttpResponse {
                     "type": "object",
                     "required": ["title"],
                     "properties": {
-                        "title": { "type": "string", "maxLength": 200 },
-                        "description": { "type": ["string", "null"], "maxLength": 1000 }
+                        "title": text,
+                        "description": description
                     }
                 },
                 "TaskUpdate": {
                     "type": "object",
                     "properties": {
-                        "title": { "type": "string", "maxLength": 200 },
-                        "description": { "type": ["string", "null"], "maxLength": 1000 },
-                        "status": { "type": "string", "enum": ["pending", "in_progress", "completed"] }
+                        "title": text,
+                        "description": description,
+                        "status": status
                     }
                 }
             }
