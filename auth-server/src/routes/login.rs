@@ -56,7 +56,7 @@ fn page(
         status,
         &LoginPage {
             csrf_token: &csrf_token,
-            return_to: return_to::local_path(return_to).unwrap_or_default(),
+            return_to: &return_to::local_path(return_to).unwrap_or_default(),
             username,
             error: messages.error,
             notice: messages.notice,
@@ -165,7 +165,7 @@ pub async fn submit(
                 replacing,
             )
             .await?;
-            let response = see_other(return_to::or_default(Some(&return_to)));
+            let response = see_other(&return_to::or_default(Some(&return_to)));
             Ok(with_cookie(
                 response,
                 Some(state.cookies.session(token.expose())),

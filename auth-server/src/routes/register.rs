@@ -58,7 +58,7 @@ fn page(
         status,
         &RegisterPage {
             csrf_token: &csrf_token,
-            return_to: return_to::local_path(return_to).unwrap_or_default(),
+            return_to: &return_to::local_path(return_to).unwrap_or_default(),
             username: &echo(filled.username),
             email: &echo(filled.email),
             username_error: filled.username_error.as_deref(),
@@ -129,7 +129,7 @@ pub async fn submit(
             let client = client_info(&req, &state);
             let token =
                 sessions::start(&state.db, state.sessions, user.id, client, replacing).await?;
-            let response = see_other(return_to::or_default(Some(&return_to)));
+            let response = see_other(&return_to::or_default(Some(&return_to)));
             Ok(with_cookie(
                 response,
                 Some(state.cookies.session(token.expose())),

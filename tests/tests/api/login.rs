@@ -196,6 +196,28 @@ async fn return_to_accepts_local_paths_only() {
 }
 
 #[actix_web::test]
+async fn return_to_goes_out_in_location_as_the_url_parser_serialises_it() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    // U+560D and U+560A end in the bytes of CR and LF: a server that copied them into
+    // Location as raw UTF-8 would hand a byte-truncating proxy a header break.
+    let response = app
+        .visitor()
+        .login_to("alice", PASSWORD, "/account?x=\u{560d}\u{560a}&y=caf\u{e9}")
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        location(&response),
+        "/account?x=%E5%98%8D%E5%98%8A&y=caf%C3%A9"
+    );
+    let dotted = app
+        .visitor()
+        .login_to("alice", PASSWORD, "/apps/../account")
+        .await;
+    assert_eq!(location(&dotted), "/account");
+}
+
+#[actix_web::test]
 async fn a_signed_in_person_sees_who_they_are_and_can_switch() {
     let app = spawn_app().await;
     app.create_user("alice").await;
