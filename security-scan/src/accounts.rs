@@ -109,7 +109,7 @@ pub fn links(html: &str, base: &Url) -> Vec<Url> {
 }
 
 /// The sign-up page: the first page linked from the sign-in page that has a sign-up form.
-async fn sign_up_page(scan: &Scan, browser: &Client) -> Result<(Url, String), String> {
+pub async fn sign_up_page(scan: &Scan, browser: &Client) -> Result<(Url, String), String> {
     let login = scan.issuer_url("/login");
     let page = scan
         .get(browser, &login, "sign-in page")
@@ -129,14 +129,15 @@ async fn sign_up_page(scan: &Scan, browser: &Client) -> Result<(Url, String), St
     ))
 }
 
-/// Signs up a new account named `prefix` + random, and proves it by signing in.
-pub async fn sign_up(scan: &Scan, prefix: &str) -> Result<Account, String> {
-    let browser = scan.browser();
-    let (page, html) = sign_up_page(scan, &browser).await?;
-    let username = random_name(prefix);
-    let password = random_password();
-    scan.redactor.add(&password);
-    let form = fill_sign_up(&html, &username, &password)
+/// Fills the sign-up form for `username` and sends it from `browser`; the answer.
+pub async fn submit_sign_up(
+    scan: &Scan,
+    browser: &Client,
+    username: &str,
+    password: &str,
+) -> Result<crate::probe::Answer, String> {
+    let (page, html) = sign_up_page(scan, browser).await?;
+    let form = fill_sign_up(&html, username, password)
         .ok_or_else(|| format!("{page} has no sign-up form"))?;
     let action = page
         .join(&form.action)
@@ -146,10 +147,17 @@ pub async fn sign_up(scan: &Scan, prefix: &str) -> Result<Account, String> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let answer = scan
-        .post_form(&browser, action.as_str(), &fields, "sign up")
+    scan.post_form(browser, action.as_str(), &fields, "sign up")
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Signs up a new account named `prefix` + random, and proves it by signing in.
+pub async fn sign_up(scan: &Scan, prefix: &str) -> Result<Account, String> {
+    let username = random_name(prefix);
+    let password = random_password();
+    scan.redactor.add(&password);
+    let answer = submit_sign_up(scan, &scan.browser(), &username, &password).await?;
     if !answer.status.is_redirection() {
         return Err(format!(
             "signing up {username} was refused ({}): {}",

@@ -7,6 +7,7 @@ mod authorization;
 mod cors;
 mod forms;
 mod headers;
+mod injection;
 mod oauth;
 mod redirect_uris;
 
@@ -84,7 +85,7 @@ impl Check {
 }
 
 /// The groups, in the order they run.
-pub const GROUPS: [&str; 7] = [
+pub const GROUPS: [&str; 8] = [
     "headers",
     "authentication",
     "authorization",
@@ -92,6 +93,7 @@ pub const GROUPS: [&str; 7] = [
     "oauth",
     "forms",
     "cors",
+    "injection",
 ];
 
 /// The groups to run, in [`GROUPS`] order: those of `only` (every group when it is
@@ -137,7 +139,8 @@ pub async fn run_all(scan: &Scan) -> Vec<CheckResult> {
             "redirect_uri" => redirect_uris::run(scan).await,
             "oauth" => oauth::run(scan).await,
             "forms" => forms::run(scan).await,
-            _ => cors::run(scan).await,
+            "cors" => cors::run(scan).await,
+            _ => injection::run(scan).await,
         };
         let failed = found.iter().filter(|r| r.failed()).count();
         match bar {
