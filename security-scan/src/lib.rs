@@ -10,8 +10,11 @@
 //! - [`checks`]: the attacks, by group.
 //! - [`report`]: results, score and the text, JSON, Markdown and SARIF formats.
 
+pub mod accounts;
+pub mod api;
 pub mod checks;
 pub mod flows;
+pub mod openapi;
 pub mod probe;
 pub mod report;
 pub mod scan;

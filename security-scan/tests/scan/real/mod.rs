@@ -1,8 +1,9 @@
 //! The real auth-server and resource-api, in-process on a fresh database ([`database`]),
 //! set up as `.ci/security-scan.sh` sets them up: rate limits out of the way (the scan
 //! sends thousands of requests from one address), a confidential, a public and a loopback
-//! client and an account, made through the crates' own registration functions (those the
-//! operator CLI calls).
+//! client, a service client (client credentials) and an account, made through the crates'
+//! own registration functions (those the operator CLI calls). The second person the
+//! authorization checks need is signed up by the scanner itself, through the sign-up page.
 
 pub mod database;
 
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use auth_server::accounts::register::{self, NewAccount};
 use auth_server::domain::{EmailAddress, NewPassword, Username};
 use auth_server::oauth::clients::{self, NewClient};
-use security_scan::scan::{Account, ConfidentialClient, Options};
+use security_scan::scan::{Account, ConfidentialClient, Options, ServiceClient};
 use shared::config::Settings;
 use shared::db::Db;
 use url::Url;
@@ -81,6 +82,33 @@ async fn register_client(
     (client.client_id, secret.map(|s| s.expose().to_owned()))
 }
 
+/// A back-end service: a confidential client of the client-credentials grant only, as an
+/// operator registers one (`clients create --grant-type client_credentials`).
+async fn register_service(db: &Db) -> ServiceClient {
+    let (client, secret) = clients::register(
+        db,
+        NewClient {
+            name: "Scanned service".into(),
+            redirect_uris: Vec::new(),
+            scope: "tasks:read tasks:write".into(),
+            grant_types: vec!["client_credentials".into()],
+            is_public: false,
+            is_first_party: false,
+            require_pkce: false,
+            is_resource_server: false,
+        },
+    )
+    .await
+    .expect("service client registered");
+    ServiceClient {
+        id: client.client_id,
+        secret: secret
+            .expect("a confidential client's secret")
+            .expose()
+            .to_owned(),
+    }
+}
+
 pub async fn start() -> RealStack {
     let _already = rustls::crypto::ring::default_provider().install_default();
     let (database, database_url) = TestDatabase::create();
@@ -131,12 +159,11 @@ pub async fn start() -> RealStack {
         true,
     )
     .await;
+    let service = register_service(&db).await;
 
     RealStack {
         database,
         options: Options {
-            issuer: Url::parse(&issuer).expect("issuer"),
-            api: Url::parse(&api).expect("API"),
             client: Some(ConfidentialClient {
                 id: confidential,
                 secret: secret.expect("a confidential client's secret"),
@@ -148,7 +175,11 @@ pub async fn start() -> RealStack {
                 username: USERNAME.into(),
                 password: PASSWORD.into(),
             }),
-            ca_certificates_pem: None,
+            service_client: Some(service),
+            ..Options::new(
+                Url::parse(&issuer).expect("issuer"),
+                Url::parse(&api).expect("API"),
+            )
         },
     }
 }
