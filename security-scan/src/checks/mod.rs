@@ -9,7 +9,9 @@ mod forms;
 mod headers;
 mod injection;
 mod oauth;
+mod rate_limits;
 mod redirect_uris;
+mod sessions;
 
 use std::io::IsTerminal as _;
 
@@ -85,7 +87,7 @@ impl Check {
 }
 
 /// The groups, in the order they run.
-pub const GROUPS: [&str; 8] = [
+pub const GROUPS: [&str; 10] = [
     "headers",
     "authentication",
     "authorization",
@@ -94,6 +96,8 @@ pub const GROUPS: [&str; 8] = [
     "forms",
     "cors",
     "injection",
+    "sessions",
+    "rate_limits",
 ];
 
 /// The groups to run, in [`GROUPS`] order: those of `only` (every group when it is
@@ -140,7 +144,9 @@ pub async fn run_all(scan: &Scan) -> Vec<CheckResult> {
             "oauth" => oauth::run(scan).await,
             "forms" => forms::run(scan).await,
             "cors" => cors::run(scan).await,
-            _ => injection::run(scan).await,
+            "injection" => injection::run(scan).await,
+            "sessions" => sessions::run(scan).await,
+            _ => rate_limits::run(scan).await,
         };
         let failed = found.iter().filter(|r| r.failed()).count();
         match bar {
