@@ -117,7 +117,9 @@ pub async fn sign_up_page(scan: &Scan, browser: &Client) -> Result<(Url, String)
         .map_err(|e| e.to_string())?;
     let base = Url::parse(&login).map_err(|e| e.to_string())?;
     for link in links(&page.body, &base).into_iter().take(12) {
-        if let Ok(answer) = scan.get(browser, link.as_str(), "looking for sign-up").await
+        if let Ok(answer) = scan
+            .get(browser, link.as_str(), "looking for sign-up")
+            .await
             && answer.status == 200
             && fill_sign_up(&answer.body, "x", "x").is_some()
         {
@@ -208,6 +210,9 @@ mod tests {
         );
         let name = random_name("scan-");
         assert!(name.starts_with("scan-") && name.len() == 15);
-        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        );
     }
 }

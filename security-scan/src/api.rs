@@ -21,9 +21,17 @@ pub async fn call(
     body: Option<&Value>,
     note: &str,
 ) -> Result<Answer, Unreachable> {
-    timed(scan, method, path, bearer, body, note, Duration::from_secs(20))
-        .await
-        .0
+    timed(
+        scan,
+        method,
+        path,
+        bearer,
+        body,
+        note,
+        Duration::from_secs(20),
+    )
+    .await
+    .0
 }
 
 /// [`call`] with its own timeout, and how long the answer took.
@@ -176,8 +184,8 @@ impl<'a> Workbench<'a> {
                 answer.evidence.response
             ));
         }
-        let id = created_id(&answer)
-            .ok_or_else(|| format!("{} answered no id", create.describe()))?;
+        let id =
+            created_id(&answer).ok_or_else(|| format!("{} answered no id", create.describe()))?;
         let resource = Resource {
             path: item.path_with(&id),
             id,
@@ -217,9 +225,10 @@ impl<'a> Workbench<'a> {
             .map(|mut m| std::mem::take(&mut *m))
             .unwrap_or_default();
         for resource in made {
-            let deletable = self.operations.iter().any(|o| {
-                o.method == Method::DELETE && o.path_with(&resource.id) == resource.path
-            });
+            let deletable = self
+                .operations
+                .iter()
+                .any(|o| o.method == Method::DELETE && o.path_with(&resource.id) == resource.path);
             if deletable {
                 let _ = call(
                     self.scan,

@@ -6,8 +6,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
-use security_scan::report::{Format, Severity};
 use security_scan::checks;
+use security_scan::report::{Format, Severity};
 use security_scan::scan::{Account, ConfidentialClient, Options, ServiceClient};
 use url::Url;
 
@@ -56,7 +56,11 @@ struct Cli {
     #[arg(long, requires = "service_client_secret")]
     service_client_id: Option<String>,
     /// … and its secret.
-    #[arg(long, env = "SECURITY_SCAN_SERVICE_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SECURITY_SCAN_SERVICE_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     service_client_secret: Option<String>,
     /// Run only these check groups (comma-separated): headers, authentication,
     /// authorization, redirect_uri, oauth, forms, cors, injection, sessions, rate_limits.

@@ -289,7 +289,10 @@ pub fn encode_segment(value: &str) -> String {
 fn type_of(schema: &Value) -> Option<&str> {
     match schema.get("type")? {
         Value::String(t) => Some(t),
-        Value::Array(types) => types.iter().filter_map(Value::as_str).find(|t| *t != "null"),
+        Value::Array(types) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
         _ => None,
     }
 }
@@ -389,9 +392,7 @@ fn example_at(schema: &Value, depth: usize) -> Value {
         Some("array") => {
             let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
             let item = example_at(schema.get("items").unwrap_or(&json!({})), depth + 1);
-            Value::Array(
-                std::iter::repeat_n(item, usize::try_from(min).unwrap_or(0)).collect(),
-            )
+            Value::Array(std::iter::repeat_n(item, usize::try_from(min).unwrap_or(0)).collect())
         }
         Some("integer") => json!(number_example(schema)),
         Some("number") => json!(number_example(schema)),
@@ -572,7 +573,10 @@ mod tests {
 
     #[test]
     fn examples_follow_the_keywords() {
-        assert_eq!(example(&json!({"type": "integer", "exclusiveMinimum": 0})), json!(1));
+        assert_eq!(
+            example(&json!({"type": "integer", "exclusiveMinimum": 0})),
+            json!(1)
+        );
         assert_eq!(
             example(&json!({"type": "integer", "minimum": -5, "maximum": 0})),
             json!(0)
@@ -587,7 +591,9 @@ mod tests {
             json!("scan@example.com")
         );
         assert_eq!(
-            example(&json!({"type": "object", "properties": {"id": {"readOnly": true, "type": "string"}, "n": {"type": "integer"}}})),
+            example(
+                &json!({"type": "object", "properties": {"id": {"readOnly": true, "type": "string"}, "n": {"type": "integer"}}})
+            ),
             json!({"n": 1})
         );
     }

@@ -220,7 +220,11 @@ fn parse_response(raw: &[u8]) -> Option<(StatusCode, HeaderMap, String)> {
         .get("transfer-encoding")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_vec() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
     Some((status, headers, String::from_utf8_lossy(&body).into_owned()))
 }
 

@@ -52,7 +52,13 @@ pub fn retry_after_valid(value: &str) -> bool {
 }
 
 /// The verdict on a burst: `refusal` is the first 429, if one came.
-fn judge(check: Check, sent: usize, took: Duration, refusal: Option<Answer>, last: Option<Answer>) -> CheckResult {
+fn judge(
+    check: Check,
+    sent: usize,
+    took: Duration,
+    refusal: Option<Answer>,
+    last: Option<Answer>,
+) -> CheckResult {
     match refusal {
         Some(answer) => match answer.header("retry-after") {
             Some(value) if retry_after_valid(value) => check.pass(),
@@ -79,7 +85,11 @@ fn refused(answer: &Answer) -> bool {
 
 pub async fn run(scan: &Scan) -> Vec<CheckResult> {
     // The API first (its token needs a sign-in), the sign-in form last.
-    vec![api_burst(scan).await, token_burst(scan).await, sign_in_burst(scan).await]
+    vec![
+        api_burst(scan).await,
+        token_burst(scan).await,
+        sign_in_burst(scan).await,
+    ]
 }
 
 async fn api_burst(scan: &Scan) -> CheckResult {
@@ -92,12 +102,17 @@ async fn api_burst(scan: &Scan) -> CheckResult {
         .await
         .ok()
         .map(|(_, tokens)| tokens.access_token);
-    let note = if token.is_some() { "burst, with a token" } else { "burst, no credentials" };
+    let note = if token.is_some() {
+        "burst, with a token"
+    } else {
+        "burst, no credentials"
+    };
     let started = Instant::now();
     let (mut sent, mut last) = (0, None);
     while sent < API_BUDGET {
         sent += 1;
-        let Ok(answer) = api::call(scan, &Method::GET, &path, token.as_deref(), None, note).await else {
+        let Ok(answer) = api::call(scan, &Method::GET, &path, token.as_deref(), None, note).await
+        else {
             return API.skip(format!("{} stopped answering", scan.api_url(&path)));
         };
         if refused(&answer) {
@@ -118,7 +133,10 @@ async fn token_burst(scan: &Scan) -> CheckResult {
             ("grant_type", "authorization_code"),
             ("code", "ac_guessed-by-the-scan"),
             ("redirect_uri", "https://app.invalid/cb"),
-            ("code_verifier", "a-verifier-of-the-scan-that-is-long-enough-0123456789"),
+            (
+                "code_verifier",
+                "a-verifier-of-the-scan-that-is-long-enough-0123456789",
+            ),
         ];
         let answer = match &scan.options.client {
             Some(client) => scan.post_as_client(client, &url, &fields, "burst").await,

@@ -95,7 +95,11 @@ pub async fn run(bench: &Workbench<'_>) -> CheckResult {
                     "{} answered {} to another person, but the owner's resource {}",
                     operation.describe(),
                     answer.status,
-                    if after.is_none() { "is gone" } else { "changed" }
+                    if after.is_none() {
+                        "is gone"
+                    } else {
+                        "changed"
+                    }
                 ),
                 answer.evidence,
             ));
@@ -115,19 +119,16 @@ pub async fn run(bench: &Workbench<'_>) -> CheckResult {
         let Ok(resource) = bench.make(item, None).await else {
             continue;
         };
-        if let Some(answer) = super::attempt(
-            bench,
-            listing,
-            None,
-            &intruder,
-            "a second person lists",
-        )
-        .await
+        if let Some(answer) =
+            super::attempt(bench, listing, None, &intruder, "a second person lists").await
             && answer.status.is_success()
             && answer.json().is_some_and(|b| mentions(&b, &resource.id))
         {
             failures.push((
-                format!("{} lists the owner's resource to another person", listing.describe()),
+                format!(
+                    "{} lists the owner's resource to another person",
+                    listing.describe()
+                ),
                 answer.evidence,
             ));
         }

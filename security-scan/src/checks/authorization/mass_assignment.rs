@@ -121,10 +121,12 @@ pub async fn run(bench: &Workbench<'_>) -> CheckResult {
     }
     // The second person's id, as the owner to smuggle in.
     let second = match (&scan.options.client, scan.second_account().await) {
-        (Some(client), Ok(account)) => flows::tokens_for(scan, client, &account, &scan.all_scopes())
-            .await
-            .ok()
-            .map(|(_, tokens)| tokens.access_token),
+        (Some(client), Ok(account)) => {
+            flows::tokens_for(scan, client, &account, &scan.all_scopes())
+                .await
+                .ok()
+                .map(|(_, tokens)| tokens.access_token)
+        }
         _ => None,
     };
     let second_sub = second
@@ -206,7 +208,10 @@ async fn assign(
             .json()
             .as_ref()
             .and_then(|b| find_field(b, "id"))
-            .map_or_else(|| target.as_ref().map(|t| t.id.clone()), |v| Some(api::plain_text(v)))?
+            .map_or_else(
+                || target.as_ref().map(|t| t.id.clone()),
+                |v| Some(api::plain_text(v)),
+            )?
     };
     let resource = Resource {
         path: item.path_with(&id),
@@ -262,11 +267,20 @@ mod tests {
         assert!(same_value(&sent, Some(&json!("2001-02-03T04:05:06.000Z"))));
         assert!(same_value(&sent, Some(&json!("2001-02-03 04:05:06+00:00"))));
         assert!(!same_value(&sent, Some(&json!("2026-11-28T05:30:00.123Z"))));
-        assert!(!same_value(&sent, Some(&json!("2001-02-03T04:05:06+02:00"))));
+        assert!(!same_value(
+            &sent,
+            Some(&json!("2001-02-03T04:05:06+02:00"))
+        ));
         assert!(!same_value(&sent, None));
         assert!(same_value(&json!(424_242), Some(&json!(424_242.0))));
-        assert!(same_value(&json!("scan-forced-x"), Some(&json!("scan-forced-x"))));
-        assert!(!same_value(&json!("scan-forced-x"), Some(&json!("0190-uuid"))));
+        assert!(same_value(
+            &json!("scan-forced-x"),
+            Some(&json!("scan-forced-x"))
+        ));
+        assert!(!same_value(
+            &json!("scan-forced-x"),
+            Some(&json!("0190-uuid"))
+        ));
     }
 
     #[test]

@@ -204,7 +204,10 @@ async fn client_credentials_token(scan: &Scan) -> Result<String, String> {
     let mut refusals = Vec::new();
     for (id, secret) in candidates {
         for fields in [
-            vec![("grant_type", "client_credentials"), ("scope", scope.as_str())],
+            vec![
+                ("grant_type", "client_credentials"),
+                ("scope", scope.as_str()),
+            ],
             vec![("grant_type", "client_credentials")],
         ] {
             let answer = scan

@@ -56,7 +56,8 @@ pub fn injected(headers: &HeaderMap, marker: &str) -> Option<String> {
 }
 
 fn judge(answer: &Answer, marker: &str, what: &str) -> Option<(String, Evidence)> {
-    injected(&answer.headers, marker).map(|found| (format!("{what}: {found}"), answer.evidence.clone()))
+    injected(&answer.headers, marker)
+        .map(|found| (format!("{what}: {found}"), answer.evidence.clone()))
 }
 
 /// Signs in on a fresh browser with `return_to`; the answer to the sign-in.
@@ -96,7 +97,10 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
             scan.issuer_url("/login"),
             url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
         );
-        if let Ok(answer) = scan.get(&scan.plain, &page, "return_to on the sign-in page").await {
+        if let Ok(answer) = scan
+            .get(&scan.plain, &page, "return_to on the sign-in page")
+            .await
+        {
             failures.extend(judge(&answer, &marker, "return_to on the sign-in page"));
         }
 
@@ -104,35 +108,83 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
             let p = flows::pkce();
             let state = format!("st{payload}");
             // An error redirect (unknown scope), which carries state back at once.
-            let url = authorize_url(scan, &client.id, &client.redirect_uri, "scan-no-such-scope", Some(&p.challenge), &state);
-            if let Ok(answer) = scan.get(&scan.plain, &url, "state in an error redirect").await {
+            let url = authorize_url(
+                scan,
+                &client.id,
+                &client.redirect_uri,
+                "scan-no-such-scope",
+                Some(&p.challenge),
+                &state,
+            );
+            if let Ok(answer) = scan
+                .get(&scan.plain, &url, "state in an error redirect")
+                .await
+            {
                 failures.extend(judge(&answer, &marker, "state in an error redirect"));
             }
             // Signed out: the redirect to the sign-in page carries the request.
-            let url = authorize_url(scan, &client.id, &client.redirect_uri, "tasks:read", Some(&p.challenge), &state);
+            let url = authorize_url(
+                scan,
+                &client.id,
+                &client.redirect_uri,
+                "tasks:read",
+                Some(&p.challenge),
+                &state,
+            );
             if let Ok(answer) = scan.get(&scan.plain, &url, "state, signed out").await {
                 failures.extend(judge(&answer, &marker, "state in the redirect to sign-in"));
             }
             // A redirect URI and a client id with the payload.
             let bent = format!("{}{payload}", client.redirect_uri);
-            let url = authorize_url(scan, &client.id, &bent, "tasks:read", Some(&p.challenge), "st");
+            let url = authorize_url(
+                scan,
+                &client.id,
+                &bent,
+                "tasks:read",
+                Some(&p.challenge),
+                "st",
+            );
             if let Ok(answer) = scan.get(&scan.plain, &url, "redirect_uri with CR/LF").await {
                 failures.extend(judge(&answer, &marker, "redirect_uri"));
             }
-            let url = authorize_url(scan, &format!("{}{payload}", client.id), &client.redirect_uri, "tasks:read", Some(&p.challenge), "st");
+            let url = authorize_url(
+                scan,
+                &format!("{}{payload}", client.id),
+                &client.redirect_uri,
+                "tasks:read",
+                Some(&p.challenge),
+                "st",
+            );
             if let Ok(answer) = scan.get(&scan.plain, &url, "client_id with CR/LF").await {
                 failures.extend(judge(&answer, &marker, "client_id"));
             }
             // Signed in: the code comes back with state.
             if let Some(account) = &scan.options.account {
                 let browser = scan.browser();
-                if flows::sign_in(scan, &browser, &account.username, &account.password).await.is_ok() {
-                    let url = authorize_url(scan, &client.id, &client.redirect_uri, "tasks:read", Some(&p.challenge), &state);
+                if flows::sign_in(scan, &browser, &account.username, &account.password)
+                    .await
+                    .is_ok()
+                {
+                    let url = authorize_url(
+                        scan,
+                        &client.id,
+                        &client.redirect_uri,
+                        "tasks:read",
+                        Some(&p.challenge),
+                        &state,
+                    );
                     if let Ok(answer) = flows::authorize(scan, &browser, &url).await {
-                        if let Some(code) = answer.location().and_then(|l| flows::query_param(l, "code")) {
+                        if let Some(code) = answer
+                            .location()
+                            .and_then(|l| flows::query_param(l, "code"))
+                        {
                             scan.redactor.add(&code);
                         }
-                        failures.extend(judge(&answer, &marker, "state in the redirect with a code"));
+                        failures.extend(judge(
+                            &answer,
+                            &marker,
+                            "state in the redirect with a code",
+                        ));
                     }
                 }
             }
@@ -140,21 +192,44 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
 
         // The API's Location after a create, were the id taken from the body.
         if let Some(bench) = bench {
-            for create in bench.operations.iter().filter(|o| o.method == reqwest::Method::POST && o.body.is_some()) {
+            for create in bench
+                .operations
+                .iter()
+                .filter(|o| o.method == reqwest::Method::POST && o.body.is_some())
+            {
                 let Some(Value::Object(mut body)) = Workbench::body(create) else {
                     continue;
                 };
                 body.insert("id".into(), Value::String(format!("scan{payload}")));
-                if let Ok(answer) = api::call(scan, &create.method, &create.path, Some(&bench.owner), Some(&Value::Object(body)), "an id with CR/LF").await {
+                if let Ok(answer) = api::call(
+                    scan,
+                    &create.method,
+                    &create.path,
+                    Some(&bench.owner),
+                    Some(&Value::Object(body)),
+                    "an id with CR/LF",
+                )
+                .await
+                {
                     if answer.status.is_success()
                         && let (Some(id), Some(item)) = (
                             api::created_id(&answer),
-                            bench.operations.iter().find(|o| o.collection_path() == Some(create.path.as_str())),
+                            bench
+                                .operations
+                                .iter()
+                                .find(|o| o.collection_path() == Some(create.path.as_str())),
                         )
                     {
-                        bench.adopt(api::Resource { path: item.path_with(&id), id });
+                        bench.adopt(api::Resource {
+                            path: item.path_with(&id),
+                            id,
+                        });
                     }
-                    failures.extend(judge(&answer, &marker, &format!("{} id", create.describe())));
+                    failures.extend(judge(
+                        &answer,
+                        &marker,
+                        &format!("{} id", create.describe()),
+                    ));
                 }
             }
         }
@@ -173,13 +248,22 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             "location",
-            HeaderValue::from_static("https://app.example.com/cb?state=st%0D%0AX-Scan-Injected%3A%20crlf1"),
+            HeaderValue::from_static(
+                "https://app.example.com/cb?state=st%0D%0AX-Scan-Injected%3A%20crlf1",
+            ),
         );
         assert_eq!(injected(&headers, "crlf1"), None);
         headers.insert(HEADER, HeaderValue::from_static("crlf1"));
-        assert!(injected(&headers, "crlf1").unwrap().contains("X-Scan-Injected"));
+        assert!(
+            injected(&headers, "crlf1")
+                .unwrap()
+                .contains("X-Scan-Injected")
+        );
         let mut cookies = HeaderMap::new();
-        cookies.append("set-cookie", HeaderValue::from_static("session=abc; HttpOnly"));
+        cookies.append(
+            "set-cookie",
+            HeaderValue::from_static("session=abc; HttpOnly"),
+        );
         assert_eq!(injected(&cookies, "crlf1"), None);
         cookies.append("set-cookie", HeaderValue::from_static("scaninjected=crlf1"));
         assert!(injected(&cookies, "crlf1").unwrap().contains("cookie"));

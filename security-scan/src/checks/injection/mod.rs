@@ -17,7 +17,9 @@ use crate::scan::Scan;
 pub async fn run(scan: &Scan) -> Vec<CheckResult> {
     // The owner's token, for the operations that need one.
     let bench = match flows::user_tokens(scan, &scan.all_scopes()).await {
-        Ok((_, tokens)) if scan.openapi.is_some() => Some(Workbench::new(scan, tokens.access_token)),
+        Ok((_, tokens)) if scan.openapi.is_some() => {
+            Some(Workbench::new(scan, tokens.access_token))
+        }
         _ => None,
     };
     let mut results = sql::run(bench.as_ref()).await;

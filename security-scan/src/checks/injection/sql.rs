@@ -279,7 +279,10 @@ pub async fn run(bench: Option<&Workbench<'_>>) -> Vec<CheckResult> {
             }
             if answer.status == 500 && baseline_status < 500 {
                 error_failures.push((
-                    format!("{}: `{payload}` made the server fail (500)", slot.describe()),
+                    format!(
+                        "{}: `{payload}` made the server fail (500)",
+                        slot.describe()
+                    ),
                     answer.evidence,
                 ));
                 break;

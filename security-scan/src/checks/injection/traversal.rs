@@ -86,6 +86,19 @@ pub fn static_directories(html: &str, page: &Url) -> Vec<String> {
     out
 }
 
+/// The evidence of a leak: the request and the status, with the signature found but none
+/// of the file (it may hold the target's secrets: its environment, its configuration).
+fn without_the_file(answer: &Answer, signature: &str) -> Evidence {
+    Evidence {
+        request: answer.evidence.request.clone(),
+        response: format!(
+            "{} (the body holds `{}`; the file is not copied into the report)",
+            answer.status.as_u16(),
+            signature.replace('\n', " ")
+        ),
+    }
+}
+
 /// Sends `target` (a path with the payload in it) to `base`, raw or through the client.
 async fn fetch(
     scan: &Scan,
@@ -120,10 +133,17 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
 
     // Static routes of the authorization server's pages.
     let login = scan.issuer_url("/login");
-    if let (Ok(page), Ok(page_url)) = (scan.get(&scan.plain, &login, "sign-in page").await, Url::parse(&login)) {
+    if let (Ok(page), Ok(page_url)) = (
+        scan.get(&scan.plain, &login, "sign-in page").await,
+        Url::parse(&login),
+    ) {
         for directory in static_directories(&page.body, &page_url) {
             let baseline = scan
-                .get(&scan.plain, &scan.issuer_url(&format!("{directory}no-such-file")), "baseline")
+                .get(
+                    &scan.plain,
+                    &scan.issuer_url(&format!("{directory}no-such-file")),
+                    "baseline",
+                )
                 .await
                 .map(|a| a.body)
                 .unwrap_or_default();
@@ -135,7 +155,10 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
                         if let Some(answer) = fetch(scan, &page_url, &target, raw, None).await
                             && let Some(signature) = leaked_file(&answer.body, &baseline)
                         {
-                            failures.push((format!("{target} served `{signature}`"), answer.evidence));
+                            failures.push((
+                                format!("{target} served `{signature}`"),
+                                without_the_file(&answer, signature),
+                            ));
                         }
                     }
                 }
@@ -152,10 +175,17 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
             .collect();
         let base = scan.options.api.clone();
         for operation in reads {
-            let baseline = api::call(scan, &Method::GET, &operation.path_with("no-such-id"), Some(&bench.owner), None, "baseline")
-                .await
-                .map(|a| a.body)
-                .unwrap_or_default();
+            let baseline = api::call(
+                scan,
+                &Method::GET,
+                &operation.path_with("no-such-id"),
+                Some(&bench.owner),
+                None,
+                "baseline",
+            )
+            .await
+            .map(|a| a.body)
+            .unwrap_or_default();
             for file in ["etc/passwd", "Cargo.toml"] {
                 for depth in [2, 8] {
                     for (climb, raw) in climbs(depth, file) {
@@ -166,16 +196,26 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
                         let answer = if raw {
                             fetch(scan, &base, &target, true, Some(&bench.owner)).await
                         } else {
-                            api::call(scan, &Method::GET, &path, Some(&bench.owner), None, "path traversal")
-                                .await
-                                .ok()
+                            api::call(
+                                scan,
+                                &Method::GET,
+                                &path,
+                                Some(&bench.owner),
+                                None,
+                                "path traversal",
+                            )
+                            .await
+                            .ok()
                         };
                         if let Some(answer) = answer
                             && let Some(signature) = leaked_file(&answer.body, &baseline)
                         {
                             failures.push((
-                                format!("{} with `{climb}` served `{signature}`", operation.describe()),
-                                answer.evidence,
+                                format!(
+                                    "{} with `{climb}` served `{signature}`",
+                                    operation.describe()
+                                ),
+                                without_the_file(&answer, signature),
                             ));
                         }
                     }
@@ -184,7 +224,8 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
         }
     }
     if tried == 0 {
-        return TRAVERSAL.skip("no static route on the pages and no path parameter in the OpenAPI document");
+        return TRAVERSAL
+            .skip("no static route on the pages and no path parameter in the OpenAPI document");
     }
     TRAVERSAL.judge(failures)
 }

@@ -66,7 +66,10 @@ pub fn rendered(html: &str, marker: &str) -> Option<String> {
             .attr("data-scan-xss")
             .is_some_and(|v| v.contains(marker))
     }) {
-        return Some(format!("a <{}> element with the scan's attribute", element.value().name()));
+        return Some(format!(
+            "a <{}> element with the scan's attribute",
+            element.value().name()
+        ));
     }
     let urls = Selector::parse("[href], [src], [action], [formaction], [data]").ok()?;
     for element in document.select(&urls) {
@@ -90,13 +93,39 @@ pub fn rendered(html: &str, marker: &str) -> Option<String> {
     None
 }
 
+/// The body around the first `marker`, for the evidence.
+fn around(body: &str, marker: &str) -> String {
+    let Some(at) = body.find(marker) else {
+        return String::new();
+    };
+    let start = body[..at]
+        .char_indices()
+        .rev()
+        .nth(80)
+        .map_or(0, |(i, _)| i);
+    let end = body[at..]
+        .char_indices()
+        .nth(40)
+        .map_or(body.len(), |(i, _)| at + i);
+    body[start..end].replace('\n', " ")
+}
+
 /// The finding for `answer`, if it renders the markup of `marker`.
-fn judge(answer: &Answer, marker: &str, what: &str) -> Option<(String, Evidence)> {
+fn judge(scan: &Scan, answer: &Answer, marker: &str, what: &str) -> Option<(String, Evidence)> {
     if !renders_as_html(answer) {
         return None;
     }
-    rendered(&answer.body, marker)
-        .map(|found| (format!("{what}: {found}"), answer.evidence.clone()))
+    rendered(&answer.body, marker).map(|found| {
+        let evidence = Evidence {
+            request: answer.evidence.request.clone(),
+            response: scan.redactor.redact(&format!(
+                "{} …{}…",
+                answer.status.as_u16(),
+                around(&answer.body, marker)
+            )),
+        };
+        (format!("{what}: {found}"), evidence)
+    })
 }
 
 /// A fresh marker (letters and digits only, so it survives any attribute syntax).
@@ -134,7 +163,7 @@ async fn try_get(
     let Ok(answer) = scan.get(browser, url, what).await else {
         return;
     };
-    if let Some(failure) = judge(&answer, marker, what) {
+    if let Some(failure) = judge(scan, &answer, marker, what) {
         failures.push(failure);
         return;
     }
@@ -144,7 +173,12 @@ async fn try_get(
             .and_then(|l| scan.options.issuer.join(l).ok())
             .filter(|u| u.origin() == scan.options.issuer.origin())
         && let Ok(page) = scan.get(browser, next.as_str(), what).await
-        && let Some(failure) = judge(&page, marker, &format!("{what}, then {}", next.path()))
+        && let Some(failure) = judge(
+            scan,
+            &page,
+            marker,
+            &format!("{what}, then {}", next.path()),
+        )
     {
         failures.push(failure);
     }
@@ -204,8 +238,15 @@ pub async fn reflected(scan: &Scan) -> CheckResult {
             let m = marker();
             for payload in payloads(&m) {
                 let url = with_param(page, &name, &payload);
-                try_get(scan, &scan.browser(), &url, &m, &format!("{page} ?{name}="), &mut failures)
-                    .await;
+                try_get(
+                    scan,
+                    &scan.browser(),
+                    &url,
+                    &m,
+                    &format!("{page} ?{name}="),
+                    &mut failures,
+                )
+                .await;
             }
         }
     }
@@ -233,7 +274,7 @@ pub async fn reflected(scan: &Scan) -> CheckResult {
             if let Ok(answer) = scan
                 .post_form(&browser, &login, &fields, "refused sign-in")
                 .await
-                && let Some(failure) = judge(&answer, &m, &format!("sign-in field {field}"))
+                && let Some(failure) = judge(scan, &answer, &m, &format!("sign-in field {field}"))
             {
                 failures.push(failure);
             }
@@ -243,7 +284,7 @@ pub async fn reflected(scan: &Scan) -> CheckResult {
     let m = marker();
     for payload in payloads(&m) {
         if let Ok(answer) = accounts::submit_sign_up(scan, &scan.browser(), &payload, "short").await
-            && let Some(failure) = judge(&answer, &m, "sign-up fields")
+            && let Some(failure) = judge(scan, &answer, &m, "sign-up fields")
         {
             failures.push(failure);
         }
@@ -259,10 +300,20 @@ async fn authorize_parameters(scan: &Scan, failures: &mut Vec<(String, Evidence)
     let (client_id, redirect_uri) = match (&scan.options.client, &scan.options.public_client_id) {
         (Some(client), _) => (client.id.clone(), client.redirect_uri.clone()),
         (None, Some(public)) => (public.clone(), String::new()),
-        (None, None) => (random_name("scan-client-"), "https://app.invalid/cb".to_owned()),
+        (None, None) => (
+            random_name("scan-client-"),
+            "https://app.invalid/cb".to_owned(),
+        ),
     };
     let p = flows::pkce();
-    let base = authorize_url(scan, &client_id, &redirect_uri, "tasks:read", Some(&p.challenge), "st");
+    let base = authorize_url(
+        scan,
+        &client_id,
+        &redirect_uri,
+        "tasks:read",
+        Some(&p.challenge),
+        "st",
+    );
     // Signed in as someone who has not yet allowed the client, so the consent page shows.
     let person = match accounts::sign_up(scan, "scan-x-").await {
         Ok(newcomer) => Some(newcomer),
@@ -285,7 +336,15 @@ async fn authorize_parameters(scan: &Scan, failures: &mut Vec<(String, Evidence)
             let what = format!("/authorize ?{name}=");
             try_get(scan, &scan.browser(), &url, &m, &what, failures).await;
             if let Some(browser) = &signed_in {
-                try_get(scan, browser, &url, &m, &format!("{what} (signed in)"), failures).await;
+                try_get(
+                    scan,
+                    browser,
+                    &url,
+                    &m,
+                    &format!("{what} (signed in)"),
+                    failures,
+                )
+                .await;
             }
         }
     }
@@ -300,11 +359,15 @@ async fn authorize_parameters(scan: &Scan, failures: &mut Vec<(String, Evidence)
                 .post_form(
                     browser,
                     &scan.endpoint("authorization_endpoint", "/authorize"),
-                    &[("csrf_token", &csrf), ("request", &payload), ("decision", "allow")],
+                    &[
+                        ("csrf_token", &csrf),
+                        ("request", &payload),
+                        ("decision", "allow"),
+                    ],
                     "consent decision",
                 )
                 .await
-                && let Some(failure) = judge(&answer, &m, "the consent decision's request")
+                && let Some(failure) = judge(scan, &answer, &m, "the consent decision's request")
             {
                 failures.push(failure);
             }
@@ -341,7 +404,10 @@ async fn pages_of(scan: &Scan, browser: &Client) -> Vec<(Url, Answer)> {
         if path.contains("logout") || path.contains("sign-out") || path.contains("signout") {
             continue;
         }
-        if let Ok(answer) = scan.get(browser, link.as_str(), "a page of the account").await {
+        if let Ok(answer) = scan
+            .get(browser, link.as_str(), "a page of the account")
+            .await
+        {
             answers.push((link, answer));
         }
     }
@@ -355,7 +421,11 @@ fn is_text_field(field: &ElementRef<'_>) -> bool {
     element.name() == "textarea"
         || (element.name() == "input"
             && matches!(
-                element.attr("type").unwrap_or("text").to_ascii_lowercase().as_str(),
+                element
+                    .attr("type")
+                    .unwrap_or("text")
+                    .to_ascii_lowercase()
+                    .as_str(),
                 "text" | "search" | "url" | "tel"
             ))
 }
@@ -397,8 +467,13 @@ pub fn text_forms(html: &str, text: &str) -> Vec<(String, Vec<(String, String)>)
                     .unwrap_or_default()
                     .to_owned()
             } else {
-                let kind = element.attr("type").unwrap_or_default().to_ascii_lowercase();
-                if matches!(kind.as_str(), "checkbox" | "radio") && element.attr("checked").is_none() {
+                let kind = element
+                    .attr("type")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if matches!(kind.as_str(), "checkbox" | "radio")
+                    && element.attr("checked").is_none()
+                {
                     continue;
                 }
                 if matches!(kind.as_str(), "submit" | "button" | "password") {
@@ -448,8 +523,16 @@ pub async fn stored(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
                 .as_ref()
                 .map(|schema| openapi::example_marked(schema, &markup));
             if let Ok(resource) = bench.make(item, body).await
-                && let Ok(answer) = api::call(scan, &Method::GET, &resource.path, Some(&bench.owner), None, "read back").await
-                && let Some(failure) = judge(&answer, &m, "an API resource read back")
+                && let Ok(answer) = api::call(
+                    scan,
+                    &Method::GET,
+                    &resource.path,
+                    Some(&bench.owner),
+                    None,
+                    "read back",
+                )
+                .await
+                && let Some(failure) = judge(scan, &answer, &m, "an API resource read back")
             {
                 failures.push(failure);
             }
@@ -465,12 +548,19 @@ pub async fn stored(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
             let Ok(target) = base.join(&action) else {
                 continue;
             };
-            let borrowed: Vec<(&str, &str)> =
-                fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             if let Ok(answer) = scan
                 .post_form(&browser, target.as_str(), &borrowed, "a form with markup")
                 .await
-                && let Some(failure) = judge(&answer, &m, &format!("the form posting to {}", target.path()))
+                && let Some(failure) = judge(
+                    scan,
+                    &answer,
+                    &m,
+                    &format!("the form posting to {}", target.path()),
+                )
             {
                 failures.push(failure);
             }
@@ -493,8 +583,13 @@ pub async fn stored(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
     // A username with markup, if the sign-up page takes one.
     let m = marker();
     let newcomer = scan.browser();
-    if let Ok(answer) =
-        accounts::submit_sign_up(scan, &newcomer, &payloads(&m)[0], "a long passphrase of the scan 42").await
+    if let Ok(answer) = accounts::submit_sign_up(
+        scan,
+        &newcomer,
+        &payloads(&m)[0],
+        "a long passphrase of the scan 42",
+    )
+    .await
         && answer.status.is_redirection()
     {
         browsers.push(newcomer);
@@ -509,14 +604,22 @@ pub async fn stored(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
             .collect();
         if let Some(client) = &scan.options.client {
             let p = flows::pkce();
-            let url = authorize_url(scan, &client.id, &client.redirect_uri, "tasks:read", Some(&p.challenge), "st");
+            let url = authorize_url(
+                scan,
+                &client.id,
+                &client.redirect_uri,
+                "tasks:read",
+                Some(&p.challenge),
+                "st",
+            );
             if let Ok(consent) = scan.get(browser, &url, "consent page").await {
                 answers.push(consent);
             }
         }
         for answer in &answers {
             for (m, source) in &markers {
-                if let Some(failure) = judge(answer, m, &format!("markup stored in {source}")) {
+                if let Some(failure) = judge(scan, answer, m, &format!("markup stored in {source}"))
+                {
                     failures.push(failure);
                 }
             }
@@ -545,7 +648,10 @@ mod tests {
         assert!(rendered(&link, m).unwrap().contains("javascript: URL"));
         let tabbed = format!("<a href=\"java\tscript:alert('{m}')\">x</a>");
         assert!(rendered(&tabbed, m).is_some());
-        assert_eq!(rendered("<a href=\"/login?return_to=javascript%3Aalert\">", m), None);
+        assert_eq!(
+            rendered("<a href=\"/login?return_to=javascript%3Aalert\">", m),
+            None
+        );
         assert_eq!(rendered(&raw, "another"), None);
     }
 
@@ -558,8 +664,36 @@ mod tests {
         let forms = text_forms(html, "T");
         assert_eq!(forms.len(), 1);
         assert_eq!(forms[0].0, "/keys");
-        let fields: Vec<(&str, &str)> = forms[0].1.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(fields, [("csrf_token", "c"), ("name", "T"), ("read", "1"), ("days", "30")]);
+        let fields: Vec<(&str, &str)> = forms[0]
+            .1
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("csrf_token", "c"),
+                ("name", "T"),
+                ("read", "1"),
+                ("days", "30")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_evidence_shows_where_the_markup_landed() {
+        let body = format!(
+            "{}<p>{}</p>{}",
+            "a".repeat(200),
+            "<svg data-scan-xss=m1>",
+            "b".repeat(200)
+        );
+        let shown = around(&body, "m1");
+        assert!(
+            shown.contains("<svg data-scan-xss=m1>") && shown.len() < 130,
+            "{shown}"
+        );
+        assert_eq!(around("no marker", "m1"), "");
     }
 
     #[test]

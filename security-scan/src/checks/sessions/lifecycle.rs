@@ -74,7 +74,9 @@ async fn fixation(scan: &Scan, account: &Account) -> CheckResult {
     let (page, answer) =
         match sign_in_answers(scan, &browser, &account.username, &account.password).await {
             Ok(answers) if answers.1.status.is_redirection() => answers,
-            Ok((_, refused)) => return FIXATION.skip(format!("the sign-in was refused ({})", refused.status)),
+            Ok((_, refused)) => {
+                return FIXATION.skip(format!("the sign-in was refused ({})", refused.status));
+            }
             Err(why) => return FIXATION.skip(why),
         };
     let session = cookies_set(&answer);
@@ -104,7 +106,11 @@ async fn fixation(scan: &Scan, account: &Account) -> CheckResult {
     // An id the attacker chose, planted in the browser before the sign-in.
     let planted = planted_id();
     let (victim, jar) = scan.browser_with_jar();
-    let secure = if issuer.scheme() == "https" { "; Secure" } else { "" };
+    let secure = if issuer.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
     for (name, _) in &session {
         jar.add_cookie_str(&format!("{name}={planted}; Path=/{secure}"), issuer);
     }
@@ -133,11 +139,16 @@ async fn fixation(scan: &Scan, account: &Account) -> CheckResult {
     if let Some(answer) = replay(scan, &planted_cookies, "the planted session id").await
         && shows_account(&answer, &account.username)
     {
-        failures.push(("the planted session id is signed in".into(), answer.evidence));
+        failures.push((
+            "the planted session id is signed in".into(),
+            answer.evidence,
+        ));
     }
 
     // Signing in again, already signed in: a new id as well.
-    if let Ok((_, again)) = sign_in_answers(scan, &browser, &account.username, &account.password).await {
+    if let Ok((_, again)) =
+        sign_in_answers(scan, &browser, &account.username, &account.password).await
+    {
         let issued = cookies_set(&again);
         for (name, value) in &session {
             match value_of(&issued, name) {
@@ -192,7 +203,8 @@ pub fn sign_out_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
 
 async fn sign_out(scan: &Scan, account: &Account) -> CheckResult {
     let browser = scan.browser();
-    let session = match sign_in_answers(scan, &browser, &account.username, &account.password).await {
+    let session = match sign_in_answers(scan, &browser, &account.username, &account.password).await
+    {
         Ok((_, answer)) => cookies_set(&answer),
         Err(why) => return SIGN_OUT.skip(why),
     };
@@ -215,8 +227,14 @@ async fn sign_out(scan: &Scan, account: &Account) -> CheckResult {
     let Ok(target) = Url::parse(&account_url).and_then(|base| base.join(&action)) else {
         return SIGN_OUT.skip(format!("the sign-out form's action `{action}`"));
     };
-    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let Ok(out) = scan.post_form(&browser, target.as_str(), &borrowed, "sign out").await else {
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let Ok(out) = scan
+        .post_form(&browser, target.as_str(), &borrowed, "sign out")
+        .await
+    else {
         return SIGN_OUT.skip("the sign-out did not answer");
     };
     if !(out.status.is_success() || out.status.is_redirection()) {

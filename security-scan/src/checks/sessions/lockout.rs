@@ -144,7 +144,9 @@ async fn slow_down(scan: &Scan) -> CheckResult {
         return SLOW_DOWN.skip(super::NEEDS);
     };
     // Start from a clean record: a successful sign-in.
-    if let Err(why) = flows::sign_in(scan, &scan.browser(), &account.username, &account.password).await {
+    if let Err(why) =
+        flows::sign_in(scan, &scan.browser(), &account.username, &account.password).await
+    {
         return SLOW_DOWN.skip(why);
     }
     let mut times = Vec::new();
@@ -189,7 +191,10 @@ mod tests {
     #[test]
     fn a_slow_down_is_two_slow_answers_in_a_row() {
         assert!(!slowed_down(&ms(&[60, 50, 70, 55, 60, 65, 58, 62])));
-        assert!(!slowed_down(&ms(&[60, 50, 70, 3000, 60, 65])), "one stall is noise");
+        assert!(
+            !slowed_down(&ms(&[60, 50, 70, 3000, 60, 65])),
+            "one stall is noise"
+        );
         assert!(slowed_down(&ms(&[60, 50, 70, 55, 1100, 2060, 3050])));
         assert!(!slowed_down(&ms(&[60, 50, 70, 55])));
     }

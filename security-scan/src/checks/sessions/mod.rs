@@ -65,11 +65,15 @@ pub fn cookie_problems(set_cookie: &str, issuer: &Url, request_path: &str) -> Ve
     }
     match cookie.same_site() {
         Some(SameSite::Lax | SameSite::Strict) => {}
-        Some(SameSite::None) => problems.push(format!("{name} is SameSite=None: sent on cross-site requests")),
+        Some(SameSite::None) => problems.push(format!(
+            "{name} is SameSite=None: sent on cross-site requests"
+        )),
         None => problems.push(format!("{name} has no SameSite")),
     }
     if let Some(domain) = cookie.domain() {
-        problems.push(format!("{name} has Domain={domain}: every subdomain receives it"));
+        problems.push(format!(
+            "{name} has Domain={domain}: every subdomain receives it"
+        ));
     }
     let path = cookie.path().unwrap_or_else(|| default_path(request_path));
     let base = issuer_path(issuer);
@@ -141,10 +145,11 @@ async fn cookie_attributes(scan: &Scan) -> CheckResult {
     let Some(account) = &scan.options.account else {
         return COOKIES.skip(NEEDS);
     };
-    let (page, answer) = match sign_in_answers(scan, &scan.browser(), &account.username, &account.password).await {
-        Ok(answers) => answers,
-        Err(why) => return COOKIES.skip(why),
-    };
+    let (page, answer) =
+        match sign_in_answers(scan, &scan.browser(), &account.username, &account.password).await {
+            Ok(answers) => answers,
+            Err(why) => return COOKIES.skip(why),
+        };
     if cookies_set(&answer).is_empty() {
         return COOKIES.skip("the sign-in set no cookie");
     }
@@ -169,17 +174,32 @@ mod tests {
 
     #[test]
     fn a_well_made_cookie_has_no_problem() {
-        assert!(problems("session=abc; HttpOnly; SameSite=Lax; Path=/", "http://as.test/").is_empty());
         assert!(
-            problems("__Host-session=abc; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=86400", "https://as.test/")
-                .is_empty()
+            problems(
+                "session=abc; HttpOnly; SameSite=Lax; Path=/",
+                "http://as.test/"
+            )
+            .is_empty()
         );
-        assert!(problems("session=; HttpOnly; Max-Age=0", "https://as.test/").is_empty(), "removals are not judged");
+        assert!(
+            problems(
+                "__Host-session=abc; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=86400",
+                "https://as.test/"
+            )
+            .is_empty()
+        );
+        assert!(
+            problems("session=; HttpOnly; Max-Age=0", "https://as.test/").is_empty(),
+            "removals are not judged"
+        );
     }
 
     #[test]
     fn each_missing_or_wide_attribute_is_named() {
-        let all = problems("session=abc; Domain=as.test; Path=/; SameSite=None", "https://as.test/");
+        let all = problems(
+            "session=abc; Domain=as.test; Path=/; SameSite=None",
+            "https://as.test/",
+        );
         assert_eq!(all.len(), 4, "{all:?}");
         assert!(all.iter().any(|p| p.contains("HttpOnly")));
         assert!(all.iter().any(|p| p.contains("Secure")));
