@@ -78,8 +78,12 @@ pub fn cookie_problems(set_cookie: &str, issuer: &Url, request_path: &str) -> Ve
     let path = cookie.path().unwrap_or_else(|| default_path(request_path));
     let base = issuer_path(issuer);
     let (path_dir, base_dir) = (path.trim_end_matches('/'), base.trim_end_matches('/'));
-    // Wider: an ancestor of the issuer's path, not the path itself.
-    let wider = path_dir != base_dir
+    // Wider: an ancestor of the issuer's path, not the path itself. The `__Host-` prefix
+    // demands `Path=/` (RFC 6265bis §4.1.3.2) and pins the cookie to the host, so it is
+    // not held against such a cookie.
+    let host_prefixed = name.starts_with("__Host-") && path == "/";
+    let wider = !host_prefixed
+        && path_dir != base_dir
         && (path_dir.is_empty() || base_dir.starts_with(&format!("{path_dir}/")));
     if wider {
         problems.push(format!(
@@ -217,6 +221,11 @@ mod tests {
         assert!(problems(ok, issuer).is_empty());
         let wide = problems("s=a; HttpOnly; Secure; SameSite=Lax; Path=/", issuer);
         assert!(wide[0].contains("wider"), "{wide:?}");
+        let host = "__Host-s=a; HttpOnly; Secure; SameSite=Lax; Path=/";
+        assert!(
+            problems(host, issuer).is_empty(),
+            "the prefix requires Path=/"
+        );
         assert_eq!(default_path("/auth/login"), "/auth");
         assert_eq!(default_path("/login"), "/");
     }
