@@ -154,6 +154,20 @@ pub async fn submit_sign_up(
         .map_err(|e| e.to_string())
 }
 
+/// The second person's account: the one the operator gave, or one signed up once for
+/// this scan.
+pub async fn second_person(scan: &Scan) -> Result<Account, String> {
+    scan.second_account
+        .get_or_init(|| async {
+            match &scan.options.second_account {
+                Some(account) => Ok(account.clone()),
+                None => sign_up(scan, "scan-b-").await,
+            }
+        })
+        .await
+        .clone()
+}
+
 /// Signs up a new account named `prefix` + random, and proves it by signing in.
 pub async fn sign_up(scan: &Scan, prefix: &str) -> Result<Account, String> {
     let username = random_name(prefix);

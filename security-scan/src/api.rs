@@ -95,23 +95,26 @@ pub struct Resource {
     pub path: String,
 }
 
-/// The id of what a create call made: its `Location`'s last segment, or the `id` field
-/// of the answer.
+/// The id of what a create call made: its `Location`'s last segment (decoded), or the
+/// `id` field of the answer.
 pub fn created_id(answer: &Answer) -> Option<String> {
-    if let Some(id) = answer
-        .json()
-        .as_ref()
-        .and_then(|body| openapi::find_field(body, "id"))
-        .map(plain_text)
-    {
-        return Some(id);
-    }
-    let location = answer.location()?;
-    let path = location.split(['?', '#']).next()?;
-    path.rsplit('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    let from_location = answer.location().and_then(|location| {
+        let path = location.split(['?', '#']).next()?;
+        let last = path.rsplit('/').next().filter(|s| !s.is_empty())?;
+        Some(
+            url::form_urlencoded::parse(format!("x={}", last.replace('+', "%2B")).as_bytes())
+                .next()?
+                .1
+                .into_owned(),
+        )
+    });
+    from_location.or_else(|| {
+        answer
+            .json()
+            .as_ref()
+            .and_then(|body| openapi::find_field(body, "id"))
+            .map(plain_text)
+    })
 }
 
 /// The operations, and resources made through them for one owner, deleted at the end.
@@ -247,6 +250,35 @@ impl<'a> Workbench<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(location: Option<&str>, body: &str) -> Answer {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(location) = location {
+            headers.insert("location", location.parse().unwrap());
+        }
+        Answer {
+            status: reqwest::StatusCode::CREATED,
+            headers,
+            body: body.to_owned(),
+            evidence: crate::report::Evidence {
+                request: String::new(),
+                response: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_created_id_comes_from_the_location_or_the_body() {
+        let both = answer(Some("/api/tasks/a%20b?x=1"), r#"{"user":{"id":"u1"}}"#);
+        assert_eq!(created_id(&both).as_deref(), Some("a b"));
+        let body = answer(None, r#"{"task":{"id":"t1","title":"x"}}"#);
+        assert_eq!(created_id(&body).as_deref(), Some("t1"));
+        assert_eq!(
+            created_id(&answer(None, r#"{"id":7}"#)).as_deref(),
+            Some("7")
+        );
+        assert_eq!(created_id(&answer(None, "{}")), None);
+    }
 
     #[test]
     fn queries_are_encoded() {

@@ -1,6 +1,10 @@
 //! `security-scan --issuer URL --api URL […]`: scans a deployment and prints the report on
 //! stdout (progress on stderr). Exits 1 when a finding at or above `--fail-on` exists, 2
-//! when the target could not be scanned at all.
+//! when the target could not be scanned at all (or the options make no sense).
+//!
+//! `--only` and `--skip` choose check groups: the `rate_limits` group floods the target
+//! until it refuses, so run it alone (`--only rate_limits`) against servers with their
+//! real limits, and `--skip rate_limits` where the limits are raised for a scan.
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -56,7 +56,7 @@ pub struct Options {
     pub second_account: Option<Account>,
     /// A client allowed the client-credentials grant, if the confidential client is not.
     pub service_client: Option<ServiceClient>,
-    /// The check groups to run (see [`crate::checks::GROUPS`]).
+    /// The check groups to run (see `checks::GROUPS`); none named means every one.
     pub groups: Vec<&'static str>,
 }
 
@@ -73,7 +73,7 @@ impl Options {
             second_account: None,
             service_client: None,
             ca_certificates_pem: None,
-            groups: crate::checks::GROUPS.to_vec(),
+            groups: Vec::new(),
         }
     }
 }
@@ -90,8 +90,9 @@ pub struct Scan {
     pub metadata: Value,
     /// The task API's OpenAPI document, if it publishes one.
     pub openapi: Option<Value>,
-    /// The second person, made once when a check first needs them.
-    second_account: OnceCell<Result<Account, String>>,
+    /// The second person, made once when a check first needs them (see
+    /// `accounts::second_person`).
+    pub second_account: OnceCell<Result<Account, String>>,
 }
 
 /// A client as the scanner uses it: redirects are never followed; the operator's CAs are
@@ -191,19 +192,6 @@ impl Scan {
         scopes.sort();
         scopes.dedup();
         scopes.join(" ")
-    }
-
-    /// The second person's account: the one given, or one signed up for this scan.
-    pub async fn second_account(&self) -> Result<Account, String> {
-        self.second_account
-            .get_or_init(|| async {
-                match &self.options.second_account {
-                    Some(account) => Ok(account.clone()),
-                    None => crate::accounts::sign_up(self, "scan-b-").await,
-                }
-            })
-            .await
-            .clone()
     }
 
     /// A fresh browser: its own cookie jar, no redirects.

@@ -1,6 +1,13 @@
-//! The checks, by group. Each check has a stable id, a title, a severity, and the fix; it
-//! ends passed, failed (with what was seen and the evidence), or skipped (with what it
-//! lacked). Groups run one after another; a progress bar per group on a terminal.
+//! The checks, by group. Each check has a stable id (`group.name`), a title, a severity,
+//! and the fix; it ends passed, failed (with what was seen and the evidence), or skipped
+//! (with what it lacked). Groups run one after another, in [`GROUPS`] order; a progress
+//! bar per group on a terminal.
+//!
+//! headers (on every response, error leaks) · authentication (the task API's door) ·
+//! authorization (IDOR, scopes, client-credentials tokens, mass assignment) · redirect_uri
+//! · oauth (the code flow's guarantees) · forms (CSRF) · cors · injection (SQL, XSS, path
+//! traversal, CR/LF) · sessions (cookies, fixation, sign-out, lockout, slow-down) ·
+//! rate_limits (bursts; run it alone against the real limits).
 
 mod authentication;
 mod authorization;
@@ -9,7 +16,9 @@ mod forms;
 mod headers;
 mod injection;
 mod oauth;
+mod rate_limits;
 mod redirect_uris;
+mod sessions;
 
 use std::io::IsTerminal as _;
 
@@ -85,7 +94,7 @@ impl Check {
 }
 
 /// The groups, in the order they run.
-pub const GROUPS: [&str; 8] = [
+pub const GROUPS: [&str; 10] = [
     "headers",
     "authentication",
     "authorization",
@@ -94,6 +103,8 @@ pub const GROUPS: [&str; 8] = [
     "forms",
     "cors",
     "injection",
+    "sessions",
+    "rate_limits",
 ];
 
 /// The groups to run, in [`GROUPS`] order: those of `only` (every group when it is
@@ -118,11 +129,16 @@ pub fn select(only: &[String], skip: &[String]) -> Result<Vec<&'static str>, Str
     Ok(selected)
 }
 
-/// Runs the groups of `scan.options.groups` against `scan`.
+/// Runs the groups of `scan.options.groups` (every one if it names none) against `scan`.
 pub async fn run_all(scan: &Scan) -> Vec<CheckResult> {
     let terminal = std::io::stderr().is_terminal();
     let mut results = Vec::new();
-    for group in scan.options.groups.clone() {
+    let groups = if scan.options.groups.is_empty() {
+        GROUPS.to_vec()
+    } else {
+        scan.options.groups.clone()
+    };
+    for group in groups {
         let bar = terminal.then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_message(format!("{group} checks"));
@@ -140,7 +156,9 @@ pub async fn run_all(scan: &Scan) -> Vec<CheckResult> {
             "oauth" => oauth::run(scan).await,
             "forms" => forms::run(scan).await,
             "cors" => cors::run(scan).await,
-            _ => injection::run(scan).await,
+            "injection" => injection::run(scan).await,
+            "sessions" => sessions::run(scan).await,
+            _ => rate_limits::run(scan).await,
         };
         let failed = found.iter().filter(|r| r.failed()).count();
         match bar {

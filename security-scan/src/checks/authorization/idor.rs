@@ -53,7 +53,7 @@ pub async fn run(bench: &Workbench<'_>) -> CheckResult {
     let Some(client) = &scan.options.client else {
         return IDOR.skip(super::NEEDS);
     };
-    let second = match scan.second_account().await {
+    let second = match crate::accounts::second_person(scan).await {
         Ok(account) => account,
         Err(why) => return IDOR.skip(why),
     };

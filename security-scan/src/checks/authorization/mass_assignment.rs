@@ -120,7 +120,10 @@ pub async fn run(bench: &Workbench<'_>) -> CheckResult {
         return MASS_ASSIGNMENT.skip("the OpenAPI document has no create or update operation");
     }
     // The second person's id, as the owner to smuggle in.
-    let second = match (&scan.options.client, scan.second_account().await) {
+    let second = match (
+        &scan.options.client,
+        crate::accounts::second_person(scan).await,
+    ) {
         (Some(client), Ok(account)) => {
             flows::tokens_for(scan, client, &account, &scan.all_scopes())
                 .await

@@ -86,6 +86,19 @@ pub fn static_directories(html: &str, page: &Url) -> Vec<String> {
     out
 }
 
+/// The evidence of a leak: the request and the status, with the signature found but none
+/// of the file (it may hold the target's secrets: its environment, its configuration).
+fn without_the_file(answer: &Answer, signature: &str) -> Evidence {
+    Evidence {
+        request: answer.evidence.request.clone(),
+        response: format!(
+            "{} (the body holds `{}`; the file is not copied into the report)",
+            answer.status.as_u16(),
+            signature.replace('\n', " ")
+        ),
+    }
+}
+
 /// Sends `target` (a path with the payload in it) to `base`, raw or through the client.
 async fn fetch(
     scan: &Scan,
@@ -142,8 +155,10 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
                         if let Some(answer) = fetch(scan, &page_url, &target, raw, None).await
                             && let Some(signature) = leaked_file(&answer.body, &baseline)
                         {
-                            failures
-                                .push((format!("{target} served `{signature}`"), answer.evidence));
+                            failures.push((
+                                format!("{target} served `{signature}`"),
+                                without_the_file(&answer, signature),
+                            ));
                         }
                     }
                 }
@@ -200,7 +215,7 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
                                     "{} with `{climb}` served `{signature}`",
                                     operation.describe()
                                 ),
-                                answer.evidence,
+                                without_the_file(&answer, signature),
                             ));
                         }
                     }

@@ -93,13 +93,39 @@ pub fn rendered(html: &str, marker: &str) -> Option<String> {
     None
 }
 
+/// The body around the first `marker`, for the evidence.
+fn around(body: &str, marker: &str) -> String {
+    let Some(at) = body.find(marker) else {
+        return String::new();
+    };
+    let start = body[..at]
+        .char_indices()
+        .rev()
+        .nth(80)
+        .map_or(0, |(i, _)| i);
+    let end = body[at..]
+        .char_indices()
+        .nth(40)
+        .map_or(body.len(), |(i, _)| at + i);
+    body[start..end].replace('\n', " ")
+}
+
 /// The finding for `answer`, if it renders the markup of `marker`.
-fn judge(answer: &Answer, marker: &str, what: &str) -> Option<(String, Evidence)> {
+fn judge(scan: &Scan, answer: &Answer, marker: &str, what: &str) -> Option<(String, Evidence)> {
     if !renders_as_html(answer) {
         return None;
     }
-    rendered(&answer.body, marker)
-        .map(|found| (format!("{what}: {found}"), answer.evidence.clone()))
+    rendered(&answer.body, marker).map(|found| {
+        let evidence = Evidence {
+            request: answer.evidence.request.clone(),
+            response: scan.redactor.redact(&format!(
+                "{} …{}…",
+                answer.status.as_u16(),
+                around(&answer.body, marker)
+            )),
+        };
+        (format!("{what}: {found}"), evidence)
+    })
 }
 
 /// A fresh marker (letters and digits only, so it survives any attribute syntax).
@@ -137,7 +163,7 @@ async fn try_get(
     let Ok(answer) = scan.get(browser, url, what).await else {
         return;
     };
-    if let Some(failure) = judge(&answer, marker, what) {
+    if let Some(failure) = judge(scan, &answer, marker, what) {
         failures.push(failure);
         return;
     }
@@ -147,7 +173,12 @@ async fn try_get(
             .and_then(|l| scan.options.issuer.join(l).ok())
             .filter(|u| u.origin() == scan.options.issuer.origin())
         && let Ok(page) = scan.get(browser, next.as_str(), what).await
-        && let Some(failure) = judge(&page, marker, &format!("{what}, then {}", next.path()))
+        && let Some(failure) = judge(
+            scan,
+            &page,
+            marker,
+            &format!("{what}, then {}", next.path()),
+        )
     {
         failures.push(failure);
     }
@@ -243,7 +274,7 @@ pub async fn reflected(scan: &Scan) -> CheckResult {
             if let Ok(answer) = scan
                 .post_form(&browser, &login, &fields, "refused sign-in")
                 .await
-                && let Some(failure) = judge(&answer, &m, &format!("sign-in field {field}"))
+                && let Some(failure) = judge(scan, &answer, &m, &format!("sign-in field {field}"))
             {
                 failures.push(failure);
             }
@@ -253,7 +284,7 @@ pub async fn reflected(scan: &Scan) -> CheckResult {
     let m = marker();
     for payload in payloads(&m) {
         if let Ok(answer) = accounts::submit_sign_up(scan, &scan.browser(), &payload, "short").await
-            && let Some(failure) = judge(&answer, &m, "sign-up fields")
+            && let Some(failure) = judge(scan, &answer, &m, "sign-up fields")
         {
             failures.push(failure);
         }
@@ -336,7 +367,7 @@ async fn authorize_parameters(scan: &Scan, failures: &mut Vec<(String, Evidence)
                     "consent decision",
                 )
                 .await
-                && let Some(failure) = judge(&answer, &m, "the consent decision's request")
+                && let Some(failure) = judge(scan, &answer, &m, "the consent decision's request")
             {
                 failures.push(failure);
             }
@@ -501,7 +532,7 @@ pub async fn stored(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
                     "read back",
                 )
                 .await
-                && let Some(failure) = judge(&answer, &m, "an API resource read back")
+                && let Some(failure) = judge(scan, &answer, &m, "an API resource read back")
             {
                 failures.push(failure);
             }
@@ -525,6 +556,7 @@ pub async fn stored(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
                 .post_form(&browser, target.as_str(), &borrowed, "a form with markup")
                 .await
                 && let Some(failure) = judge(
+                    scan,
                     &answer,
                     &m,
                     &format!("the form posting to {}", target.path()),
@@ -586,7 +618,8 @@ pub async fn stored(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
         }
         for answer in &answers {
             for (m, source) in &markers {
-                if let Some(failure) = judge(answer, m, &format!("markup stored in {source}")) {
+                if let Some(failure) = judge(scan, answer, m, &format!("markup stored in {source}"))
+                {
                     failures.push(failure);
                 }
             }
@@ -645,6 +678,22 @@ mod tests {
                 ("days", "30")
             ]
         );
+    }
+
+    #[test]
+    fn the_evidence_shows_where_the_markup_landed() {
+        let body = format!(
+            "{}<p>{}</p>{}",
+            "a".repeat(200),
+            "<svg data-scan-xss=m1>",
+            "b".repeat(200)
+        );
+        let shown = around(&body, "m1");
+        assert!(
+            shown.contains("<svg data-scan-xss=m1>") && shown.len() < 130,
+            "{shown}"
+        );
+        assert_eq!(around("no marker", "m1"), "");
     }
 
     #[test]

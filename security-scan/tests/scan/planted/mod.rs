@@ -184,6 +184,41 @@ pub const WEAKNESSES: &[(&str, &[&str])] = &[
         "injection.header_crlf",
         &["return_to at sign-in: the header X-Scan-Injected"],
     ),
+    (
+        "sessions.cookie_attributes",
+        &["planted_session has no HttpOnly"],
+    ),
+    (
+        "sessions.fixation",
+        &[
+            "the sign-in set no new planted_session: the planted one stays",
+            "the planted session id is signed in",
+        ],
+    ),
+    (
+        "sessions.sign_out",
+        &["after signing out, the old session cookie still opens the account page"],
+    ),
+    (
+        "sessions.lockout",
+        &["failed sign-ins the right password still signs in"],
+    ),
+    (
+        "sessions.slow_down",
+        &["failed sign-ins for different usernames from one address"],
+    ),
+    (
+        "rate_limits.api",
+        &["3000 requests in", "none refused with 429"],
+    ),
+    (
+        "rate_limits.token",
+        &["1000 requests in", "none refused with 429"],
+    ),
+    (
+        "rate_limits.sign_in",
+        &["100 requests in", "none refused with 429"],
+    ),
 ];
 
 /// The planted servers, running.

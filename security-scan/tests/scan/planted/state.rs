@@ -183,8 +183,9 @@ impl State {
         self.account(username).filter(|a| a.password == password)
     }
 
-    pub fn start_session(&self, username: &str, user_agent: &str) -> String {
-        let id = random("sess_");
+    /// A session for `username` under `id`, or under a fresh random id.
+    pub fn start_session(&self, id: Option<&str>, username: &str, user_agent: &str) -> String {
+        let id = id.map_or_else(|| random("sess_"), str::to_owned);
         let session = Session {
             username: username.to_owned(),
             user_agent: user_agent.to_owned(),
@@ -206,10 +207,6 @@ impl State {
             .filter(|s| s.username == username)
             .cloned()
             .collect()
-    }
-
-    pub fn end_session(&self, session: &str) {
-        lock(&self.sessions).remove(session);
     }
 
     pub fn issue_code(&self, code: Code) -> String {

@@ -68,6 +68,9 @@ async fn login(
     if !session::csrf_matches(&request, form.csrf_token.as_deref()) {
         return session::forbidden();
     }
+    // PLANTED sessions.lockout, sessions.slow_down, rate_limits.sign_in: failed sign-ins
+    // are counted nowhere — no lock on the username, no delay for the address, no limit
+    // on attempts ("the load balancer limits requests"; it does not).
     let Some(account) = state.check_password(&form.username, &form.password) else {
         let (csrf, _) = session::csrf_token(&request);
         // PLANTED injection.reflected_xss: the name typed is echoed into the page
@@ -94,11 +97,20 @@ async fn login(
         .get("user-agent")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let id = state.start_session(&account.username, user_agent);
+    // PLANTED sessions.fixation: "the browser keeps the one cookie it has" — a session
+    // id the browser already sends, issued here or not, becomes the signed-in session,
+    // and no new one is set (an id must be renewed at every sign-in).
+    let held = request
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty());
+    let id = state.start_session(held.as_deref(), &account.username, user_agent);
     let mut response = from_header_block(&format!("Status: 303\r\nLocation: {to}\r\n"));
-    response
-        .add_cookie(&session::cookie(SESSION_COOKIE, id))
-        .expect("a valid cookie");
+    if held.is_none() {
+        response
+            .add_cookie(&session::session_cookie(id))
+            .expect("a valid cookie");
+    }
     response
 }
 
@@ -196,10 +208,9 @@ async fn account(request: HttpRequest, state: web::Data<State>) -> HttpResponse 
     session::page_response(StatusCode::OK, body)
 }
 
-async fn logout(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
-    if let Some(cookie) = request.cookie(SESSION_COOKIE) {
-        state.end_session(cookie.value());
-    }
+async fn logout() -> HttpResponse {
+    // PLANTED sessions.sign_out: signing out only tells the browser to drop the cookie;
+    // the session lives on on the server, so a copied cookie still works.
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
     HttpResponse::SeeOther()
