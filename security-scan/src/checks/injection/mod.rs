@@ -23,8 +23,8 @@ pub async fn run(scan: &Scan) -> Vec<CheckResult> {
         _ => None,
     };
     let mut results = sql::run(bench.as_ref()).await;
-    results.push(xss::reflected(scan).await);
-    results.push(xss::stored(scan, bench.as_ref()).await);
+    results.push(xss::reflected::run(scan).await);
+    results.push(xss::stored::run(scan, bench.as_ref()).await);
     results.push(traversal::run(scan, bench.as_ref()).await);
     results.push(crlf::run(scan, bench.as_ref()).await);
     if let Some(bench) = &bench {
