@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document of the task API, generated from the code (utoipa) and served at
-//! `GET /api/openapi.json`: every endpoint, every response, the error shape, and the two
-//! ways to authenticate (an OAuth access token or a personal API key, both as Bearer).
+//! `GET /api/openapi.json`: every endpoint, every response, the error shape, the two ways
+//! to authenticate (an OAuth access token or a personal API key, both as Bearer) with the
+//! scope each operation needs (OpenAPI 3.1 §4.8.30 lets a bearer requirement list them),
+//! and which task fields only the server sets (`readOnly`).
 
 use actix_web::HttpResponse;
 use serde::Serialize;
@@ -11,7 +13,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Task)]
 pub struct TaskSchema {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, read_only)]
     pub id: String,
     #[schema(
         min_length = 1,
@@ -24,9 +26,9 @@ pub struct TaskSchema {
     pub status: Status,
     #[schema(minimum = 1, maximum = 5)]
     pub priority: i32,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, read_only)]
     pub created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, read_only)]
     pub updated_at: String,
 }
 
@@ -185,6 +187,7 @@ mod docs {
     };
 
     #[utoipa::path(get, path = "/api/tasks", tag = "tasks",
+        security(("access_token" = ["tasks:read"]), ("api_key" = ["tasks:read"])),
         params(
             ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page, from 1"),
             ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Tasks per page (default 10)"),
@@ -202,6 +205,7 @@ mod docs {
     pub fn list() {}
 
     #[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = NewTaskSchema,
+        security(("access_token" = ["tasks:write"]), ("api_key" = ["tasks:write"])),
         responses(
             (status = 201, description = "Created; Location names it", body = TaskEnvelope),
             (status = 400, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -215,6 +219,7 @@ mod docs {
     pub fn create() {}
 
     #[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
+        security(("access_token" = ["tasks:read"]), ("api_key" = ["tasks:read"])),
         params(("id" = String, Path, description = "The task's id")),
         responses(
             (status = 200, description = "The task", body = TaskEnvelope),
@@ -227,6 +232,7 @@ mod docs {
     pub fn get() {}
 
     #[utoipa::path(put, path = "/api/tasks/{id}", tag = "tasks", request_body = ReplaceTaskSchema,
+        security(("access_token" = ["tasks:write"]), ("api_key" = ["tasks:write"])),
         params(("id" = String, Path, description = "The task's id")),
         responses(
             (status = 200, description = "Replaced", body = TaskEnvelope),
@@ -242,6 +248,7 @@ mod docs {
     pub fn replace() {}
 
     #[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", request_body = PatchTaskSchema,
+        security(("access_token" = ["tasks:write"]), ("api_key" = ["tasks:write"])),
         params(("id" = String, Path, description = "The task's id")),
         responses(
             (status = 200, description = "Updated", body = TaskEnvelope),
@@ -257,6 +264,7 @@ mod docs {
     pub fn update() {}
 
     #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
+        security(("access_token" = ["tasks:write"]), ("api_key" = ["tasks:write"])),
         params(("id" = String, Path, description = "The task's id")),
         responses(
             (status = 204, description = "Deleted"),

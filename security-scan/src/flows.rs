@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::probe::Answer;
-use crate::scan::{ConfidentialClient, Scan};
+use crate::scan::{Account, ConfidentialClient, Scan};
 
 /// A PKCE pair (RFC 7636 §4.1, §4.2).
 #[derive(Debug, Clone)]
@@ -36,6 +36,12 @@ pub fn random_marker(prefix: &str) -> String {
     let mut bytes = [0u8; 9];
     rand::rng().fill_bytes(&mut bytes);
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The claims of a JWT, decoded without verification (to learn a token's `sub`).
+pub fn token_claims(token: &str) -> Option<serde_json::Value> {
+    let payload = token.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
 }
 
 /// The `value` of the first `<input name=NAME>` of a page.
@@ -187,6 +193,17 @@ pub async fn user_tokens(scan: &Scan, scope: &str) -> Result<(Client, Tokens), S
             "needs --client-id, --client-secret, --redirect-uri, --username and --password".into(),
         );
     };
+    tokens_for(scan, client, account, scope).await
+}
+
+/// The whole flow for `account`: a fresh browser signs in, authorizes `client` for
+/// `scope`, and the code is exchanged. Returns the browser too.
+pub async fn tokens_for(
+    scan: &Scan,
+    client: &ConfidentialClient,
+    account: &Account,
+    scope: &str,
+) -> Result<(Client, Tokens), String> {
     let browser = scan.browser();
     sign_in(scan, &browser, &account.username, &account.password).await?;
     let tokens = code_flow(scan, &browser, client, scope).await?;

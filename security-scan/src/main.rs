@@ -1,13 +1,18 @@
 //! `security-scan --issuer URL --api URL […]`: scans a deployment and prints the report on
 //! stdout (progress on stderr). Exits 1 when a finding at or above `--fail-on` exists, 2
-//! when the target could not be scanned at all.
+//! when the target could not be scanned at all (or the options make no sense).
+//!
+//! `--only` and `--skip` choose check groups: the `rate_limits` group floods the target
+//! until it refuses, so run it alone (`--only rate_limits`) against servers with their
+//! real limits, and `--skip rate_limits` where the limits are raised for a scan.
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
+use security_scan::checks;
 use security_scan::report::{Format, Severity};
-use security_scan::scan::{Account, ConfidentialClient, Options};
+use security_scan::scan::{Account, ConfidentialClient, Options, ServiceClient};
 use url::Url;
 
 #[derive(Debug, Parser)]
@@ -48,6 +53,30 @@ struct Cli {
     /// a private CA).
     #[arg(long)]
     ca_cert: Option<std::path::PathBuf>,
+    /// Another person's account, for the authorization checks (IDOR, mass assignment);
+    /// without it the scanner signs one up through the sign-up page, if there is one …
+    #[arg(long, requires = "second_password")]
+    second_username: Option<String>,
+    /// … and its password.
+    #[arg(long, env = "SECURITY_SCAN_SECOND_PASSWORD", hide_env_values = true)]
+    second_password: Option<String>,
+    /// A confidential client allowed the client-credentials grant (if --client-id is not) …
+    #[arg(long, requires = "service_client_secret")]
+    service_client_id: Option<String>,
+    /// … and its secret.
+    #[arg(
+        long,
+        env = "SECURITY_SCAN_SERVICE_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    service_client_secret: Option<String>,
+    /// Run only these check groups (comma-separated): headers, authentication,
+    /// authorization, redirect_uri, oauth, forms, cors, injection, sessions, rate_limits.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Run every check group but these (comma-separated); rate_limits floods the target.
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
     /// text, json, markdown or sarif.
     #[arg(long, default_value = "text")]
     format: Format,
@@ -81,15 +110,28 @@ async fn main() -> ExitCode {
         },
         None => None,
     };
-    let options = Options {
-        issuer: cli.issuer,
-        api: cli.api,
-        client,
-        public_client_id: cli.public_client_id,
-        loopback_client_id: cli.loopback_client_id,
-        account,
-        ca_certificates_pem,
+    let groups = match checks::select(&cli.only, &cli.skip) {
+        Ok(groups) => groups,
+        Err(error) => {
+            eprintln!("security-scan: {error}");
+            return ExitCode::from(2);
+        }
     };
+    let mut options = Options::new(cli.issuer, cli.api);
+    options.client = client;
+    options.public_client_id = cli.public_client_id;
+    options.loopback_client_id = cli.loopback_client_id;
+    options.account = account;
+    options.second_account = match (cli.second_username, cli.second_password) {
+        (Some(username), Some(password)) => Some(Account { username, password }),
+        _ => None,
+    };
+    options.service_client = match (cli.service_client_id, cli.service_client_secret) {
+        (Some(id), Some(secret)) => Some(ServiceClient { id, secret }),
+        _ => None,
+    };
+    options.ca_certificates_pem = ca_certificates_pem;
+    options.groups = groups;
     let report = match security_scan::run(options).await {
         Ok(report) => report,
         Err(error) => {

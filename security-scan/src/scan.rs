@@ -3,10 +3,16 @@
 //! credentials the operator gave, and HTTP clients — a plain one, and fresh "browsers"
 //! with a cookie jar — that never follow redirects, so every hop can be judged.
 
+use std::sync::Arc;
+
+use reqwest::cookie::Jar;
 use reqwest::{Client, Method};
 use serde_json::Value;
 use url::Url;
 
+use tokio::sync::OnceCell;
+
+use crate::openapi::{Api, Operation};
 use crate::probe::{self, Answer, Redactor, Unreachable};
 
 /// A confidential client of the authorization-code grant, as the operator registered it.
@@ -24,6 +30,13 @@ pub struct Account {
     pub password: String,
 }
 
+/// A confidential client of the client-credentials grant (RFC 6749 §4.4).
+#[derive(Debug, Clone)]
+pub struct ServiceClient {
+    pub id: String,
+    pub secret: String,
+}
+
 /// What the operator told the scanner.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -38,6 +51,31 @@ pub struct Options {
     /// PEM certificates of CAs to trust besides the system's (a deployment with a private
     /// CA, or a test server's own).
     pub ca_certificates_pem: Option<String>,
+    /// Another person's account, for the authorization checks; without it the scanner
+    /// signs one up through the sign-up page, if the server has one.
+    pub second_account: Option<Account>,
+    /// A client allowed the client-credentials grant, if the confidential client is not.
+    pub service_client: Option<ServiceClient>,
+    /// The check groups to run (see `checks::GROUPS`); none named means every one.
+    pub groups: Vec<&'static str>,
+}
+
+impl Options {
+    /// A scan of `issuer` and `api` with no credentials, running every group.
+    pub fn new(issuer: Url, api: Url) -> Self {
+        Self {
+            issuer,
+            api,
+            client: None,
+            public_client_id: None,
+            loopback_client_id: None,
+            account: None,
+            second_account: None,
+            service_client: None,
+            ca_certificates_pem: None,
+            groups: Vec::new(),
+        }
+    }
 }
 
 /// A scan in progress: the target, what discovery found, and the redactor every piece of
@@ -52,6 +90,9 @@ pub struct Scan {
     pub metadata: Value,
     /// The task API's OpenAPI document, if it publishes one.
     pub openapi: Option<Value>,
+    /// The second person, made once when a check first needs them (see
+    /// `accounts::second_person`).
+    pub second_account: OnceCell<Result<Account, String>>,
 }
 
 /// A client as the scanner uses it: redirects are never followed; the operator's CAs are
@@ -81,8 +122,14 @@ impl Scan {
         if let Some(client) = &options.client {
             redactor.add(&client.secret);
         }
-        if let Some(account) = &options.account {
+        for account in [&options.account, &options.second_account]
+            .into_iter()
+            .flatten()
+        {
             redactor.add(&account.password);
+        }
+        if let Some(service) = &options.service_client {
+            redactor.add(&service.secret);
         }
         let mut scan = Self {
             options,
@@ -90,6 +137,7 @@ impl Scan {
             plain,
             metadata: Value::Null,
             openapi: None,
+            second_account: OnceCell::new(),
         };
         let metadata_url = scan.issuer_url("/.well-known/oauth-authorization-server");
         let answer = scan
@@ -117,6 +165,35 @@ impl Scan {
         Ok(scan)
     }
 
+    /// The task API's operations, from its OpenAPI document (none without one).
+    pub fn operations(&self) -> Vec<Operation> {
+        self.openapi
+            .clone()
+            .map(|document| Api::new(document).operations())
+            .unwrap_or_default()
+    }
+
+    /// Every scope the task API's operations name, or the issuer's `scopes_supported`.
+    pub fn all_scopes(&self) -> String {
+        let mut scopes: Vec<String> = self
+            .operations()
+            .into_iter()
+            .flat_map(|operation| operation.scopes)
+            .collect();
+        if scopes.is_empty() {
+            scopes = self.metadata["scopes_supported"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+        }
+        scopes.sort();
+        scopes.dedup();
+        scopes.join(" ")
+    }
+
     /// A fresh browser: its own cookie jar, no redirects.
     pub fn browser(&self) -> Client {
         client_builder(&self.options)
@@ -127,6 +204,33 @@ impl Scan {
                     .map_err(|e| e.to_string())
             })
             .unwrap_or_else(|_| self.plain.clone())
+    }
+
+    /// A fresh browser whose cookie jar the caller can read and plant cookies in.
+    pub fn browser_with_jar(&self) -> (Client, Arc<Jar>) {
+        let jar = Arc::new(Jar::default());
+        let client = client_builder(&self.options)
+            .and_then(|builder| {
+                builder
+                    .cookie_provider(Arc::clone(&jar))
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .unwrap_or_else(|_| self.plain.clone());
+        (client, jar)
+    }
+
+    /// A fresh browser that calls itself `user_agent`.
+    pub fn browser_as(&self, user_agent: &str) -> Client {
+        client_builder(&self.options)
+            .and_then(|builder| {
+                builder
+                    .cookie_store(true)
+                    .user_agent(user_agent)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .unwrap_or_else(|_| self.browser())
     }
 
     /// `path` on the authorization server.
@@ -177,10 +281,23 @@ impl Scan {
         fields: &[(&str, &str)],
         note: &str,
     ) -> Result<Answer, Unreachable> {
+        self.post_with_basic(&client.id, &client.secret, url, fields, note)
+            .await
+    }
+
+    /// A form POST with the client credentials `id` and `secret` in HTTP Basic.
+    pub async fn post_with_basic(
+        &self,
+        id: &str,
+        secret: &str,
+        url: &str,
+        fields: &[(&str, &str)],
+        note: &str,
+    ) -> Result<Answer, Unreachable> {
         let request = self
             .plain
             .post(url)
-            .basic_auth(form_encode(&client.id), Some(form_encode(&client.secret)))
+            .basic_auth(form_encode(id), Some(form_encode(secret)))
             .form(fields);
         probe::send(&self.redactor, &Method::POST, url, note, request).await
     }

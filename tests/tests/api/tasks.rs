@@ -439,6 +439,29 @@ async fn the_openapi_document_describes_every_endpoint_and_both_credentials() {
         false
     );
     assert!(doc["paths"]["/api/tasks"]["post"]["responses"]["400"]["content"]["application/problem+json"].is_object());
+    // Each operation names the scope it needs (what the handlers require), for both
+    // credentials; the health probe needs none.
+    for (path, method, scope) in [
+        ("/api/tasks", "get", "tasks:read"),
+        ("/api/tasks", "post", "tasks:write"),
+        ("/api/tasks/{id}", "get", "tasks:read"),
+        ("/api/tasks/{id}", "put", "tasks:write"),
+        ("/api/tasks/{id}", "patch", "tasks:write"),
+        ("/api/tasks/{id}", "delete", "tasks:write"),
+    ] {
+        assert_eq!(
+            paths[path][method]["security"],
+            json!([{ "access_token": [scope] }, { "api_key": [scope] }]),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(paths["/api/health"]["get"]["security"], json!([{}]));
+    // What only the server sets is readOnly in the task it answers.
+    let task = &doc["components"]["schemas"]["Task"]["properties"];
+    for field in ["id", "created_at", "updated_at"] {
+        assert_eq!(task[field]["readOnly"], true, "{field}");
+    }
+    assert!(task["title"].get("readOnly").is_none());
 
     // Methods the document does not list get 405 with the allowed ones.
     let response = stack

@@ -22,7 +22,8 @@ pub fn page(title: &str, body: &str) -> String {
     let title = escape(title);
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n{body}\n</body></html>\n"
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n\
+         <body>\n<h1>{title}</h1>\n{body}\n</body></html>\n"
     )
 }
 

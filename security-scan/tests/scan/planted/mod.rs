@@ -6,8 +6,9 @@
 //! have had. Each is marked in the code with a comment `PLANTED <check id>`, and listed in
 //! [`WEAKNESSES`] with what the check's finding must say.
 //!
-//! By area: [`authorization_server`] (its pages, `/authorize`, `/token`), [`task_api`]
-//! (bearer tokens, tasks, CORS), [`state`] (what both share), [`keys`] and [`tokens`]
+//! By area: [`authorization_server`] (its pages, `/authorize`, `/token`, static files),
+//! [`task_api`] (bearer tokens, tasks in SQLite, CORS), [`state`] (what both share: two
+//! accounts, the scan's and a neighbour's with tasks of their own), [`keys`] and [`tokens`]
 //! (access tokens), [`tls`] (the throwaway CA), [`html`], [`values`]. A new check gets its
 //! weakness in the area it attacks, and a line in [`WEAKNESSES`].
 
@@ -79,6 +80,24 @@ pub const WEAKNESSES: &[(&str, &[&str])] = &[
         &["still accepted two seconds after its revocation"],
     ),
     (
+        "authorization.idor",
+        &["GET /api/tasks/{id} answered 200 OK to another person"],
+    ),
+    (
+        "authorization.missing_scope",
+        &[
+            "DELETE /api/tasks/{id} (needs tasks:write) answered 204 No Content to a token for `tasks:read`",
+        ],
+    ),
+    (
+        "authorization.client_credentials",
+        &["GET /api/tasks listed a person's resource"],
+    ),
+    (
+        "authorization.mass_assignment",
+        &["PATCH /api/tasks/{id} kept `created_at: 424242`"],
+    ),
+    (
         "redirect_uri.https",
         &["redirected to the path /callback/extra"],
     ),
@@ -141,6 +160,65 @@ pub const WEAKNESSES: &[(&str, &[&str])] = &[
         "cors.preflight",
         &["approves DELETE from `https://evil.example`"],
     ),
+    (
+        "injection.sql_errors",
+        &["GET /api/tasks query parameter `search`: `'` shows `unrecognized token:`"],
+    ),
+    (
+        "injection.sql_timing",
+        &["GET /api/tasks query parameter `search`: `' OR 1=(WITH RECURSIVE"],
+    ),
+    (
+        "injection.reflected_xss",
+        &["sign-in field username: a <svg> element with the scan's attribute"],
+    ),
+    (
+        "injection.stored_xss",
+        &["markup stored in the User-Agent: a <svg> element with the scan's attribute"],
+    ),
+    (
+        "injection.path_traversal",
+        &["/static/%2fetc%2fpasswd served `root:x:0:0:`"],
+    ),
+    (
+        "injection.header_crlf",
+        &["return_to at sign-in: the header X-Scan-Injected"],
+    ),
+    (
+        "sessions.cookie_attributes",
+        &["planted_session has no HttpOnly"],
+    ),
+    (
+        "sessions.fixation",
+        &[
+            "the sign-in set no new planted_session: the planted one stays",
+            "the planted session id is signed in",
+        ],
+    ),
+    (
+        "sessions.sign_out",
+        &["after signing out, the old session cookie still opens the account page"],
+    ),
+    (
+        "sessions.lockout",
+        &["failed sign-ins the right password still signs in"],
+    ),
+    (
+        "sessions.slow_down",
+        &["failed sign-ins for different usernames from one address"],
+    ),
+    (
+        "rate_limits.api",
+        &["3000 requests in", "none refused with 429"],
+    ),
+    (
+        "rate_limits.token",
+        &["1000 requests in", "none refused with 429"],
+    ),
+    (
+        "rate_limits.sign_in",
+        &["100 requests in", "none refused with 429"],
+    ),
 ];
 
 /// The planted servers, running.
@@ -181,8 +259,6 @@ impl PlantedServer {
             .expect("the planted account")
             .password;
         Options {
-            issuer: Url::parse(&self.state.issuer).expect("issuer URL"),
-            api: Url::parse(&self.state.api).expect("API URL"),
             client: Some(ConfidentialClient {
                 id: client.id.clone(),
                 secret: client.secret.clone().expect("a confidential client"),
@@ -195,6 +271,10 @@ impl PlantedServer {
                 password,
             }),
             ca_certificates_pem: Some(self.ca_pem.clone()),
+            ..Options::new(
+                Url::parse(&self.state.issuer).expect("issuer URL"),
+                Url::parse(&self.state.api).expect("API URL"),
+            )
         }
     }
 }

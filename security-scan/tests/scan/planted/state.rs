@@ -1,7 +1,8 @@
 //! What the planted authorization server and task API share, in memory: the registered
 //! clients, the accounts and their sessions, the codes and refresh tokens issued, the
 //! access tokens revoked at the authorization server, every secret handed out (so the
-//! test can look for it in the report), and the tasks.
+//! test can look for it in the report), and the tasks (a neighbour has some from the
+//! start).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -61,6 +62,16 @@ pub const PUBLIC: &str = "planted-spa";
 pub const LOOPBACK: &str = "planted-desktop";
 pub const CONFIDENTIAL_REDIRECT: &str = "https://app.example.com/callback";
 pub const USERNAME: &str = "alice";
+/// Someone else, with tasks of their own from the start.
+pub const NEIGHBOUR: &str = "bob";
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub username: String,
+    /// The `User-Agent` it signed in with, shown in the account's list of sessions.
+    pub user_agent: String,
+}
 
 pub struct State {
     pub issuer: String,
@@ -68,8 +79,8 @@ pub struct State {
     pub clients: Vec<Client>,
     pub signer: Signer,
     accounts: Mutex<Vec<Account>>,
-    /// Session id → username.
-    sessions: Mutex<HashMap<String, String>>,
+    /// Session id → who and from where.
+    sessions: Mutex<HashMap<String, Session>>,
     codes: Mutex<HashMap<String, Code>>,
     refresh_tokens: Mutex<HashMap<String, Grant>>,
     /// `jti`s revoked at the authorization server.
@@ -107,25 +118,34 @@ impl State {
                 implicit: false,
             },
         ];
-        let account = Account {
-            id: random("user_"),
-            username: USERNAME.into(),
-            password: random("planted-password-"),
-        };
-        let mut secrets = vec![account.password.clone()];
+        let accounts: Vec<Account> = [USERNAME, NEIGHBOUR]
+            .into_iter()
+            .map(|username| Account {
+                id: random("user_"),
+                username: username.into(),
+                password: random("planted-password-"),
+            })
+            .collect();
+        let mut secrets: Vec<String> = accounts.iter().map(|a| a.password.clone()).collect();
         secrets.extend(clients.iter().filter_map(|c| c.secret.clone()));
+        let mut tasks = TaskStore::open();
+        for title in ["Water the plants", "Call the bank"] {
+            tasks
+                .create(&accounts[1].id, title, None)
+                .expect("a neighbour's task");
+        }
         Self {
             issuer,
             api,
             clients,
             signer: Signer::generate(),
-            accounts: Mutex::new(vec![account]),
+            accounts: Mutex::new(accounts),
             sessions: Mutex::default(),
             codes: Mutex::default(),
             refresh_tokens: Mutex::default(),
             revoked: Mutex::default(),
             secrets: Mutex::new(secrets),
-            tasks: Mutex::default(),
+            tasks: Mutex::new(tasks),
         }
     }
 
@@ -163,20 +183,30 @@ impl State {
         self.account(username).filter(|a| a.password == password)
     }
 
-    pub fn start_session(&self, username: &str) -> String {
-        let id = random("sess_");
-        lock(&self.sessions).insert(id.clone(), username.to_owned());
+    /// A session for `username` under `id`, or under a fresh random id.
+    pub fn start_session(&self, id: Option<&str>, username: &str, user_agent: &str) -> String {
+        let id = id.map_or_else(|| random("sess_"), str::to_owned);
+        let session = Session {
+            username: username.to_owned(),
+            user_agent: user_agent.to_owned(),
+        };
+        lock(&self.sessions).insert(id.clone(), session);
         self.remember(&id);
         id
     }
 
     pub fn session_user(&self, session: &str) -> Option<Account> {
-        let username = lock(&self.sessions).get(session).cloned()?;
+        let username = lock(&self.sessions).get(session)?.username.clone();
         self.account(&username)
     }
 
-    pub fn end_session(&self, session: &str) {
-        lock(&self.sessions).remove(session);
+    /// The sessions of `username`.
+    pub fn sessions_of(&self, username: &str) -> Vec<Session> {
+        lock(&self.sessions)
+            .values()
+            .filter(|s| s.username == username)
+            .cloned()
+            .collect()
     }
 
     pub fn issue_code(&self, code: Code) -> String {

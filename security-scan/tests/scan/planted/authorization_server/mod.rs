@@ -1,11 +1,13 @@
 //! The planted authorization server: RFC 8414 metadata and the JWKS, the sign-in,
 //! sign-up and account pages ([`pages`]), `/authorize` and its consent page
-//! ([`authorize`]), `/token`, `/introspect` and `/revoke` ([`token`]). The cookies
+//! ([`authorize`]), `/token`, `/introspect` and `/revoke` ([`token`]), the stylesheet
+//! ([`static_files`]). The cookies
 //! ([`session`]) and the headers every answer gets are here and in [`session`].
 
 pub mod authorize;
 pub mod pages;
 pub mod session;
+pub mod static_files;
 pub mod token;
 
 use std::net::TcpListener;
@@ -31,6 +33,7 @@ pub fn serve(listener: TcpListener, tls: rustls::ServerConfig, state: Arc<State>
             .configure(pages::configure)
             .configure(authorize::configure)
             .configure(token::configure)
+            .configure(static_files::configure)
             .default_service(web::to(not_found))
             // Every answer: nosniff, a framing ban, no referrer, HSTS. Caching is up to
             // each page (see pages::login for the one that forgot).

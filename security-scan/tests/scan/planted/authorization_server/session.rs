@@ -40,6 +40,18 @@ pub fn csrf_matches(request: &HttpRequest, field: Option<&str>) -> bool {
     }
 }
 
+/// The session cookie: `Secure`, `SameSite=Lax`, for the whole site.
+pub fn session_cookie(value: String) -> Cookie<'static> {
+    // PLANTED sessions.cookie_attributes: no HttpOnly — "the page's script reads it to
+    // know whether someone is signed in" — so any script on a page (see the stored XSS)
+    // can read the session id and send it away.
+    Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
 /// A `Secure`, `HttpOnly`, `SameSite=Lax` cookie for the whole site.
 pub fn cookie(name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build(name, value)

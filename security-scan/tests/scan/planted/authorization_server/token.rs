@@ -120,6 +120,8 @@ async fn token(
     state: web::Data<State>,
     form: web::Form<TokenForm>,
 ) -> HttpResponse {
+    // PLANTED rate_limits.token: no limit per address or client, so codes, refresh
+    // tokens and client secrets can be guessed as fast as the server answers.
     let grant_type = form.grant_type.as_deref().unwrap_or_default();
     // PLANTED oauth.legacy_grants: the password grant is still served (RFC 9700 §2.4),
     // on a path written before client authentication was added.

@@ -18,6 +18,8 @@ use crate::planted::values::now;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub subject: String,
+    /// The client the token was issued to.
+    pub client_id: String,
     pub scopes: Vec<String>,
 }
 
@@ -102,6 +104,7 @@ impl Verifier {
         let claims = self.verify(state, &token).map_err(|r| r.answer())?;
         Ok(Caller {
             subject: claims["sub"].as_str().unwrap_or_default().to_owned(),
+            client_id: claims["client_id"].as_str().unwrap_or_default().to_owned(),
             scopes: claims["scope"]
                 .as_str()
                 .unwrap_or_default()

@@ -32,6 +32,7 @@ pub fn serve(listener: TcpListener, tls: rustls::ServerConfig, state: Arc<State>
             .route("/api/openapi.json", web::get().to(openapi::document))
             .configure(tasks::configure)
             .default_service(web::to(not_found))
+            // PLANTED rate_limits.api: no limiter, per user or per address.
             .wrap(from_fn(cors))
             .wrap(from_fn(headers))
     })

@@ -1,6 +1,6 @@
 //! The planted task API's OpenAPI 3.1 document, as the scanner discovers the operations
-//! from it: every path and method, the bearer scheme, and the task schemas with their
-//! read-only fields.
+//! from it: every path and method, the bearer scheme with the scope each operation needs
+//! (§4.8.30), and the task schemas with their read-only fields.
 
 use actix_web::HttpResponse;
 use serde_json::json;
@@ -8,11 +8,16 @@ use serde_json::json;
 pub async fn document() -> HttpResponse {
     let task_id =
         json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
-    let bearer = json!([{ "bearer": [] }]);
+    let bearer = |scope: &str| json!([{ "bearer": [scope] }]);
     let json_body = |schema: &str| {
         json!({ "content": { "application/json": {
             "schema": { "$ref": format!("#/components/schemas/{schema}") }
         } } })
+    };
+    let one_task = |description: &str| {
+        let mut response = json_body("TaskEnvelope");
+        response["description"] = json!(description);
+        response
     };
     let text = json!({ "type": "string", "maxLength": 200 });
     let description = json!({ "type": ["string", "null"], "maxLength": 1000 });
@@ -24,8 +29,12 @@ pub async fn document() -> HttpResponse {
             "/api/health": { "get": { "responses": { "200": { "description": "up" } } } },
             "/api/tasks": {
                 "get": {
-                    "security": bearer,
+                    "security": bearer("tasks:read"),
                     "parameters": [
+                        {
+                            "name": "search", "in": "query",
+                            "schema": { "type": "string", "maxLength": 100 }
+                        },
                         {
                             "name": "page", "in": "query",
                             "schema": { "type": "integer", "minimum": 1 }
@@ -38,25 +47,25 @@ pub async fn document() -> HttpResponse {
                     "responses": { "200": { "description": "the caller's tasks" } }
                 },
                 "post": {
-                    "security": bearer,
+                    "security": bearer("tasks:write"),
                     "requestBody": json_body("NewTask"),
-                    "responses": { "201": { "description": "created" } }
+                    "responses": { "201": one_task("created") }
                 }
             },
             "/api/tasks/{id}": {
                 "get": {
-                    "security": bearer,
+                    "security": bearer("tasks:read"),
                     "parameters": task_id,
-                    "responses": { "200": { "description": "the task" } }
+                    "responses": { "200": one_task("the task") }
                 },
                 "patch": {
-                    "security": bearer,
+                    "security": bearer("tasks:write"),
                     "parameters": task_id,
                     "requestBody": json_body("TaskUpdate"),
-                    "responses": { "200": { "description": "updated" } }
+                    "responses": { "200": one_task("updated") }
                 },
                 "delete": {
-                    "security": bearer,
+                    "security": bearer("tasks:write"),
                     "parameters": task_id,
                     "responses": { "204": { "description": "deleted" } }
                 }
@@ -65,6 +74,10 @@ pub async fn document() -> HttpResponse {
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
             "schemas": {
+                "TaskEnvelope": {
+                    "type": "object",
+                    "properties": { "task": { "$ref": "#/components/schemas/Task" } }
+                },
                 "Task": {
                     "type": "object",
                     "properties": {

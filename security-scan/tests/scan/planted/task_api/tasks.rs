@@ -1,12 +1,13 @@
-//! The planted task endpoints: `/api/tasks` (list, create) and `/api/tasks/{id}` (read,
-//! update, delete), each behind a bearer token and a scope.
+//! The planted task endpoints: `/api/tasks` (list and search, create) and
+//! `/api/tasks/{id}` (read, update, delete), each behind a bearer token and a scope; the
+//! tasks are kept in [`super::store`].
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::bearer::{Caller, Verifier};
-use super::store::TaskStore;
+use super::store::{StoreResult, Task, TaskStore};
 use crate::planted::state::State;
 use crate::planted::values::now;
 
@@ -33,6 +34,7 @@ pub fn query_config() -> web::QueryConfig {
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
+    search: Option<String>,
     page: Option<u32>,
     limit: Option<u32>,
 }
@@ -48,8 +50,19 @@ fn caller(
     Ok(caller)
 }
 
-fn store(state: &State) -> std::sync::MutexGuard<'_, TaskStore> {
-    state.tasks.lock().expect("task store lock")
+/// Runs `work` on the store off the async workers; a database error is the answer.
+async fn with_store<T: Send + 'static>(
+    state: &web::Data<State>,
+    work: impl FnOnce(&mut TaskStore) -> StoreResult<T> + Send + 'static,
+) -> Result<T, HttpResponse> {
+    let state = state.clone();
+    let done = web::block(move || work(&mut state.tasks.lock().expect("task store lock")))
+        .await
+        .map_err(|_| HttpResponse::InternalServerError().finish())?;
+    // PLANTED injection.sql_errors: the database's own message is the answer's body.
+    done.map_err(|error| {
+        HttpResponse::InternalServerError().json(json!({ "error": format!("database: {error}") }))
+    })
 }
 
 async fn list(
@@ -62,13 +75,23 @@ async fn list(
         Ok(caller) => caller,
         Err(answer) => return answer,
     };
-    let page = query.page.unwrap_or(1).max(1);
-    let limit = query.limit.unwrap_or(20).clamp(1, 100);
-    let (tasks, total) = store(&state).list(&caller.subject, page, limit);
-    HttpResponse::Ok().json(json!({
-        "tasks": tasks,
-        "pagination": { "page": page, "limit": limit, "total": total },
-    }))
+    let page = i64::from(query.page.unwrap_or(1).max(1));
+    let limit = i64::from(query.limit.unwrap_or(20).clamp(1, 100));
+    // PLANTED authorization.client_credentials: a token the client got for itself
+    // (`sub` is its own id) is taken for "the back office", which sees everyone's tasks.
+    let owner = (caller.subject != caller.client_id).then_some(caller.subject);
+    let search = query.search.clone().unwrap_or_default();
+    match with_store(&state, move |store| {
+        store.list(owner.as_deref(), &search, page, limit)
+    })
+    .await
+    {
+        Ok((tasks, total)) => HttpResponse::Ok().json(json!({
+            "tasks": tasks,
+            "pagination": { "page": page, "limit": limit, "total": total },
+        })),
+        Err(answer) => answer,
+    }
 }
 
 /// A JSON object body, or the 400 answer.
@@ -100,12 +123,15 @@ async fn create(
     let Some(title) = text(&fields, "title").filter(|t| !t.trim().is_empty()) else {
         return HttpResponse::UnprocessableEntity().json(json!({ "error": "title_required" }));
     };
-    let task = store(&state).create(&caller.subject, title, text(&fields, "description"));
-    HttpResponse::Created().json(json!({ "task": task }))
-}
-
-fn task_id(path: &str) -> Option<u64> {
-    path.parse().ok()
+    let description = text(&fields, "description");
+    match with_store(&state, move |store| {
+        store.create(&caller.subject, &title, description.as_deref())
+    })
+    .await
+    {
+        Ok(task) => HttpResponse::Created().json(json!({ "task": task })),
+        Err(answer) => answer,
+    }
 }
 
 fn not_found() -> HttpResponse {
@@ -121,13 +147,34 @@ async fn read(
     if let Err(answer) = caller(&request, &state, &verifier, "tasks:read") {
         return answer;
     }
-    let Some(id) = task_id(&path) else {
+    let Ok(id) = path.parse::<i64>() else {
         return not_found();
     };
-    match store(&state).find_mut(id) {
-        Some(task) => HttpResponse::Ok().json(json!({ "task": task })),
-        None => not_found(),
+    match with_store(&state, move |store| store.find(id)).await {
+        Ok(Some(task)) => HttpResponse::Ok().json(json!({ "task": task })),
+        Ok(None) => not_found(),
+        Err(answer) => answer,
     }
+}
+
+/// `patch` applied to `task` as a JSON merge patch (RFC 7396); `None` if the result is
+/// not a task.
+fn merged(task: &Task, patch: serde_json::Map<String, Value>) -> Option<Task> {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(task) else {
+        return None;
+    };
+    // PLANTED authorization.mass_assignment: every field of the stored task may be
+    // patched but its id ("the id is the key") — `created_at` included, which only the
+    // server should set.
+    for (name, value) in patch {
+        if name != "id" {
+            fields.insert(name, value);
+        }
+    }
+    let mut updated: Task = serde_json::from_value(Value::Object(fields)).ok()?;
+    updated.owner.clone_from(&task.owner);
+    updated.updated_at = now();
+    Some(updated)
 }
 
 async fn update(
@@ -140,28 +187,26 @@ async fn update(
     if let Err(answer) = caller(&request, &state, &verifier, "tasks:write") {
         return answer;
     }
-    let fields = match object(&body) {
+    let patch = match object(&body) {
         Ok(fields) => fields,
         Err(answer) => return answer,
     };
-    let Some(id) = task_id(&path) else {
+    let Ok(id) = path.parse::<i64>() else {
         return not_found();
     };
-    let mut tasks = store(&state);
-    let Some(task) = tasks.find_mut(id) else {
-        return not_found();
+    let task = match with_store(&state, move |store| store.find(id)).await {
+        Ok(Some(task)) => task,
+        Ok(None) => return not_found(),
+        Err(answer) => return answer,
     };
-    if let Some(title) = text(&fields, "title") {
-        task.title = title;
+    let Some(updated) = merged(&task, patch) else {
+        return HttpResponse::UnprocessableEntity().json(json!({ "error": "invalid_task" }));
+    };
+    let saved = updated.clone();
+    match with_store(&state, move |store| store.save(&saved)).await {
+        Ok(()) => HttpResponse::Ok().json(json!({ "task": updated })),
+        Err(answer) => answer,
     }
-    if let Some(description) = text(&fields, "description") {
-        task.description = Some(description);
-    }
-    if let Some(status) = text(&fields, "status") {
-        task.status = status;
-    }
-    task.updated_at = now();
-    HttpResponse::Ok().json(json!({ "task": task }))
 }
 
 async fn delete(
@@ -170,11 +215,17 @@ async fn delete(
     verifier: web::Data<Verifier>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(answer) = caller(&request, &state, &verifier, "tasks:write") {
+    // PLANTED authorization.missing_scope: copied from `read`, the scope was never
+    // changed — a read-only token can delete.
+    if let Err(answer) = caller(&request, &state, &verifier, "tasks:read") {
         return answer;
     }
-    match task_id(&path) {
-        Some(id) if store(&state).delete(id) => HttpResponse::NoContent().finish(),
-        _ => not_found(),
+    let Ok(id) = path.parse::<i64>() else {
+        return not_found();
+    };
+    match with_store(&state, move |store| store.delete(id)).await {
+        Ok(true) => HttpResponse::NoContent().finish(),
+        Ok(false) => not_found(),
+        Err(answer) => answer,
     }
 }
