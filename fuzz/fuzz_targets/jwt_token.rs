@@ -15,9 +15,17 @@ use resource_api::auth::jwt::{check, read_header};
 
 static KEY: LazyLock<DecodingKey> = LazyLock::new(jwt::decoding_key);
 static VALIDATION: LazyLock<Validation> = LazyLock::new(jwt::validation);
-static GENUINE: LazyLock<String> = LazyLock::new(jwt::genuine);
+/// Verified once before anything else: were it refused, the assertion below would hold
+/// for nothing.
+static GENUINE: LazyLock<String> = LazyLock::new(|| {
+    let genuine = jwt::genuine();
+    let kid = read_header(&genuine).expect("the genuine header");
+    check(&genuine, kid, &KEY, &VALIDATION).expect("the genuine token verifies");
+    genuine
+});
 
 fuzz_target!(|data: &[u8]| {
+    LazyLock::force(&GENUINE);
     let Ok(token) = std::str::from_utf8(data) else {
         return;
     };
