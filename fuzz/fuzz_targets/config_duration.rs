@@ -24,7 +24,9 @@ fuzz_target!(|data: &[u8]| {
     }
 
     for kind in [RuleKind::Bucket, RuleKind::Window] {
-        let Some(rule) = Rule::parse(text, kind) else { continue };
+        let Some(rule) = Rule::parse(text, kind) else {
+            continue;
+        };
         let (limit, period) = text.split_once('/').expect("a rule has a slash");
         assert_eq!(Some(rule.limit), limit.trim().parse().ok());
         assert!((1..=1_000_000).contains(&rule.limit));
@@ -48,7 +50,11 @@ fn expected(text: &str) -> Option<Duration> {
     if significant.len() > 30 {
         return None;
     }
-    let amount: u128 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
+    let amount: u128 = if significant.is_empty() {
+        0
+    } else {
+        significant.parse().ok()?
+    };
     let per_unit: u128 = match unit {
         "" | "s" => 1,
         "m" => 60,

@@ -33,7 +33,9 @@ fuzz_target!(|data: &[u8]| {
     }
 
     for mode in [Mode::Development, Mode::Production] {
-        let Ok(accepted) = public_url(text, mode) else { continue };
+        let Ok(accepted) = public_url(text, mode) else {
+            continue;
+        };
         assert_eq!(accepted, text.trim_end_matches('/'));
         let url = Url::parse(text).expect("a public URL parses");
         assert!(matches!(url.scheme(), "http" | "https"));

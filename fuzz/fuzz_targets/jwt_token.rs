@@ -34,9 +34,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     if let Ok(checked) = check(token, kid, &KEY, &VALIDATION) {
-        assert_eq!(token, GENUINE.as_str(), "a token the key never signed verified");
+        assert_eq!(
+            token,
+            GENUINE.as_str(),
+            "a token the key never signed verified"
+        );
         assert_eq!(checked.caller.subject, "user-1");
         assert_eq!(checked.caller.scopes, ["tasks:read", "tasks:write"]);
-        assert_eq!((checked.jti.as_str(), checked.exp), ("jti-1", 4_102_444_800));
+        assert_eq!(
+            (checked.jti.as_str(), checked.exp),
+            ("jti-1", 4_102_444_800)
+        );
     }
 });

@@ -100,7 +100,11 @@ fn check_match(registered: &str, requested: &str) {
     } else {
         assert_eq!(reg.port(), req.port());
         if reg.origin().is_tuple() {
-            assert_eq!(reg.origin(), req.origin(), "{registered} matched {requested}");
+            assert_eq!(
+                reg.origin(),
+                req.origin(),
+                "{registered} matched {requested}"
+            );
         }
     }
 

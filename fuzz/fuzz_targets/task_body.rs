@@ -55,7 +55,9 @@ fn is_title(value: &Value) -> bool {
 }
 
 fn priority(value: &Value) -> Option<i32> {
-    let n = value.as_f64().filter(|n| n.fract() == 0.0 && (1.0..=5.0).contains(n))?;
+    let n = value
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && (1.0..=5.0).contains(n))?;
     // `as_f64` rounds a large integer; the exact reading must agree.
     if value.is_i64() || value.is_u64() {
         assert_eq!(value.as_i64(), Some(n as i64));
@@ -68,13 +70,19 @@ fn is_status(value: &Value) -> bool {
 }
 
 /// Which fields an independent reading refuses.
-fn expected<'a>(map: &'a Map<String, Value>, required: &[&'a str]) -> Result<(), BTreeSet<&'a str>> {
+fn expected<'a>(
+    map: &'a Map<String, Value>,
+    required: &[&'a str],
+) -> Result<(), BTreeSet<&'a str>> {
     let mut refused = BTreeSet::new();
     for (name, value) in map {
         let ok = match name.as_str() {
             "title" => is_title(value),
             "description" => {
-                value.is_null() || value.as_str().is_some_and(|d| d.chars().count() <= DESCRIPTION_MAX)
+                value.is_null()
+                    || value
+                        .as_str()
+                        .is_some_and(|d| d.chars().count() <= DESCRIPTION_MAX)
             }
             "status" => is_status(value),
             "priority" => priority(value).is_some(),
@@ -89,13 +97,19 @@ fn expected<'a>(map: &'a Map<String, Value>, required: &[&'a str]) -> Result<(),
             refused.insert(name);
         }
     }
-    if refused.is_empty() { Ok(()) } else { Err(refused) }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(refused)
+    }
 }
 
 fn check_fields(fields: &TaskFields, map: &Map<String, Value>) {
     let title = map.get("title").and_then(Value::as_str).map(str::trim);
     assert_eq!(fields.title.as_deref(), title);
-    let description = map.get("description").map(|d| d.as_str().map(str::to_owned));
+    let description = map
+        .get("description")
+        .map(|d| d.as_str().map(str::to_owned));
     assert_eq!(fields.description, description);
     let status = map.get("status").and_then(Value::as_str);
     assert_eq!(fields.status.map(TaskStatus::as_str), status);

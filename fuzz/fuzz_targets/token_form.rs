@@ -36,7 +36,8 @@ fuzz_target!(|data: &[u8]| {
     let first = std::str::from_utf8(first).ok();
 
     // `HeaderValue::to_str`: visible ASCII and tabs only.
-    let header = first.filter(|h| !h.is_empty() && h.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)));
+    let header = first
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)));
     check_credentials(header, &params);
     if let Some(decoded) = first {
         let basic = format!("Basic {}", STANDARD.encode(decoded));
@@ -58,7 +59,11 @@ fn check_params(pairs: &[(String, String)]) -> Params {
         assert!(params.is_repeated(name));
     }
     if let Some(name) = params.first_malformed() {
-        assert!(pairs.iter().any(|(n, v)| n == name && v.contains('\u{FFFD}')));
+        assert!(
+            pairs
+                .iter()
+                .any(|(n, v)| n == name && v.contains('\u{FFFD}'))
+        );
     }
     if let Some(name) = params.first_too_long(&["code", "scope", "client_id"]) {
         assert!(params.get(name).is_some_and(|v| v.len() > MAX_VALUE_LEN));
@@ -71,7 +76,16 @@ fn passes_route_checks(params: &Params) -> bool {
     params.first_repeated().is_none()
         && params.first_malformed().is_none()
         && params
-            .first_too_long(&["grant_type", "code", "redirect_uri", "code_verifier", "client_id", "client_secret", "refresh_token", "scope"])
+            .first_too_long(&[
+                "grant_type",
+                "code",
+                "redirect_uri",
+                "code_verifier",
+                "client_id",
+                "client_secret",
+                "refresh_token",
+                "scope",
+            ])
             .is_none()
 }
 
@@ -116,7 +130,10 @@ fn check_basic(decoded: &str, result: &Result<ClientCredentials, OAuthError>) {
         let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
         let encoded_secret: String =
             url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        let header = format!("Basic {}", STANDARD.encode(format!("{encoded}:{encoded_secret}")));
+        let header = format!(
+            "Basic {}",
+            STANDARD.encode(format!("{encoded}:{encoded_secret}"))
+        );
         let again = clients::credentials(Some(&header), None, None).expect("re-encoded");
         assert_eq!(again.client_id, id);
         assert_eq!(again.secret.map(|s| s.expose().to_owned()), Some(secret));
@@ -148,7 +165,9 @@ fn check_grant(params: &Params) {
     if !passes_route_checks(params) {
         return;
     }
-    let Some(name) = params.get("grant_type") else { return };
+    let Some(name) = params.get("grant_type") else {
+        return;
+    };
     let Ok(grant_type) = name.parse::<GrantType>() else {
         assert!(GrantType::ALL.iter().all(|g| g.as_str() != name));
         return;
@@ -168,13 +187,20 @@ fn check_grant(params: &Params) {
         (Err(error), _) => panic!("refused with every parameter present: {error:?}"),
         (Ok(_), Some((name, None))) => panic!("accepted without {name}"),
         (Ok(request), _) => match request {
-            TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
                 assert_eq!(Some(code.expose()), params.get("code"));
                 assert_hidden(&code);
                 assert_eq!(redirect_uri.as_deref(), params.get("redirect_uri"));
                 assert_eq!(code_verifier.as_deref(), params.get("code_verifier"));
             }
-            TokenRequest::RefreshToken { refresh_token, scope } => {
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => {
                 assert_eq!(Some(refresh_token.expose()), params.get("refresh_token"));
                 assert_hidden(&refresh_token);
                 assert_eq!(scope.as_deref(), params.get("scope"));
@@ -209,6 +235,9 @@ fn assert_no_secret(result: &Result<ClientCredentials, OAuthError>) {
                 assert_hidden(secret);
             }
         }
-        Err(error) => assert!(CREDENTIAL_ERRORS.contains(&error.description.as_str()), "{error}"),
+        Err(error) => assert!(
+            CREDENTIAL_ERRORS.contains(&error.description.as_str()),
+            "{error}"
+        ),
     }
 }

@@ -324,7 +324,9 @@ mod tests {
     /// Found by the `token_form` fuzz target: `%+a` was read as `%0a`.
     #[test]
     fn a_percent_takes_exactly_two_hex_digits() {
-        for malformed in ["%+a:s", "id:%+0", "id:%-1", "%0:s", "id:%", "id:%g0", "id:% 1"] {
+        for malformed in [
+            "%+a:s", "id:%+0", "id:%-1", "%0:s", "id:%", "id:%g0", "id:% 1",
+        ] {
             let header = format!("Basic {}", STANDARD.encode(malformed));
             assert!(
                 credentials(Some(&header), None, None).is_err(),
