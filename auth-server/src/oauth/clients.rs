@@ -212,9 +212,11 @@ fn form_urldecode(value: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
+            // Exactly two hex digits (URL Standard, percent-decode): `u8::from_str_radix`
+            // alone would also take a sign, reading `%+a` as a newline.
             b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                let (hi, lo) = (*bytes.get(i + 1)?, *bytes.get(i + 2)?);
+                out.push(hex_value(hi)? << 4 | hex_value(lo)?);
                 i += 2;
             }
             other => out.push(other),
@@ -222,6 +224,12 @@ fn form_urldecode(value: &str) -> Option<String> {
         i += 1;
     }
     String::from_utf8(out).ok()
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|value| u8::try_from(value).ok())
 }
 
 /// Checks the credentials against the registry: a confidential client must present its
@@ -311,6 +319,24 @@ mod tests {
         let credentials = credentials(Some(&header), None, None).unwrap();
         assert_eq!(credentials.client_id, "my client");
         assert_eq!(credentials.secret.unwrap().expose(), "s:cret x");
+    }
+
+    /// Found by the `token_form` fuzz target: `%+a` was read as `%0a`.
+    #[test]
+    fn a_percent_takes_exactly_two_hex_digits() {
+        for malformed in [
+            "%+a:s", "id:%+0", "id:%-1", "%0:s", "id:%", "id:%g0", "id:% 1",
+        ] {
+            let header = format!("Basic {}", STANDARD.encode(malformed));
+            assert!(
+                credentials(Some(&header), None, None).is_err(),
+                "{malformed:?}"
+            );
+        }
+        let header = format!("Basic {}", STANDARD.encode("a%2Bb%2f:%E2%82%AC"));
+        let credentials = credentials(Some(&header), None, None).unwrap();
+        assert_eq!(credentials.client_id, "a+b/");
+        assert_eq!(credentials.secret.unwrap().expose(), "€");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod api_key;
 pub mod jwks;
+pub mod jwt;
 pub mod revocations;
 pub mod verified;
 
@@ -15,9 +16,9 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, web};
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::json;
-use shared::claims::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
 use shared::ratelimit::Scope;
 
+use self::jwt::CheckedToken;
 use crate::state::ApiState;
 
 /// RFC 6750 §2.1 leaves clock skew to us; SECURITY.md 18 caps it at 60 s. Shared with
@@ -185,60 +186,15 @@ async fn verify(state: &ApiState, token: &str) -> Result<Authenticated, AuthErro
     }
 }
 
-/// What the full check of a token establishes.
-struct CheckedToken {
-    caller: Authenticated,
-    jti: String,
-    kid: String,
-    exp: i64,
-}
-
-/// The full check of a token not seen before: header, key, signature, claims.
+/// The full check of a token not seen before: header, key, signature, claims (`jwt`).
 async fn verify_signature(state: &ApiState, token: &str) -> Result<CheckedToken, AuthError> {
-    let header = jsonwebtoken::decode_header(token)
-        .map_err(|_| AuthError::InvalidToken("malformed token"))?;
-    // SECURITY.md 18: the algorithm is ours to choose, never the token's.
-    if header.alg != Algorithm::EdDSA {
-        return Err(AuthError::InvalidToken("unexpected algorithm"));
-    }
-    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
-        return Err(AuthError::InvalidToken("not an access token"));
-    }
-    let kid = header.kid.ok_or(AuthError::InvalidToken("no key id"))?;
+    let kid = jwt::read_header(token)?;
     let key = state
         .jwks
         .key(&kid)
         .await
         .ok_or(AuthError::InvalidToken("unknown signing key"))?;
-    let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &state.validation)
-        .map_err(|error| match error.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                AuthError::InvalidToken("the token has expired")
-            }
-            jsonwebtoken::errors::ErrorKind::InvalidAudience => {
-                AuthError::InvalidToken("the token is for another audience")
-            }
-            jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
-                AuthError::InvalidToken("the token is from another issuer")
-            }
-            jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
-                AuthError::InvalidToken("the token is not valid yet")
-            }
-            _ => AuthError::InvalidToken("the signature or claims do not verify"),
-        })?
-        .claims;
-    let caller = Authenticated {
-        subject: claims.sub,
-        client_id: claims.client_id,
-        scopes: claims.scope.split(' ').map(str::to_owned).collect(),
-        via: Via::AccessToken,
-    };
-    Ok(CheckedToken {
-        caller,
-        jti: claims.jti,
-        kid,
-        exp: claims.exp,
-    })
+    jwt::check(token, kid, &key, &state.validation)
 }
 
 impl FromRequest for Authenticated {

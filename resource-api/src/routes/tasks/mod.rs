@@ -2,7 +2,7 @@
 //! `tasks:read`, writes `tasks:write`; every query is scoped to the token's user, so
 //! another user's task is 404 (SECURITY.md 21).
 
-mod body;
+pub mod body;
 mod handlers;
 
 use actix_web::error::{InternalError, JsonPayloadError};
