@@ -54,8 +54,7 @@ pub async fn issue(
     Ok(code)
 }
 
-/// The token request's parameters for this grant.
-#[derive(Debug)]
+/// The token request's parameters for this grant (`Debug` shows neither code nor verifier).
 pub struct CodeExchange {
     pub code: PlainToken,
     pub redirect_uri: Option<String>,
@@ -63,6 +62,17 @@ pub struct CodeExchange {
     /// When the token endpoint received the request: a code spent after this was spent by
     /// a concurrent request.
     pub arrived_at: chrono::NaiveDateTime,
+}
+
+impl std::fmt::Debug for CodeExchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeExchange")
+            .field("code", &self.code)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("code_verifier", &self.code_verifier.as_ref().map(|_| "***"))
+            .field("arrived_at", &self.arrived_at)
+            .finish()
+    }
 }
 
 /// What the transaction decided. A refusal may still commit (a replay's revocation).

@@ -20,8 +20,8 @@ use super::minting::{TokenPolicy, TokenResponse};
 use super::params::Params;
 use super::refresh::{self, RefreshRequest};
 
-/// A token request: the grant it asks for and that grant's parameters.
-#[derive(Debug)]
+/// A token request: the grant it asks for and that grant's parameters. Its `Debug` shows no
+/// secret: the code and refresh token print as `PlainToken(***)`, the verifier as `***`.
 pub enum TokenRequest {
     /// RFC 6749 §4.1.3, with the PKCE verifier (RFC 7636 §4.5).
     AuthorizationCode {
@@ -36,6 +36,35 @@ pub enum TokenRequest {
     },
     /// RFC 6749 §4.4.
     ClientCredentials { scope: Option<String> },
+}
+
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => f
+                .debug_struct("AuthorizationCode")
+                .field("code", code)
+                .field("redirect_uri", redirect_uri)
+                .field("code_verifier", &code_verifier.as_ref().map(|_| "***"))
+                .finish(),
+            Self::RefreshToken {
+                refresh_token,
+                scope,
+            } => f
+                .debug_struct("RefreshToken")
+                .field("refresh_token", refresh_token)
+                .field("scope", scope)
+                .finish(),
+            Self::ClientCredentials { scope } => f
+                .debug_struct("ClientCredentials")
+                .field("scope", scope)
+                .finish(),
+        }
+    }
 }
 
 impl TokenRequest {
@@ -152,5 +181,29 @@ mod tests {
             request,
             Ok(TokenRequest::ClientCredentials { scope: Some(s) }) if s == "a b"
         ));
+    }
+
+    #[test]
+    fn debug_shows_no_code_token_or_verifier() {
+        let request = TokenRequest::parse(
+            GrantType::AuthorizationCode,
+            &params(&[
+                ("code", "ac_secretcode"),
+                ("code_verifier", "verifier-secret"),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{request:?}");
+        assert!(!printed.contains("secretcode") && !printed.contains("verifier-secret"));
+        assert!(
+            printed.contains("code_verifier: Some(\"***\")"),
+            "{printed}"
+        );
+        let request = TokenRequest::parse(
+            GrantType::RefreshToken,
+            &params(&[("refresh_token", "rt_secretrefresh")]),
+        )
+        .unwrap();
+        assert!(!format!("{request:?}").contains("secretrefresh"));
     }
 }
