@@ -79,13 +79,25 @@ pub fn query_param(location: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// Signs `username` in on `browser` through the sign-in page.
-pub async fn sign_in(
+/// The sign-in page and the sign-in as `username` on `browser`: both answers, whatever
+/// the sign-in's outcome.
+pub async fn sign_in_answers(
     scan: &Scan,
     browser: &Client,
     username: &str,
     password: &str,
-) -> Result<(), String> {
+) -> Result<(Answer, Answer), String> {
+    sign_in_to(scan, browser, username, password, "/account").await
+}
+
+/// [`sign_in_answers`] with the sign-in form's `return_to` set to `return_to`.
+pub async fn sign_in_to(
+    scan: &Scan,
+    browser: &Client,
+    username: &str,
+    password: &str,
+    return_to: &str,
+) -> Result<(Answer, Answer), String> {
     let login = scan.issuer_url("/login");
     let page = scan
         .get(browser, &login, "sign-in page")
@@ -101,12 +113,23 @@ pub async fn sign_in(
                 ("csrf_token", &csrf),
                 ("username", username),
                 ("password", password),
-                ("return_to", "/account"),
+                ("return_to", return_to),
             ],
             "sign in",
         )
         .await
         .map_err(|e| e.to_string())?;
+    Ok((page, answer))
+}
+
+/// Signs `username` in on `browser` through the sign-in page.
+pub async fn sign_in(
+    scan: &Scan,
+    browser: &Client,
+    username: &str,
+    password: &str,
+) -> Result<(), String> {
+    let (_, answer) = sign_in_answers(scan, browser, username, password).await?;
     match answer.location() {
         Some(to) if answer.status.is_redirection() && !to.starts_with("/login") => Ok(()),
         _ => Err(format!(
@@ -114,6 +137,16 @@ pub async fn sign_in(
             answer.status
         )),
     }
+}
+
+/// A fresh browser with `account` signed in, if an account is given and the sign-in works.
+pub async fn signed_in_browser(scan: &Scan, account: Option<&Account>) -> Option<Client> {
+    let account = account?;
+    let browser = scan.browser();
+    sign_in(scan, &browser, &account.username, &account.password)
+        .await
+        .ok()
+        .map(|()| browser)
 }
 
 /// `/authorize?…` for `client_id`, with `redirect_uri` (as given, unencoded) and PKCE.

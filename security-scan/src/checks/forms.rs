@@ -51,16 +51,7 @@ fn forms_without_token(html: &str) -> Vec<String> {
 
 pub async fn run(scan: &Scan) -> Vec<CheckResult> {
     let mut failures: Vec<(String, Evidence)> = Vec::new();
-    let signed_in = match &scan.options.account {
-        Some(account) => {
-            let browser = scan.browser();
-            flows::sign_in(scan, &browser, &account.username, &account.password)
-                .await
-                .ok()
-                .map(|()| browser)
-        }
-        None => None,
-    };
+    let signed_in = flows::signed_in_browser(scan, scan.options.account.as_ref()).await;
     let mut pages = vec![scan.issuer_url("/login"), scan.issuer_url("/register")];
     if signed_in.is_some() {
         pages.push(scan.issuer_url("/account"));

@@ -385,16 +385,7 @@ async fn legacy_grants(scan: &Scan) -> CheckResult {
         .replace("response_type=code", "response_type=token");
         // A server with the implicit grant issues a token only to a signed-in person: ask
         // as one (through any consent page) when an account is given.
-        let browser = match &scan.options.account {
-            Some(account) => {
-                let browser = scan.browser();
-                flows::sign_in(scan, &browser, &account.username, &account.password)
-                    .await
-                    .ok()
-                    .map(|()| browser)
-            }
-            None => None,
-        };
+        let browser = flows::signed_in_browser(scan, scan.options.account.as_ref()).await;
         let answer = match &browser {
             Some(browser) => authorize(scan, browser, &url).await.ok(),
             None => scan.get(&scan.plain, &url, "implicit grant").await.ok(),

@@ -215,16 +215,7 @@ async fn bend(scan: &Scan, check: Check, client_id: &str, given: Option<String>)
         Ok(uri) => uri,
         Err(reason) => return check.skip(reason),
     };
-    let browser = match &scan.options.account {
-        Some(account) => {
-            let browser = scan.browser();
-            flows::sign_in(scan, &browser, &account.username, &account.password)
-                .await
-                .ok()
-                .map(|()| browser)
-        }
-        None => None,
-    };
+    let browser = flows::signed_in_browser(scan, scan.options.account.as_ref()).await;
     let mut failures = Vec::new();
     for variant in variants(&registered) {
         // Refused after the redirect URI is checked: an accepted URI is redirected to at

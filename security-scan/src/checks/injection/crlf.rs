@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::api::{self, Workbench};
 use crate::checks::Check;
-use crate::flows::{self, authorize_url, hidden_field};
+use crate::flows::{self, authorize_url};
 use crate::probe::Answer;
 use crate::report::{CheckResult, Evidence, Severity};
 use crate::scan::Scan;
@@ -63,22 +63,16 @@ fn judge(answer: &Answer, marker: &str, what: &str) -> Option<(String, Evidence)
 /// Signs in on a fresh browser with `return_to`; the answer to the sign-in.
 async fn sign_in_returning(scan: &Scan, browser: &Client, return_to: &str) -> Option<Answer> {
     let account = scan.options.account.as_ref()?;
-    let login = scan.issuer_url("/login");
-    let page = scan.get(browser, &login, "sign-in page").await.ok()?;
-    let csrf = hidden_field(&page.body, "csrf_token")?;
-    scan.post_form(
+    flows::sign_in_to(
+        scan,
         browser,
-        &login,
-        &[
-            ("csrf_token", &csrf),
-            ("username", &account.username),
-            ("password", &account.password),
-            ("return_to", return_to),
-        ],
-        "sign in with return_to",
+        &account.username,
+        &account.password,
+        return_to,
     )
     .await
     .ok()
+    .map(|(_, answer)| answer)
 }
 
 pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {

@@ -10,7 +10,7 @@ use cookie::{Cookie, SameSite};
 use url::Url;
 
 use super::Check;
-use crate::flows::hidden_field;
+pub use crate::flows::sign_in_answers;
 use crate::probe::Answer;
 use crate::report::{CheckResult, Evidence, Severity};
 use crate::scan::Scan;
@@ -112,37 +112,6 @@ pub fn cookies_set(answer: &Answer) -> Vec<(String, String)> {
         .filter(|c| !c.value().is_empty())
         .map(|c| (c.name().to_owned(), c.value().to_owned()))
         .collect()
-}
-
-/// The sign-in page and the sign-in on `browser`: both answers.
-pub async fn sign_in_answers(
-    scan: &Scan,
-    browser: &reqwest::Client,
-    username: &str,
-    password: &str,
-) -> Result<(Answer, Answer), String> {
-    let login = scan.issuer_url("/login");
-    let page = scan
-        .get(browser, &login, "sign-in page")
-        .await
-        .map_err(|e| e.to_string())?;
-    let csrf = hidden_field(&page.body, "csrf_token")
-        .ok_or_else(|| format!("{login} has no csrf_token field"))?;
-    let answer = scan
-        .post_form(
-            browser,
-            &login,
-            &[
-                ("csrf_token", &csrf),
-                ("username", username),
-                ("password", password),
-                ("return_to", "/account"),
-            ],
-            "sign in",
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((page, answer))
 }
 
 async fn cookie_attributes(scan: &Scan) -> CheckResult {

@@ -207,16 +207,7 @@ async fn authorize_parameters(scan: &Scan, failures: &mut Vec<(String, Evidence)
         Ok(newcomer) => Some(newcomer),
         Err(_) => scan.options.account.clone(),
     };
-    let signed_in = match &person {
-        Some(account) => {
-            let browser = scan.browser();
-            flows::sign_in(scan, &browser, &account.username, &account.password)
-                .await
-                .ok()
-                .map(|()| browser)
-        }
-        None => None,
-    };
+    let signed_in = flows::signed_in_browser(scan, person.as_ref()).await;
     for name in AUTHORIZE_PARAMETERS {
         let m = marker();
         for payload in payloads(&m) {
