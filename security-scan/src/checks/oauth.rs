@@ -97,8 +97,28 @@ pub async fn run(scan: &Scan) -> Vec<CheckResult> {
         }
         return results;
     }
-    results.push(pkce_required(scan, &browser, client).await);
-    results.push(pkce_plain(scan, &browser, client).await);
+    results.push(
+        pkce_refused(
+            scan,
+            &browser,
+            client,
+            PKCE_REQUIRED,
+            "",
+            "a code was issued for a request without code_challenge",
+        )
+        .await,
+    );
+    results.push(
+        pkce_refused(
+            scan,
+            &browser,
+            client,
+            PKCE_PLAIN,
+            "&code_challenge=plain-challenge-0123456789012345678901234567890123&code_challenge_method=plain",
+            "a code was issued for code_challenge_method=plain",
+        )
+        .await,
+    );
     results.push(pkce_verified(scan, &browser, client).await);
     results.push(code_replay(scan, &browser, client).await);
     results.push(refresh_reuse(scan, &browser, client).await);
@@ -107,10 +127,15 @@ pub async fn run(scan: &Scan) -> Vec<CheckResult> {
     results
 }
 
-async fn pkce_required(
+/// RFC 9700 §2.1.1: a code is issued only with an S256 challenge — neither without one
+/// (`extra` empty) nor with `plain`.
+async fn pkce_refused(
     scan: &Scan,
     browser: &reqwest::Client,
     client: &ConfidentialClient,
+    check: Check,
+    extra: &str,
+    finding: &str,
 ) -> CheckResult {
     let url = authorize_url(
         scan,
@@ -119,7 +144,7 @@ async fn pkce_required(
         "tasks:read",
         None,
         "st",
-    );
+    ) + extra;
     match authorize(scan, browser, &url).await {
         Ok(answer)
             if answer
@@ -127,43 +152,10 @@ async fn pkce_required(
                 .and_then(|l| query_param(l, "code"))
                 .is_some() =>
         {
-            PKCE_REQUIRED.fail(
-                "a code was issued for a request without code_challenge",
-                vec![answer.evidence],
-            )
+            check.fail(finding, vec![answer.evidence])
         }
-        Ok(_) => PKCE_REQUIRED.pass(),
-        Err(why) => PKCE_REQUIRED.skip(why),
-    }
-}
-
-async fn pkce_plain(
-    scan: &Scan,
-    browser: &reqwest::Client,
-    client: &ConfidentialClient,
-) -> CheckResult {
-    let url = authorize_url(
-        scan,
-        &client.id,
-        &client.redirect_uri,
-        "tasks:read",
-        None,
-        "st",
-    ) + "&code_challenge=plain-challenge-0123456789012345678901234567890123&code_challenge_method=plain";
-    match authorize(scan, browser, &url).await {
-        Ok(answer)
-            if answer
-                .location()
-                .and_then(|l| query_param(l, "code"))
-                .is_some() =>
-        {
-            PKCE_PLAIN.fail(
-                "a code was issued for code_challenge_method=plain",
-                vec![answer.evidence],
-            )
-        }
-        Ok(_) => PKCE_PLAIN.pass(),
-        Err(why) => PKCE_PLAIN.skip(why),
+        Ok(_) => check.pass(),
+        Err(why) => check.skip(why),
     }
 }
 

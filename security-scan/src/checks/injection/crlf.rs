@@ -153,33 +153,25 @@ pub async fn run(scan: &Scan, bench: Option<&Workbench<'_>>) -> CheckResult {
                 failures.extend(judge(&answer, &marker, "client_id"));
             }
             // Signed in: the code comes back with state.
-            if let Some(account) = &scan.options.account {
-                let browser = scan.browser();
-                if flows::sign_in(scan, &browser, &account.username, &account.password)
-                    .await
-                    .is_ok()
-                {
-                    let url = authorize_url(
-                        scan,
-                        &client.id,
-                        &client.redirect_uri,
-                        "tasks:read",
-                        Some(&p.challenge),
-                        &state,
-                    );
-                    if let Ok(answer) = flows::authorize(scan, &browser, &url).await {
-                        if let Some(code) = answer
-                            .location()
-                            .and_then(|l| flows::query_param(l, "code"))
-                        {
-                            scan.redactor.add(&code);
-                        }
-                        failures.extend(judge(
-                            &answer,
-                            &marker,
-                            "state in the redirect with a code",
-                        ));
+            if let Some(browser) =
+                flows::signed_in_browser(scan, scan.options.account.as_ref()).await
+            {
+                let url = authorize_url(
+                    scan,
+                    &client.id,
+                    &client.redirect_uri,
+                    "tasks:read",
+                    Some(&p.challenge),
+                    &state,
+                );
+                if let Ok(answer) = flows::authorize(scan, &browser, &url).await {
+                    if let Some(code) = answer
+                        .location()
+                        .and_then(|l| flows::query_param(l, "code"))
+                    {
+                        scan.redactor.add(&code);
                     }
+                    failures.extend(judge(&answer, &marker, "state in the redirect with a code"));
                 }
             }
         }
