@@ -11,6 +11,7 @@ use shared::ratelimit::Limiter;
 use crate::accounts::ip_slowdown::IpSlowdown;
 use crate::accounts::login::LoginPolicy;
 use crate::accounts::sessions::SessionPolicy;
+use crate::oauth::client_cache::ClientCache;
 use crate::oauth::keys::Keys;
 use crate::oauth::minting::TokenPolicy;
 use crate::web::cookies::CookiePolicy;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub keys: Keys,
     pub limiter: Limiter,
     pub tokens: TokenPolicy,
+    /// Clients that authenticated, to authenticate them again without a read.
+    pub clients: ClientCache,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             keys: Keys::new(&settings.keys, &settings.tokens),
             limiter,
             tokens: TokenPolicy::from_settings(&settings.urls, &settings.tokens),
+            clients: ClientCache::default(),
             db,
             audit,
             settings,

@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
-use shared::db::{Db, write_transaction};
+use shared::db::{Db, single_write};
 use shared::models::client::Client;
 use shared::models::now;
 
 use super::error::{ErrorCode, OAuthError};
 use super::keys::KeyRing;
-use super::minting::{IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token};
+use super::minting::{TokenPolicy, TokenResponse, TokenSubject, issue_access_token};
 use super::scope::Scope;
+use super::token::ExchangeError;
 
 pub async fn issue(
     db: &Db,
@@ -18,7 +19,7 @@ pub async fn issue(
     policy: TokenPolicy,
     client: Client,
     scope: Option<&str>,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<TokenResponse, ExchangeError> {
     let allowed = Scope::from_stored(&client.scopes);
     let scope = match scope {
         None => allowed,
@@ -28,20 +29,26 @@ pub async fn issue(
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     "the requested scope exceeds what this client may ask for",
-                ));
+                )
+                .into());
             }
-            Err(error) => return Err(OAuthError::new(ErrorCode::InvalidScope, error.to_string())),
+            Err(error) => {
+                return Err(OAuthError::new(ErrorCode::InvalidScope, error.to_string()).into());
+            }
         },
     };
+    // One statement records the token and confirms the client is unchanged: no
+    // transaction of its own is needed.
     let subject = TokenSubject {
         grant_id: None,
         user_id: None,
         client_id: client.client_id.clone(),
+        client_updated_at: Some(client.updated_at),
     };
     let scope_text = scope.to_string();
     let issued = db
         .run(move |conn| {
-            write_transaction::<_, IssueError, _>(conn, |conn| {
+            single_write(conn, |conn| {
                 issue_access_token(conn, &ring, &policy, &subject, &scope_text, now())
             })
         })

@@ -11,6 +11,7 @@ use shared::models::client::Client;
 use shared::models::now;
 use shared::token::{HashedToken, PlainToken, constant_time_eq};
 
+use super::client_cache::ClientCache;
 use super::error::OAuthError;
 use super::grant_type::GrantType;
 use super::redirect_uri::RedirectUri;
@@ -235,17 +236,32 @@ fn hex_value(digit: u8) -> Option<u8> {
 /// Checks the credentials against the registry: a confidential client must present its
 /// secret, a public client must present none. Every failure is `invalid_client` and says
 /// no more than that (no hint whether the client exists).
+///
+/// With a `cache`, a client found there is checked against its cached row and one read
+/// from the database is kept there: the caller must then confirm the row is unchanged in
+/// the database work that follows (see `client_cache`).
 pub async fn authenticate(
     db: &Db,
+    cache: Option<&ClientCache>,
     audit: &AuditLog,
-    credentials: ClientCredentials,
+    credentials: &ClientCredentials,
     ip: Option<&str>,
 ) -> Result<Client, OAuthError> {
-    let client_id = credentials.client_id.clone();
-    let client = db
-        .run(move |conn| Client::find(conn, &client_id))
-        .await
-        .map_err(OAuthError::from)?;
+    let cached = cache.and_then(|cache| cache.get(&credentials.client_id));
+    let client = match cached {
+        Some(client) => Some(client),
+        None => {
+            let client_id = credentials.client_id.clone();
+            let found = db
+                .run(move |conn| Client::find(conn, &client_id))
+                .await
+                .map_err(OAuthError::from)?;
+            if let (Some(cache), Some(client)) = (cache, &found) {
+                cache.insert(client);
+            }
+            found
+        }
+    };
     let verdict = match (&client, &credentials.secret) {
         (Some(client), Some(secret)) if !client.is_public => client
             .secret_hash

@@ -20,9 +20,11 @@ use super::error::OAuthError;
 use super::grant_type::GrantType;
 use super::keys::KeyRing;
 use super::minting::{
-    IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token, issue_refresh_token,
+    IssueError, TokenPolicy, TokenResponse, TokenSubject, confirm_client, issue_access_token,
+    issue_refresh_token,
 };
 use super::pkce;
+use super::token::ExchangeError;
 
 /// Codes start with this, so a leaked one can be recognised.
 pub const CODE_PREFIX: &str = "ac_";
@@ -91,7 +93,7 @@ pub async fn exchange(
     policy: TokenPolicy,
     client: Client,
     request: CodeExchange,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<TokenResponse, ExchangeError> {
     let code_hash = request.code.hash();
     let client_id = client.client_id.clone();
     let outcome = db
@@ -103,16 +105,17 @@ pub async fn exchange(
         .await;
     match outcome {
         Ok(Outcome::Issued(response)) => Ok(response),
-        Ok(Outcome::Refused(error)) => Err(error),
+        Ok(Outcome::Refused(error)) => Err(error.into()),
         Ok(Outcome::Detected(error, event)) => {
             audit.record(event);
-            Err(error)
+            Err(error.into())
         }
         Err(IssueError::SpentConcurrently) => {
             tracing::warn!(target: "security", event = "code_race", client_id = %client_id);
             Err(OAuthError::invalid_grant(
                 "the authorization code was spent by a concurrent request",
-            ))
+            )
+            .into())
         }
         Err(error) => Err(error.into()),
     }
@@ -126,6 +129,7 @@ fn exchange_in_transaction(
     code_hash: &HashedToken,
     request: &CodeExchange,
 ) -> Result<Outcome, IssueError> {
+    confirm_client(conn, client)?;
     let at = now();
     let refuse = |description: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(description)));
     let Some(code) = AuthorizationCode::find(conn, code_hash.as_str())? else {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use shared::db::Db;
+use shared::db::{Db, DbConnection, DbError};
 use shared::models::access_token::AccessTokenRecord;
 use shared::models::client::Client;
 use shared::models::grant::Grant;
@@ -55,6 +55,33 @@ fn may_see(caller: &Client, token_client_id: &str) -> bool {
     caller.is_resource_server || caller.client_id == token_client_id
 }
 
+/// Why introspection gave no answer.
+#[derive(Debug)]
+pub enum IntrospectError {
+    Refused(OAuthError),
+    /// The caller authenticated from the cache, and its row has changed since (see
+    /// `client_cache`): authenticate it again and ask again.
+    ClientChanged,
+}
+
+impl From<OAuthError> for IntrospectError {
+    fn from(error: OAuthError) -> Self {
+        Self::Refused(error)
+    }
+}
+
+impl From<DbError> for IntrospectError {
+    fn from(error: DbError) -> Self {
+        Self::Refused(error.into())
+    }
+}
+
+/// The caller's row is unchanged since it was cached; read in the same round of database
+/// work as the token's state.
+fn caller_unchanged(conn: &mut DbConnection, caller: &Client) -> Result<bool, DbError> {
+    Client::is_unchanged(conn, &caller.client_id, caller.updated_at)
+}
+
 /// What `caller` may learn about `token`; the `hint` is ignored where it is wrong.
 pub async fn introspect(
     db: &Db,
@@ -63,29 +90,37 @@ pub async fn introspect(
     caller: &Client,
     token: &str,
     hint: Option<TokenType>,
-) -> Result<Introspection, OAuthError> {
+) -> Result<Introspection, IntrospectError> {
     if caller.is_public {
         return Err(OAuthError::invalid_client(
             "introspection needs an authenticated confidential client or resource server (RFC 7662 §2.1)",
-        ));
+        )
+        .into());
     }
     if TokenType::resolve(token, hint) == TokenType::RefreshToken {
         return introspect_refresh_token(db, policy, caller, PlainToken::from_client(token)).await;
     }
-    let Some(claims) = decode_own_access_token(&ring, policy, token, true) else {
+    let claims = decode_own_access_token(&ring, policy, token, true)
+        .filter(|claims| may_see(caller, &claims.client_id));
+    let jti = claims.as_ref().map(|claims| claims.jti.clone());
+    let (caller_id, caller_seen) = (caller.client_id.clone(), caller.updated_at);
+    let (unchanged, record) = db
+        .run(move |conn| {
+            let unchanged = Client::is_unchanged(conn, &caller_id, caller_seen)?;
+            let record = match (&jti, unchanged) {
+                (Some(jti), true) => AccessTokenRecord::find(conn, jti)?,
+                _ => None,
+            };
+            Ok::<_, DbError>((unchanged, record))
+        })
+        .await?;
+    if !unchanged {
+        return Err(IntrospectError::ClientChanged);
+    }
+    let live = record.is_some_and(|r| r.revoked_at.is_none());
+    let Some(claims) = claims.filter(|_| live) else {
         return Ok(Introspection::inactive());
     };
-    if !may_see(caller, &claims.client_id) {
-        return Ok(Introspection::inactive());
-    }
-    let jti = claims.jti.clone();
-    let record = db
-        .run(move |conn| AccessTokenRecord::find(conn, &jti))
-        .await?;
-    let live = record.is_some_and(|r| r.revoked_at.is_none());
-    if !live {
-        return Ok(Introspection::inactive());
-    }
     Ok(Introspection {
         active: true,
         scope: Some(claims.scope),
@@ -105,17 +140,24 @@ async fn introspect_refresh_token(
     policy: &TokenPolicy,
     caller: &Client,
     token: PlainToken,
-) -> Result<Introspection, OAuthError> {
+) -> Result<Introspection, IntrospectError> {
     let hash = token.hash();
-    let found = db
+    let seen = caller.clone();
+    let (unchanged, found) = db
         .run(move |conn| {
+            if !caller_unchanged(conn, &seen)? {
+                return Ok((false, None));
+            }
             let Some(row) = RefreshToken::find(conn, hash.as_str())? else {
-                return Ok(None);
+                return Ok((true, None));
             };
             let grant = Grant::find(conn, &row.grant_id)?;
-            Ok::<_, shared::db::DbError>(grant.map(|grant| (row, grant)))
+            Ok::<_, DbError>((true, grant.map(|grant| (row, grant))))
         })
         .await?;
+    if !unchanged {
+        return Err(IntrospectError::ClientChanged);
+    }
     let Some((row, grant)) = found else {
         return Ok(Introspection::inactive());
     };

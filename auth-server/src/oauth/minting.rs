@@ -3,12 +3,12 @@
 //! Runs inside the caller's transaction, so either everything is issued or nothing is.
 
 use chrono::NaiveDateTime;
-use jsonwebtoken::Header;
 use serde::Serialize;
 use shared::claims::{ACCESS_TOKEN_TYPE, AccessTokenClaims};
 use shared::config::{PublicUrls, TokenSettings};
 use shared::db::{DbConnection, DbError};
 use shared::models::access_token::AccessTokenRecord;
+use shared::models::client::Client;
 use shared::models::grant::Grant;
 use shared::models::refresh_token::RefreshToken;
 use shared::token::PlainToken;
@@ -74,6 +74,10 @@ pub enum IssueError {
     /// the transaction rolls back everything it issued.
     #[error("spent by a concurrent request")]
     SpentConcurrently,
+    /// The client's row changed since the client authenticated from the cache (see
+    /// `client_cache`): nothing was written; it must authenticate again.
+    #[error("the client changed")]
+    ClientChanged,
 }
 
 impl From<IssueError> for super::error::OAuthError {
@@ -81,6 +85,7 @@ impl From<IssueError> for super::error::OAuthError {
         match error {
             IssueError::Db(error) => Self::from(error),
             IssueError::SpentConcurrently => Self::invalid_grant("spent by a concurrent request"),
+            IssueError::ClientChanged => Self::invalid_client("client authentication failed"),
             IssueError::Sign(message) => {
                 tracing::error!(error = %message, "access token signing failed");
                 Self::new(
@@ -105,6 +110,10 @@ pub struct TokenSubject {
     pub grant_id: Option<String>,
     pub user_id: Option<String>,
     pub client_id: String,
+    /// When set, the token is recorded only if the client's row still has this
+    /// `updated_at` (in the same statement; see `client_cache`): for a grant whose one
+    /// write is this token.
+    pub client_updated_at: Option<NaiveDateTime>,
 }
 
 impl From<&Grant> for TokenSubject {
@@ -113,6 +122,7 @@ impl From<&Grant> for TokenSubject {
             grant_id: Some(grant.id.clone()),
             user_id: grant.user_id.clone(),
             client_id: grant.client_id.clone(),
+            client_updated_at: None,
         }
     }
 }
@@ -141,34 +151,69 @@ pub fn issue_access_token(
         exp: expires_at.and_utc().timestamp(),
         jti: jti.clone(),
     };
-    let mut header = Header::new(ALGORITHM);
-    header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
-    header.kid = Some(ring.signing.kid.clone());
-    let jwt = jsonwebtoken::encode(&header, &claims, &ring.signing.encoding_key)
+    let jwt = ring
+        .signing
+        .signer
+        .sign(&claims)
         .map_err(|e| IssueError::Sign(e.to_string()))?;
-    AccessTokenRecord::insert(
-        conn,
-        &AccessTokenRecord {
-            jti,
-            grant_id: subject.grant_id.clone(),
-            client_id: subject.client_id.clone(),
-            user_id: subject.user_id.clone(),
-            scope: scope.to_owned(),
-            issued_at: at,
-            expires_at,
-            revoked_at: None,
-        },
-    )?;
+    let record = AccessTokenRecord {
+        jti,
+        grant_id: subject.grant_id.clone(),
+        client_id: subject.client_id.clone(),
+        user_id: subject.user_id.clone(),
+        scope: scope.to_owned(),
+        issued_at: at,
+        expires_at,
+        revoked_at: None,
+    };
+    match subject.client_updated_at {
+        None => AccessTokenRecord::insert(conn, &record)?,
+        Some(updated_at) => {
+            if !AccessTokenRecord::insert_for_unchanged_client(conn, &record, updated_at)? {
+                return Err(IssueError::ClientChanged);
+            }
+        }
+    }
     Ok((jwt, policy.access_token_ttl.num_seconds()))
+}
+
+/// The first step of a grant's transaction for a client authenticated from the cache:
+/// its row must be unchanged, or nothing happens (see `client_cache`).
+pub fn confirm_client(conn: &mut DbConnection, client: &Client) -> Result<(), IssueError> {
+    if Client::is_unchanged(conn, &client.client_id, client.updated_at)? {
+        Ok(())
+    } else {
+        Err(IssueError::ClientChanged)
+    }
 }
 
 /// Verifies an access token we issued (signature with a published key, `typ`, `iss`,
 /// `aud`); `None` for anything else. Expiry is checked only when `check_expiry` is set.
+/// A token the ring verified before is not checked again (see `keys::VerifiedTokens`).
 pub fn decode_own_access_token(
     ring: &KeyRing,
     policy: &TokenPolicy,
     token: &str,
     check_expiry: bool,
+) -> Option<AccessTokenClaims> {
+    let claims = match ring.verified.get(token) {
+        Some(claims) => claims,
+        None => {
+            let claims = verify_own_access_token(ring, policy, token)?;
+            ring.verified.insert(token, &claims);
+            claims
+        }
+    };
+    // As jsonwebtoken checks `exp` with no leeway: valid up to and including `exp`.
+    let expired = claims.exp < chrono::Utc::now().timestamp();
+    (!check_expiry || !expired).then_some(claims)
+}
+
+/// The full check, but for expiry.
+fn verify_own_access_token(
+    ring: &KeyRing,
+    policy: &TokenPolicy,
+    token: &str,
 ) -> Option<AccessTokenClaims> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     if header.alg != ALGORITHM || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
@@ -178,7 +223,7 @@ pub fn decode_own_access_token(
     let mut validation = jsonwebtoken::Validation::new(ALGORITHM);
     validation.set_issuer(&[&policy.issuer]);
     validation.set_audience(&[&policy.audience]);
-    validation.validate_exp = check_expiry;
+    validation.validate_exp = false;
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     jsonwebtoken::decode::<AccessTokenClaims>(token, key, &validation)

@@ -6,6 +6,7 @@
 //! here uses actix or the crate's HTTP modules (`web`, `routes`, `error`, ...).
 
 pub mod authorize;
+pub mod client_cache;
 pub mod client_credentials;
 pub mod clients;
 pub mod codes;

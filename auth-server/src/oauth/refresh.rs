@@ -24,9 +24,11 @@ use shared::token::{HashedToken, PlainToken};
 use super::error::{ErrorCode, OAuthError};
 use super::keys::KeyRing;
 use super::minting::{
-    IssueError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token, issue_refresh_token,
+    IssueError, TokenPolicy, TokenResponse, TokenSubject, confirm_client, issue_access_token,
+    issue_refresh_token,
 };
 use super::scope::Scope;
+use super::token::ExchangeError;
 
 #[derive(Debug)]
 pub struct RefreshRequest {
@@ -52,7 +54,7 @@ pub async fn refresh(
     policy: TokenPolicy,
     client: Client,
     request: RefreshRequest,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<TokenResponse, ExchangeError> {
     // The scope is checked against the family's in the transaction; its syntax here.
     let narrowed = match &request.scope {
         Some(scope) => Some(
@@ -80,16 +82,17 @@ pub async fn refresh(
         .await;
     match outcome {
         Ok(Outcome::Issued(response)) => Ok(response),
-        Ok(Outcome::Refused(error)) => Err(error),
+        Ok(Outcome::Refused(error)) => Err(error.into()),
         Ok(Outcome::Detected(error, event)) => {
             audit.record(event);
-            Err(error)
+            Err(error.into())
         }
         Err(IssueError::SpentConcurrently) => {
             tracing::warn!(target: "security", event = "refresh_race", client_id = %client_id);
-            Err(OAuthError::invalid_grant(
-                "the refresh token was spent by a concurrent request",
-            ))
+            Err(
+                OAuthError::invalid_grant("the refresh token was spent by a concurrent request")
+                    .into(),
+            )
         }
         Err(error) => Err(error.into()),
     }
@@ -104,6 +107,7 @@ fn refresh_in_transaction(
     narrowed: Option<&Scope>,
     arrived_at: chrono::NaiveDateTime,
 ) -> Result<Outcome, IssueError> {
+    confirm_client(conn, client)?;
     let at = now();
     let refuse = |description: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(description)));
     let Some(token) = RefreshToken::find(conn, token_hash.as_str())? else {

@@ -16,7 +16,7 @@ use super::codes::{self, CodeExchange};
 use super::error::OAuthError;
 use super::grant_type::GrantType;
 use super::keys::KeyRing;
-use super::minting::{TokenPolicy, TokenResponse};
+use super::minting::{IssueError, TokenPolicy, TokenResponse};
 use super::params::Params;
 use super::refresh::{self, RefreshRequest};
 
@@ -95,6 +95,37 @@ impl TokenRequest {
     }
 }
 
+/// Why a grant issued nothing.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// The answer to send: the grant's refusal, or a failure.
+    Refused(OAuthError),
+    /// The client authenticated from the cache, and its row has changed since (see
+    /// `client_cache`): nothing was written; authenticate it again and retry.
+    ClientChanged,
+}
+
+impl From<OAuthError> for ExchangeError {
+    fn from(error: OAuthError) -> Self {
+        Self::Refused(error)
+    }
+}
+
+impl From<IssueError> for ExchangeError {
+    fn from(error: IssueError) -> Self {
+        match error {
+            IssueError::ClientChanged => Self::ClientChanged,
+            other => Self::Refused(other.into()),
+        }
+    }
+}
+
+impl From<shared::db::DbError> for ExchangeError {
+    fn from(error: shared::db::DbError) -> Self {
+        Self::Refused(error.into())
+    }
+}
+
 /// Runs the grant `request` asks for, for the authenticated `client`. `arrived_at` is when
 /// the token endpoint received the request, taken before anything that may wait: a code
 /// or refresh token spent after it was spent by a request racing this one (see `refresh`).
@@ -106,7 +137,7 @@ pub async fn exchange(
     client: Client,
     request: TokenRequest,
     arrived_at: NaiveDateTime,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<TokenResponse, ExchangeError> {
     match request {
         TokenRequest::AuthorizationCode {
             code,

@@ -29,12 +29,48 @@ pub fn form_config() -> web::FormConfig {
         })
 }
 
+/// A request of an authenticated client: its parameters, and what it authenticated with,
+/// kept to authenticate it again if its cached row turns out to have changed.
+#[derive(Debug)]
+pub struct ClientRequest {
+    pub client: Client,
+    pub params: Params,
+    credentials: clients::ClientCredentials,
+    ip: Option<String>,
+}
+
+impl ClientRequest {
+    /// After the database said the cached client changed: forget it and authenticate
+    /// again from its current row.
+    pub async fn reauthenticate(&mut self, state: &AppState) -> Result<(), OAuthError> {
+        state.clients.evict(&self.credentials.client_id);
+        self.client = clients::authenticate(
+            &state.db,
+            Some(&state.clients),
+            &state.audit,
+            &self.credentials,
+            self.ip.as_deref(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Where a client's row is read from: the in-memory cache (for endpoints that confirm it
+/// in their own database work, see `oauth::client_cache`) or the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientSource {
+    Cache,
+    Database,
+}
+
 /// Reads the parameters and authenticates the client that sent them.
 pub async fn authenticate(
     req: &HttpRequest,
     state: &AppState,
     form: Vec<(String, String)>,
-) -> Result<(Client, Params), OAuthError> {
+    source: ClientSource,
+) -> Result<ClientRequest, OAuthError> {
     let params = Params::new(form);
     if let Some(name) = params.first_repeated() {
         return Err(OAuthError::invalid_request(format!(
@@ -76,8 +112,15 @@ pub async fn authenticate(
         params.get("client_secret"),
     )?;
     let ip = shared::http::client_ip(req, state.settings.http.trust_proxy_headers);
-    let client = clients::authenticate(&state.db, &state.audit, credentials, ip.as_deref()).await?;
-    Ok((client, params))
+    let cache = (source == ClientSource::Cache).then_some(&state.clients);
+    let client =
+        clients::authenticate(&state.db, cache, &state.audit, &credentials, ip.as_deref()).await?;
+    Ok(ClientRequest {
+        client,
+        params,
+        credentials,
+        ip,
+    })
 }
 
 /// The signing keys, or 503 while they could not be loaded yet.

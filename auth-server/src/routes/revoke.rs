@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::client_request::{authenticate, key_ring};
+use super::client_request::{ClientRequest, ClientSource, authenticate, key_ring};
 use crate::oauth::error::OAuthError;
 use crate::oauth::revocation;
 use crate::oauth::token_type::TokenType;
@@ -13,7 +13,8 @@ pub async fn revoke(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, OAuthError> {
-    let (client, params) = authenticate(&req, &state, form.into_inner()).await?;
+    let ClientRequest { client, params, .. } =
+        authenticate(&req, &state, form.into_inner(), ClientSource::Database).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;

@@ -5,10 +5,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::ratelimit::Scope;
 
-use super::client_request::{authenticate, key_ring};
+use super::client_request::{ClientRequest, ClientSource, authenticate, key_ring};
 use crate::oauth::error::OAuthError;
 use crate::oauth::grant_type::GrantType;
-use crate::oauth::token::{self, TokenRequest};
+use crate::oauth::minting::TokenResponse;
+use crate::oauth::token::{self, ExchangeError, TokenRequest};
 use crate::state::AppState;
 use crate::web::oauth_error::rate_limited;
 
@@ -20,35 +21,55 @@ pub async fn exchange(
     // Before anything that may wait: a code or refresh token spent after this moment was
     // spent by a request racing this one (see oauth::refresh).
     let arrived_at = shared::models::now();
-    let (client, params) = authenticate(&req, &state, form.into_inner()).await?;
+    let mut request = authenticate(&req, &state, form.into_inner(), ClientSource::Cache).await?;
     // SECURITY.md 26: each confidential client has its own budget, wherever its requests
     // come from. A public client's id is no secret: anyone could spend its budget for all
     // of its users, so public clients are limited per IP only.
-    if !client.is_public {
+    if !request.client.is_public {
         let verdict = state
             .limiter
-            .check_caller(Scope::Client, &client.client_id)
+            .check_caller(Scope::Client, &request.client.client_id)
             .await;
         shared::ratelimit::note_verdict(&req, verdict);
         if !verdict.is_allowed() {
             return Ok(rate_limited(&verdict));
         }
     }
-    let grant_type = GrantType::requested_by(&client, &params)?;
-    let ring = key_ring(&state)?;
-    let request = TokenRequest::parse(grant_type, &params)?;
-    let response = token::exchange(
-        &state.db,
-        &state.audit,
-        ring,
-        state.tokens.clone(),
-        client,
-        request,
-        arrived_at,
-    )
-    .await?;
+    // A client authenticated from the cache whose row has changed since is authenticated
+    // again from the database, once (see oauth::client_cache).
+    let response = match run_grant(&state, &request, arrived_at).await {
+        Err(ExchangeError::ClientChanged) => {
+            request.reauthenticate(&state).await?;
+            run_grant(&state, &request, arrived_at).await
+        }
+        other => other,
+    };
+    let response = response.map_err(|error| match error {
+        ExchangeError::Refused(error) => error,
+        ExchangeError::ClientChanged => OAuthError::invalid_client("client authentication failed"),
+    })?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Pragma", "no-cache"))
         .json(response))
+}
+
+async fn run_grant(
+    state: &AppState,
+    request: &ClientRequest,
+    arrived_at: chrono::NaiveDateTime,
+) -> Result<TokenResponse, ExchangeError> {
+    let grant_type = GrantType::requested_by(&request.client, &request.params)?;
+    let ring = key_ring(state)?;
+    let grant = TokenRequest::parse(grant_type, &request.params)?;
+    token::exchange(
+        &state.db,
+        &state.audit,
+        ring,
+        state.tokens.clone(),
+        request.client.clone(),
+        grant,
+        arrived_at,
+    )
+    .await
 }

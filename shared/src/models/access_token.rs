@@ -30,6 +30,51 @@ impl AccessTokenRecord {
         Ok(())
     }
 
+    /// Records a token in one statement, only if its client's row is still the one
+    /// `client_updated_at` was read from and the client is enabled (see
+    /// [`crate::models::client::Client::is_unchanged`]). Returns whether it was recorded:
+    /// `false` means the client changed, and nothing was written.
+    pub fn insert_for_unchanged_client(
+        conn: &mut DbConnection,
+        record: &AccessTokenRecord,
+        client_updated_at: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        use diesel::dsl::exists;
+        use diesel::sql_types::{Nullable, Text, Timestamp};
+
+        use crate::schema::clients;
+
+        let client_unchanged = exists(
+            clients::table
+                .filter(clients::client_id.eq(&record.client_id))
+                .filter(clients::updated_at.eq(client_updated_at))
+                .filter(clients::disabled_at.is_null()),
+        );
+        let row = diesel::select((
+            record.jti.as_str().into_sql::<Text>(),
+            record.grant_id.as_deref().into_sql::<Nullable<Text>>(),
+            record.client_id.as_str().into_sql::<Text>(),
+            record.user_id.as_deref().into_sql::<Nullable<Text>>(),
+            record.scope.as_str().into_sql::<Text>(),
+            record.issued_at.into_sql::<Timestamp>(),
+            record.expires_at.into_sql::<Timestamp>(),
+        ))
+        .filter(client_unchanged);
+        let inserted = diesel::insert_into(access_tokens::table)
+            .values(row)
+            .into_columns((
+                access_tokens::jti,
+                access_tokens::grant_id,
+                access_tokens::client_id,
+                access_tokens::user_id,
+                access_tokens::scope,
+                access_tokens::issued_at,
+                access_tokens::expires_at,
+            ))
+            .execute(conn)?;
+        Ok(inserted == 1)
+    }
+
     /// Revokes one token; returns whether it was live (not revoked before). The database
     /// appends it to `token_revocations` as it commits.
     pub fn revoke(conn: &mut DbConnection, jti: &str, now: NaiveDateTime) -> Result<bool, DbError> {

@@ -61,17 +61,12 @@ impl AuthorizationCode {
         now: NaiveDateTime,
         grant_id: Option<&str>,
     ) -> Result<bool, DbError> {
-        Ok(diesel::update(
-            authorization_codes::table
-                .find(code_hash)
-                .filter(authorization_codes::used_at.is_null()),
-        )
-        .set((
-            authorization_codes::used_at.eq(now),
-            authorization_codes::grant_id.eq(grant_id),
-        ))
-        .execute(conn)?
-            == 1)
+        let spend = crate::db::prepared::SpendAuthorizationCode {
+            code_hash,
+            at: &now,
+            grant_id,
+        };
+        Ok(diesel::RunQueryDsl::execute(spend, conn)? == 1)
     }
 
     /// Deletes the codes a user's authorization of a client left unexchanged (revoking the

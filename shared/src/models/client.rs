@@ -72,6 +72,23 @@ impl Client {
             .optional()?)
     }
 
+    /// Whether the client's row is still the one `updated_at` was read from, and enabled:
+    /// what a cached client must pass before it is trusted with a write. Every change to a
+    /// client (disable, enable, new secret) sets `updated_at`.
+    pub fn is_unchanged(
+        conn: &mut DbConnection,
+        client_id: &str,
+        updated_at: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        Ok(diesel::select(diesel::dsl::exists(
+            clients::table
+                .filter(clients::client_id.eq(client_id))
+                .filter(clients::updated_at.eq(updated_at))
+                .filter(clients::disabled_at.is_null()),
+        ))
+        .get_result(conn)?)
+    }
+
     pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, DbError> {
         Ok(clients::table
             .order(clients::created_at.asc())

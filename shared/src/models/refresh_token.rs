@@ -45,15 +45,11 @@ impl RefreshToken {
         token_hash: &str,
         now: NaiveDateTime,
     ) -> Result<bool, DbError> {
-        Ok(diesel::update(
-            refresh_tokens::table
-                .find(token_hash)
-                .filter(refresh_tokens::used_at.is_null())
-                .filter(refresh_tokens::revoked_at.is_null()),
-        )
-        .set(refresh_tokens::used_at.eq(now))
-        .execute(conn)?
-            == 1)
+        let spend = crate::db::prepared::SpendRefreshToken {
+            token_hash,
+            at: &now,
+        };
+        Ok(diesel::RunQueryDsl::execute(spend, conn)? == 1)
     }
 
     /// Removes tokens past their absolute expiry before `cutoff`.

@@ -9,12 +9,16 @@
 //! - `crypto`: generating a key, its JWK and `kid`, sealing and opening the private half;
 //! - `store`: the first key, rotation and how long retiring keys stay published;
 //! - `ring`: the keys in force on an instance (`KeyRing`, `Keys`);
+//! - `signer`: signing access tokens with the active key;
+//! - `verified`: the tokens a ring has verified, to skip checking their signature again;
 //! - `status`: which key signs, which are still published, which are retired.
 
 mod crypto;
 mod ring;
+mod signer;
 mod status;
 mod store;
+mod verified;
 
 use jsonwebtoken::Algorithm;
 use shared::db::DbError;
@@ -23,6 +27,7 @@ pub use crypto::{KeyEncryptionKey, generate};
 pub use ring::{ActiveKey, KeyRing, Keys, load};
 pub use status::{KeyInfo, KeyStatus, list};
 pub use store::{ensure_key, retirement_delay, rotate};
+pub use verified::VerifiedTokens;
 
 /// The one algorithm we sign with (see README, "Signing algorithm").
 pub const ALGORITHM: Algorithm = Algorithm::EdDSA;

@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde_json::json;
 use shared::config::{KeySettings, TokenSettings};
 use shared::db::{Db, DbConnection};
@@ -15,12 +17,14 @@ use shared::models::signing_key::SigningKeyRow;
 
 use super::KeyError;
 use super::crypto::{KeyEncryptionKey, private_der};
+use super::signer::TokenSigner;
 use super::store::{ensure_key, retirement_delay};
+use super::verified::VerifiedTokens;
 
-/// A key that signs: its `kid` and the encoding key built once.
+/// A key that signs: its `kid` and its signer, built once.
 pub struct ActiveKey {
     pub kid: String,
-    pub encoding_key: EncodingKey,
+    pub signer: TokenSigner,
 }
 
 impl std::fmt::Debug for ActiveKey {
@@ -38,6 +42,8 @@ pub struct KeyRing {
     pub jwks: String,
     /// Public keys by `kid`, to verify tokens we issued (revocation, introspection).
     pub verifying: HashMap<String, DecodingKey>,
+    /// Tokens these keys have verified.
+    pub verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -55,9 +61,13 @@ pub fn load(conn: &mut DbConnection, kek: Option<&KeyEncryptionKey>) -> Result<K
     let newest = rows.first().ok_or_else(|| KeyError::Format {
         kid: "(none published)".into(),
     })?;
+    let key =
+        SigningKey::from_pkcs8_der(&private_der(newest, kek)?).map_err(|_| KeyError::Format {
+            kid: newest.kid.clone(),
+        })?;
     let signing = ActiveKey {
+        signer: TokenSigner::new(key, &newest.kid),
         kid: newest.kid.clone(),
-        encoding_key: EncodingKey::from_ed_der(&private_der(newest, kek)?),
     };
     let mut published = Vec::with_capacity(rows.len());
     let mut verifying = HashMap::with_capacity(rows.len());
@@ -77,6 +87,7 @@ pub fn load(conn: &mut DbConnection, kek: Option<&KeyEncryptionKey>) -> Result<K
         signing,
         jwks,
         verifying,
+        verified: VerifiedTokens::default(),
     })
 }
 
