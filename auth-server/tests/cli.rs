@@ -383,7 +383,7 @@ fn the_audit_table_is_listed_newest_first_with_filters() {
         [("DATABASE_URL".to_owned(), url)].into_iter().collect(),
     )
     .unwrap();
-    let db = shared::db::Db::new(shared::db::build_pool(&settings.database));
+    let db = shared::db::Db::connect(&settings.database);
     let mut conn = db.pool().get().unwrap();
     let at = shared::models::now();
     let row = |id: &str, kind: &str, minutes_ago: i64, client: &str| {

@@ -14,6 +14,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
+pub mod executor;
 pub mod prepared;
 
 /// A connection to whichever backend `DATABASE_URL` names.
@@ -351,7 +352,7 @@ pub enum DbError {
     Pool(#[from] r2d2::Error),
     #[error("database error: {0}")]
     Query(#[from] diesel::result::Error),
-    /// The blocking task was cancelled (the server is shutting down).
+    /// The database job did not run to its end (the server is shutting down).
     #[error("database task cancelled")]
     Cancelled,
 }
@@ -402,18 +403,44 @@ impl DbError {
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: DbPool,
+    executor: std::sync::Arc<executor::Executor>,
 }
 
 impl Db {
+    /// The pool of `settings`, with its work run on threads of its own: one a connection,
+    /// and for SQLite (one writer at a time) no more than the cores this process may use.
+    pub fn connect(settings: &DatabaseSettings) -> Self {
+        let pool = build_pool(settings);
+        let threads = match settings.url {
+            DatabaseUrl::Postgres(_) => pool.max_size(),
+            DatabaseUrl::Sqlite(_) => {
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                pool.max_size()
+                    .min(u32::try_from(cores).unwrap_or(u32::MAX))
+            }
+        };
+        Self::with_threads(pool, threads)
+    }
+
+    /// `pool`, with as many threads as it has connections.
     pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+        let threads = pool.max_size();
+        Self::with_threads(pool, threads)
+    }
+
+    fn with_threads(pool: DbPool, threads: u32) -> Self {
+        let threads = usize::try_from(threads).unwrap_or(1);
+        Self {
+            pool,
+            executor: std::sync::Arc::new(executor::Executor::start("db", threads)),
+        }
     }
 
     pub fn pool(&self) -> &DbPool {
         &self.pool
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool (diesel is
+    /// Runs `work` with a pooled connection on the database threads (diesel is
     /// synchronous and must never run on an async worker).
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
@@ -422,15 +449,16 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut pooled = pool.get().map_err(DbError::from)?;
-            pooled.verify_if_idle()?;
-            let result = work(&mut pooled);
-            pooled.note_outcome(result.is_err());
-            result
-        })
-        .await
-        .map_err(|_| E::from(DbError::Cancelled))?
+        self.executor
+            .run(move || {
+                let mut pooled = pool.get().map_err(DbError::from)?;
+                pooled.verify_if_idle()?;
+                let result = work(&mut pooled);
+                pooled.note_outcome(result.is_err());
+                result
+            })
+            .await
+            .map_err(|_| E::from(DbError::Cancelled))?
     }
 
     /// Whether the database answers a trivial query now (for `/readyz`).

@@ -15,7 +15,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::audit::AuditLog;
 use crate::config::Settings;
-use crate::db::{Db, MigrationError, build_pool};
+use crate::db::{Db, MigrationError};
 use crate::http::health::{self, Readiness};
 use crate::http::request_log::ClientIpRule;
 use crate::ratelimit::Limiter;
@@ -202,7 +202,7 @@ impl Application {
 /// the server starts, `/readyz` answers 503, and migrations are retried until they succeed.
 /// A migration that fails on a reachable database is fatal.
 pub async fn prepare_database(settings: &Settings) -> Result<(Db, Readiness), StartupError> {
-    let db = Db::new(build_pool(&settings.database));
+    let db = Db::connect(&settings.database);
     let readiness = Readiness::default();
     match migrate_once(&db).await {
         Ok(()) => readiness.mark_migrated(),

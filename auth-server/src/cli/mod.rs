@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use shared::config::Settings;
-use shared::db::{Db, build_pool};
+use shared::db::Db;
 use shared::models::user::User;
 
 pub use api_keys::ApiKeysCommand;
@@ -94,7 +94,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// The database of the settings, migrated first (every command but `serve` and `migrate`).
 fn open_db(settings: &Settings) -> Result<Db, CliError> {
-    let db = Db::new(build_pool(&settings.database));
+    let db = Db::connect(&settings.database);
     db.migrate()?;
     Ok(db)
 }

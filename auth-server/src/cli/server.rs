@@ -1,7 +1,7 @@
 //! `serve` (run the authorization server) and `migrate` (apply pending migrations).
 
 use shared::config::Settings;
-use shared::db::{Db, build_pool};
+use shared::db::Db;
 
 use super::{CliError, print_line};
 use crate::startup;
@@ -17,7 +17,7 @@ pub(super) async fn serve(settings: Settings) -> Result<(), CliError> {
 
 /// Prints which migrations were applied (text, not JSON).
 pub(super) fn migrate(settings: &Settings) -> Result<(), CliError> {
-    let db = Db::new(build_pool(&settings.database));
+    let db = Db::connect(&settings.database);
     let applied = db.migrate()?;
     if applied.is_empty() {
         print_line(&format!(

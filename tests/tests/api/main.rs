@@ -11,6 +11,7 @@ mod api_keys;
 mod apps;
 mod audit;
 mod authorize_errors;
+mod client_cache;
 mod client_credentials;
 mod client_library;
 mod client_secrets;
