@@ -5,14 +5,17 @@
 -- verification. The sign-in form's CSRF token is the double-submit kind: one cookie and
 -- token pair (CSRF_COOKIE "csrf=...", CSRF_TOKEN), fetched once, serves every attempt.
 --
--- Refusals are what the storm expects; done() prints how the server answered each
--- status ("storm_status 401 1234") and "script_failures N" for the answers that mean the
--- storm itself is wrong (a refused CSRF token, a malformed form, a sign-in that worked).
+-- Refusals are what the storm expects; at the end it prints how often the server answered
+-- each status ("storm_status 401 1234"), and "script_failures N" counts the answers that
+-- mean the storm itself is wrong (a refused CSRF token, a malformed form, a sign-in that
+-- worked).
 local cookie = os.getenv("CSRF_COOKIE")
 local csrf_token = os.getenv("CSRF_TOKEN")
-statuses = ""  -- global: "401=12,429=3", read by done() through thread:get
-failures = 0
+statuses = ""  -- global: "401=12,429=3", read by report() through thread:get
 local counts = {}
+-- The shared checks (fail, setup, done), from this script's folder.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "checks.lua")
+
 -- 2001:db8::/32 is the documentation prefix: addresses that belong to nobody. A random
 -- third and fourth group give every attempt its own /64, the unit the limits count.
 local function random_address()
@@ -54,21 +57,14 @@ response = function(status, headers, body)
   end
   statuses = table.concat(parts, ",")
   if not expected[status] then
-    failures = failures + 1
-    if failures <= 3 then
-      io.stderr:write("unexpected storm response " .. status .. ": " .. body:sub(1, 200) .. "\n")
-    end
+    fail("storm response", status, body)
   end
 end
 
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-end
-function done(summary, latency, requests)
-  local total, sums = 0, {}
+-- Called by done() before "script_failures N".
+function report(threads)
+  local sums = {}
   for _, thread in ipairs(threads) do
-    total = total + (thread:get("failures") or 0)
     for code, count in string.gmatch(thread:get("statuses") or "", "(%d+)=(%d+)") do
       sums[code] = (sums[code] or 0) + tonumber(count)
     end
@@ -76,5 +72,4 @@ function done(summary, latency, requests)
   for code, count in pairs(sums) do
     io.write("storm_status " .. code .. " " .. count .. "\n")
   end
-  io.write("script_failures " .. total .. "\n")
 end
