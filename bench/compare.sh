@@ -13,7 +13,8 @@
 #   6. p99 of POST /token (client_credentials) and of the task API (GET /api/tasks with a
 #      JWT; resource-api on the server core too), 4 connections each, while 32 connections
 #      fail sign-ins (argon2) at POST /login from random addresses and usernames
-#      (login_storm.lua; TRUST_PROXY_HEADERS=true so X-Forwarded-For names the client)
+#      (login_storm.lua; the servers run with TRUST_PROXY_HEADERS=true for the whole run, as
+#      behind one reverse proxy, so X-Forwarded-For names the client)
 #   7. idle (after start-up) and peak (VmHWM after every load and the storm) resident
 #      memory of auth-server and resource-api
 #   8. process start to the first 200 token answer (first_token.py, median of 5 starts on
@@ -141,7 +142,8 @@ under_storm() {
   csrf=$(curl -s -c "$WORK/storm-jar" "$base/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
   storm_seconds=$(($(seconds_of "$DURATION") + 2))
   (
-    export CSRF_COOKIE="csrf=$(awk '$6 == "csrf" { print $7 }' "$WORK/storm-jar")" CSRF_TOKEN=$csrf
+    CSRF_COOKIE="csrf=$(awk '$6 == "csrf" { print $7 }' "$WORK/storm-jar")"
+    export CSRF_COOKIE CSRF_TOKEN=$csrf
     CONNECTIONS=$STORM_CONNECTIONS DURATION=${storm_seconds}s LOAD_OUT=$WORK/storm.out \
       load "$base" -s "$BENCH_DIR/login_storm.lua" --timeout 10s >"$WORK/storm.line"
   ) &
@@ -244,7 +246,8 @@ if [ "$COMPARE" = yes ]; then
   export CLIENT_BASIC=$OP_BASIC POST_PATH=/token EXPECT_BODY='"access_token"' \
     POST_BODY="grant_type=client_credentials&scope=tasks%3Aread"
   measure oidc-provider node client_credentials "$OP_URL" -s "$BENCH_DIR/post_form.lua"
-  export POST_PATH=/token/introspection EXPECT_BODY='"active":true' POST_BODY="token=$(oidc_provider_token)"
+  POST_BODY="token=$(oidc_provider_token)"
+  export POST_PATH=/token/introspection EXPECT_BODY='"active":true' POST_BODY
   measure oidc-provider node introspection "$OP_URL" -s "$BENCH_DIR/post_form.lua"
   RSS["oidc/peak"]=$(rss_mib "$OP_PID" VmHWM)
   stop_servers

@@ -29,6 +29,12 @@ export RATE_LIMIT_PER_IP=1000000/1s RATE_LIMIT_LOGIN=1000000/1s RATE_LIMIT_REGIS
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # PostgreSQL databases a failed run left behind (drop_database removes them on success).
+  if [ -s "$WORK/databases" ]; then
+    while read -r name; do
+      psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1 || true
+    done <"$WORK/databases"
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -71,6 +77,7 @@ fresh_database() {
     postgres)
       local name="bench_$(date +%s)_$RANDOM"
       psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $name" >&2
+      echo "$name" >>"$WORK/databases"
       echo "${PG_ADMIN_URL%/*}/$name"
       ;;
     *) echo "bench: unknown backend $1" >&2; exit 1 ;;
