@@ -6,7 +6,8 @@ local tokens = {}
 for token in string.gmatch(os.getenv("REFRESH_TOKENS"), "[^,]+") do
   table.insert(tokens, token)
 end
-failures = 0  -- global: read by done() through thread:get
+-- The shared checks (fail, setup, done), from this script's folder.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "checks.lua")
 
 request = function()
   local token = table.remove(tokens, 1)
@@ -26,21 +27,5 @@ response = function(status, headers, body)
     table.insert(tokens, next_token)
     return
   end
-  failures = failures + 1
-  if failures <= 3 then
-    io.stderr:write("unexpected response " .. status .. ": " .. body:sub(1, 200) .. "\n")
-  end
-end
-
--- Every thread's failures, summed and printed for lib.sh to report.
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + (thread:get("failures") or 0)
-  end
-  io.write("script_failures " .. total .. "\n")
+  fail("response", status, body)
 end

@@ -13,7 +13,7 @@ need wrk wrk
 need curl curl
 need taskset util-linux
 build_release
-(cd "$ROOT" && cargo build --release --locked --example verify_only -p resource-api >&2)
+build_example verify_only resource-api
 
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 PORT=${PORT:-18080}
@@ -21,7 +21,6 @@ API_PORT=$((PORT + 1))
 VERIFY_PORT=$((PORT + 2))
 VERIFIER=bench-verifier-0123456789abcdef0123456789abcdef0123456789
 CHALLENGE=$(pkce_challenge "$VERIFIER")
-json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
 
 printf '%-9s %-26s %10s %9s %9s %8s %s\n' backend endpoint "req/s" "p50 ms" "p99 ms" errors notes
 
@@ -46,31 +45,28 @@ for backend in $BACKENDS; do
 
   # The yardstick first, alone on the server core.
   VERIFY_BIND="127.0.0.1:$VERIFY_PORT" JWK_X=$jwk_x ISSUER=http://127.0.0.1:8080 AUDIENCE=http://127.0.0.1:8081 \
-    HTTP_WORKERS=1 taskset -c "$SERVER_CPU" "$BIN/examples/verify_only" >"$WORK/verify.log" 2>&1 &
+    HTTP_WORKERS=1 taskset -c "$SERVER_CPU" "$(example_bin verify_only)" >"$WORK/verify.log" 2>&1 &
   verify_pid=$!
   PIDS+=($verify_pid)
   for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$VERIFY_PORT/verify" && break; sleep 0.1; done
-  read -r rps p50 p99 bad < <(load "http://127.0.0.1:$VERIFY_PORT/verify" -H "Authorization: Bearer $token")
+  read -r rps p50 p99 bad _ < <(load "http://127.0.0.1:$VERIFY_PORT/verify" -H "Authorization: Bearer $token")
   printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "verify-only (yardstick)" "$rps" "$p50" "$p99" "$bad" baseline
   base_rps=$rps
   kill "$verify_pid"; wait "$verify_pid" 2>/dev/null || true
 
-  DATABASE_URL=$url RESOURCE_API_BIND="127.0.0.1:$API_PORT" JWKS_URL="$auth/jwks.json" HTTP_WORKERS=1 RUST_LOG=warn \
-    taskset -c "$SERVER_CPU" "$BIN/resource-api" serve >"$WORK/api.log" 2>&1 &
-  api_pid=$!
-  PIDS+=($api_pid)
+  start_resource_api "$url" "$API_PORT" "$auth/jwks.json"
+  api_pid=$API_PID
   api="http://127.0.0.1:$API_PORT"
-  for _ in $(seq 1 100); do curl -fs "$api/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   for i in $(seq 1 50); do
     curl -s -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
       -d "{\"title\":\"task $i\",\"priority\":$(( i % 5 + 1 ))}" "$api/api/tasks"
   done
   id=$(curl -s -H "Authorization: Bearer $token" "$api/api/tasks?limit=1" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 
-  read -r rps p50 p99 bad < <(load "$api/api/tasks/$id" -H "Authorization: Bearer $token")
+  read -r rps p50 p99 bad _ < <(load "$api/api/tasks/$id" -H "Authorization: Bearer $token")
   printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "GET /api/tasks/{id}" "$rps" "$p50" "$p99" "$bad" \
     "$(awk -v r="$rps" -v b="$base_rps" 'BEGIN { printf "%.2fx verify-only (target >= 0.5)", r / b }')"
-  read -r rps p50 p99 bad < <(load "$api/api/tasks" -H "Authorization: Bearer $token")
+  read -r rps p50 p99 bad _ < <(load "$api/api/tasks" -H "Authorization: Bearer $token")
   printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "GET /api/tasks (10 of 50)" "$rps" "$p50" "$p99" "$bad" \
     "$(awk -v r="$rps" -v b="$base_rps" 'BEGIN { printf "%.2fx verify-only (target >= 0.5)", r / b }')"
   limited_rps=$(awk -v r="$rps" 'BEGIN { print r }')
@@ -80,11 +76,8 @@ for backend in $BACKENDS; do
 
   # The same list with rate limiting switched off: what the limiter costs.
   kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
-  RATE_LIMITS=off DATABASE_URL=$url RESOURCE_API_BIND="127.0.0.1:$API_PORT" JWKS_URL="$auth/jwks.json" HTTP_WORKERS=1 RUST_LOG=warn \
-    taskset -c "$SERVER_CPU" "$BIN/resource-api" serve >"$WORK/api-unlimited.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 100); do curl -fs "$api/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-  read -r rps p50 p99 bad < <(load "$api/api/tasks" -H "Authorization: Bearer $token")
+  RATE_LIMITS=off start_resource_api "$url" "$API_PORT" "$auth/jwks.json"
+  read -r rps p50 p99 bad _ < <(load "$api/api/tasks" -H "Authorization: Bearer $token")
   printf '%-9s %-26s %10s %9s %9s %8s %s\n' "$backend" "  same, RATE_LIMITS=off" "$rps" "$p50" "$p99" "$bad" \
     "$(awk -v r="$limited_rps" -v u="$rps" 'BEGIN { printf "limits on = %.2fx of off", r / u }')"
 

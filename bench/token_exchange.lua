@@ -8,7 +8,8 @@ local cookie = os.getenv("SESSION_COOKIE")
 local basic = os.getenv("CLIENT_BASIC")
 local token_body = os.getenv("TOKEN_BODY_PREFIX")
 local codes = {}
-failures = 0  -- global: read by done() through thread:get
+-- The shared checks (fail, setup, done), from this script's folder.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "checks.lua")
 
 request = function()
   local code = table.remove(codes)
@@ -32,21 +33,5 @@ response = function(status, headers, body)
   elseif status == 200 and body:find("access_token", 1, true) then
     return
   end
-  failures = failures + 1
-  if failures <= 3 then
-    io.stderr:write("unexpected response " .. status .. ": " .. body:sub(1, 200) .. "\n")
-  end
-end
-
--- Every thread's failures, summed and printed for lib.sh to report.
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + (thread:get("failures") or 0)
-  end
-  io.write("script_failures " .. total .. "\n")
+  fail("response", status, body)
 end

@@ -43,14 +43,14 @@ for backend in $BACKENDS; do
   authorize="/authorize?response_type=code&client_id=$client_id&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&scope=tasks%3Aread%20tasks%3Awrite&state=bench&code_challenge=$CHALLENGE&code_challenge_method=S256"
   allow_consent "$base" "$jar" "$base$authorize"
 
-  read -r rps p50 p99 bad < <(load "$base/healthz")
+  read -r rps p50 p99 bad _ < <(load "$base/healthz")
   printf '%-9s %-22s %10s %9s %9s %8s %s\n' "$backend" "GET /healthz" "$rps" "$p50" "$p99" "$bad" "baseline"
   base_rps=$rps
 
   export AUTHORIZE_PATH=$authorize SESSION_COOKIE="session=$session"
   export CLIENT_BASIC=$(printf '%s:%s' "$client_id" "$secret" | base64 -w0)
   export TOKEN_BODY_PREFIX="grant_type=authorization_code&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&code_verifier=$VERIFIER"
-  read -r rps p50 p99 bad < <(load "$base" -s "$(dirname "$0")/token_exchange.lua")
+  read -r rps p50 p99 bad _ < <(load "$base" -s "$(dirname "$0")/token_exchange.lua")
   flows=$(awk -v r="$rps" 'BEGIN { printf "%.0f", r / 2 }')
   ratio=$(awk -v r="$rps" -v b="$base_rps" 'BEGIN { printf "%.3f", r / b }')
   printf '%-9s %-22s %10s %9s %9s %8s %s\n' "$backend" "authorize+token" "$rps" "$p50" "$p99" "$bad" \
