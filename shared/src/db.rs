@@ -14,6 +14,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
+mod checkpoint;
 pub mod executor;
 pub mod prepared;
 
@@ -48,6 +49,19 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    checkpoints: Checkpoints,
+}
+
+/// Who copies SQLite's write-ahead log back into the database file (a checkpoint, which
+/// ends in `fsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoints {
+    /// SQLite's default: the commit that grows the log past 1000 pages, while it holds the
+    /// writer lock (every other writer waits out the `fsync`). For short-lived processes.
+    OnCommit,
+    /// A thread of the server's own, every [`checkpoint::INTERVAL`]: no request waits for
+    /// a checkpoint (see [`checkpoint`]).
+    InBackground,
 }
 
 /// Why a connection could not be opened or checked.
@@ -65,8 +79,8 @@ pub enum ConnectError {
 }
 
 impl ConnectionManager {
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+    pub fn new(url: DatabaseUrl, checkpoints: Checkpoints) -> Self {
+        Self { url, checkpoints }
     }
 }
 
@@ -168,19 +182,31 @@ impl ConnectionManager {
                         }
                     })?;
                 }
-                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-                // WAL lets readers run beside one writer (and beside the other server's
-                // process); foreign keys are off by default in SQLite.
-                conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
-                     PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;"
-                ))?;
+                let mut conn = open_sqlite(path)?;
+                if self.checkpoints == Checkpoints::InBackground {
+                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+                }
                 Ok(DbConnection::Sqlite(conn))
             }
         }
     }
+}
+
+/// A SQLite connection as every process uses it. WAL lets readers run beside one writer
+/// (and beside the other server's process); in WAL mode `synchronous = NORMAL` makes a
+/// commit durable across a crash of the process (`kill -9` included: the log is in the
+/// operating system's hands once the commit returns) and syncs to disk at checkpoints, so a
+/// power loss may lose the last commits, never corrupt the file. Foreign keys are off by
+/// default in SQLite.
+fn open_sqlite(path: &std::path::Path) -> Result<SqliteConnection, ConnectError> {
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;"
+    ))?;
+    Ok(conn)
 }
 
 /// Sends r2d2's connection failures to the log instead of the `log` crate.
@@ -196,6 +222,10 @@ impl r2d2::HandleError<ConnectError> for TracingErrorHandler {
 /// Builds the pool without connecting: a database that is down at startup makes requests
 /// answer 503 (and `/readyz` fail) until it comes back, instead of crashing the server.
 pub fn build_pool(settings: &DatabaseSettings) -> DbPool {
+    build_pool_with(settings, Checkpoints::OnCommit)
+}
+
+fn build_pool_with(settings: &DatabaseSettings, checkpoints: Checkpoints) -> DbPool {
     // SQLite has one writer at a time; a few connections are plenty and keep lock waits short.
     let max_size = match settings.url {
         DatabaseUrl::Postgres(_) => settings.pool_size,
@@ -209,7 +239,7 @@ pub fn build_pool(settings: &DatabaseSettings) -> DbPool {
         .connection_timeout(settings.timeout)
         .idle_timeout(Some(Duration::from_secs(300)))
         .error_handler(Box::new(TracingErrorHandler))
-        .build_unchecked(ConnectionManager::new(settings.url.clone()))
+        .build_unchecked(ConnectionManager::new(settings.url.clone(), checkpoints))
 }
 
 /// Why running the migrations failed.
@@ -404,13 +434,31 @@ impl DbError {
 pub struct Db {
     pool: DbPool,
     executor: std::sync::Arc<executor::Executor>,
+    /// A server's SQLite checkpointer, stopped when the last `Db` clone is dropped.
+    _checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
 
 impl Db {
     /// The pool of `settings`, with its work run on threads of its own: one a connection,
     /// and for SQLite (one writer at a time) no more than the cores this process may use.
     pub fn connect(settings: &DatabaseSettings) -> Self {
-        let pool = build_pool(settings);
+        Self::connect_with(settings, Checkpoints::OnCommit)
+    }
+
+    /// As [`Db::connect`], for a long-running server: SQLite checkpoints run on a thread
+    /// of their own, off every request's path.
+    pub fn connect_server(settings: &DatabaseSettings) -> Self {
+        let mut db = Self::connect_with(settings, Checkpoints::InBackground);
+        if let DatabaseUrl::Sqlite(path) = &settings.url {
+            db._checkpointer = Some(std::sync::Arc::new(checkpoint::Checkpointer::start(
+                path.clone(),
+            )));
+        }
+        db
+    }
+
+    fn connect_with(settings: &DatabaseSettings, checkpoints: Checkpoints) -> Self {
+        let pool = build_pool_with(settings, checkpoints);
         let threads = match settings.url {
             DatabaseUrl::Postgres(_) => pool.max_size(),
             DatabaseUrl::Sqlite(_) => {
@@ -433,6 +481,7 @@ impl Db {
         Self {
             pool,
             executor: std::sync::Arc::new(executor::Executor::start("db", threads)),
+            _checkpointer: None,
         }
     }
 

@@ -202,7 +202,7 @@ impl Application {
 /// the server starts, `/readyz` answers 503, and migrations are retried until they succeed.
 /// A migration that fails on a reachable database is fatal.
 pub async fn prepare_database(settings: &Settings) -> Result<(Db, Readiness), StartupError> {
-    let db = Db::connect(&settings.database);
+    let db = Db::connect_server(&settings.database);
     let readiness = Readiness::default();
     match migrate_once(&db).await {
         Ok(()) => readiness.mark_migrated(),

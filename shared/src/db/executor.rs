@@ -6,12 +6,23 @@
 //! process may run on — takes jobs from one queue. A thread that finishes a job takes the
 //! next without sleeping, and a sleeping thread is woken only when no woken one is on its
 //! way: a burst of requests is worked through by the threads already running.
+//!
+//! Results are handed back in batches too: a thread keeps the results of the jobs it ran
+//! while more were queued, and hands them all over when the queue is empty (or after
+//! [`MAX_HELD_RESULTS`]). Each hand-over may wake the async worker, and on a busy core a
+//! woken worker takes the core from the database thread: one wake-up per batch instead of
+//! one per job. A result waits at most for the jobs queued behind it, a few of them.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A job runs, and returns how to deliver its result.
+type Job = Box<dyn FnOnce() -> Delivery + Send>;
+type Delivery = Box<dyn FnOnce() + Send>;
+
+/// Results a thread holds back at most before handing them over.
+const MAX_HELD_RESULTS: usize = 16;
 
 /// Runs jobs on its own threads; they stop when the last handle is dropped.
 #[derive(Debug)]
@@ -78,9 +89,12 @@ impl Executor {
         let (sender, receiver) = tokio::sync::oneshot::channel();
         self.submit(Box::new(move || {
             // A panic ends this job (the caller sees `Cancelled`), never the thread.
-            if let Ok(result) = std::panic::catch_unwind(AssertUnwindSafe(job)) {
-                let _receiver_gone = sender.send(result);
-            }
+            let result = std::panic::catch_unwind(AssertUnwindSafe(job));
+            Box::new(move || {
+                if let Ok(result) = result {
+                    let _receiver_gone = sender.send(result);
+                }
+            })
         }));
         receiver.await.map_err(|_| Cancelled)
     }
@@ -106,11 +120,21 @@ impl Shared {
 }
 
 fn work(shared: &Shared) {
+    let mut held: Vec<Delivery> = Vec::with_capacity(MAX_HELD_RESULTS);
     let mut state = shared.lock();
     loop {
         if let Some(job) = state.queue.pop_front() {
             drop(state);
-            job();
+            held.push(job());
+            if held.len() >= MAX_HELD_RESULTS {
+                held.drain(..).for_each(|deliver| deliver());
+            }
+            state = shared.lock();
+            continue;
+        }
+        if !held.is_empty() {
+            drop(state);
+            held.drain(..).for_each(|deliver| deliver());
             state = shared.lock();
             continue;
         }
