@@ -11,7 +11,6 @@ use serde::Serialize;
 use shared::db::{Db, DbConnection, DbError};
 use shared::models::access_token::AccessTokenRecord;
 use shared::models::client::Client;
-use shared::models::grant::Grant;
 use shared::models::now;
 use shared::models::refresh_token::RefreshToken;
 use shared::token::PlainToken;
@@ -148,11 +147,7 @@ async fn introspect_refresh_token(
             if !caller_unchanged(conn, &seen)? {
                 return Ok((false, None));
             }
-            let Some(row) = RefreshToken::find(conn, hash.as_str())? else {
-                return Ok((true, None));
-            };
-            let grant = Grant::find(conn, &row.grant_id)?;
-            Ok::<_, DbError>((true, grant.map(|grant| (row, grant))))
+            Ok::<_, DbError>((true, RefreshToken::find_with_grant(conn, hash.as_str())?))
         })
         .await?;
     if !unchanged {

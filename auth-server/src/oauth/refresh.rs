@@ -110,7 +110,7 @@ fn refresh_in_transaction(
     confirm_client(conn, client)?;
     let at = now();
     let refuse = |description: &str| Ok(Outcome::Refused(OAuthError::invalid_grant(description)));
-    let Some(token) = RefreshToken::find(conn, token_hash.as_str())? else {
+    let Some((token, grant)) = RefreshToken::find_with_grant(conn, token_hash.as_str())? else {
         return refuse("the refresh token is invalid");
     };
     // RFC 6749 §6: only the client the token was issued to may use it.
@@ -118,9 +118,6 @@ fn refresh_in_transaction(
         tracing::warn!(target: "security", event = "refresh_wrong_client", client_id = %client.client_id, token_ref = token_hash.log_ref());
         return refuse("the refresh token is invalid");
     }
-    let Some(grant) = Grant::find(conn, &token.grant_id)? else {
-        return refuse("the refresh token is invalid");
-    };
     if grant.revoked_at.is_some() || token.revoked_at.is_some() {
         return refuse("the refresh token has been revoked");
     }

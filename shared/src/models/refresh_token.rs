@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, DbError};
-use crate::schema::refresh_tokens;
+use crate::models::grant::Grant;
+use crate::schema::{grants, refresh_tokens};
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -70,6 +71,19 @@ impl RefreshToken {
         Ok(refresh_tokens::table
             .find(token_hash)
             .select(RefreshToken::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// The token and the grant it belongs to, in one query.
+    pub fn find_with_grant(
+        conn: &mut DbConnection,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, Grant)>, DbError> {
+        Ok(refresh_tokens::table
+            .inner_join(grants::table)
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .select((RefreshToken::as_select(), Grant::as_select()))
             .first(conn)
             .optional()?)
     }
