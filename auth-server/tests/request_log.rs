@@ -6,6 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../tests/support/server_process.rs"]
+#[allow(
+    dead_code,
+    reason = "the database and kill helpers are for the durability test"
+)]
 mod server_process;
 
 use server_process::{ServerProcess, logged_field};

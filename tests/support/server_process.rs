@@ -66,8 +66,30 @@ impl ServerProcess {
         server
     }
 
+    /// The `DATABASE_URL` the server runs on.
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.dir.join("db.sqlite3").display())
+    }
+
+    /// Ends the server with SIGKILL, as a crash would: no shutdown code runs.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Sends one HTTP/1.1 request and returns the response's status.
     pub fn request(&self, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> u16 {
+        self.exchange(method, target, headers, body).0
+    }
+
+    /// Sends one HTTP/1.1 request and returns the response's status and body.
+    pub fn exchange(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream.set_read_timeout(Some(WAIT)).unwrap();
         let mut request = format!(
@@ -85,11 +107,16 @@ impl ServerProcess {
         let mut response = Vec::new();
         stream.read_to_end(&mut response).unwrap();
         let response = String::from_utf8_lossy(&response);
-        response
+        let status = response
             .split(' ')
             .nth(1)
             .and_then(|status| status.parse().ok())
-            .unwrap_or_else(|| panic!("not an HTTP response: {response}"))
+            .unwrap_or_else(|| panic!("not an HTTP response: {response}"));
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default();
+        (status, body)
     }
 
     /// Waits until the request log holds `requests` closed requests, stops the server and

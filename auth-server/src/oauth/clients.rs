@@ -237,9 +237,10 @@ fn hex_value(digit: u8) -> Option<u8> {
 /// secret, a public client must present none. Every failure is `invalid_client` and says
 /// no more than that (no hint whether the client exists).
 ///
-/// With a `cache`, a client found there is checked against its cached row and one read
-/// from the database is kept there: the caller must then confirm the row is unchanged in
-/// the database work that follows (see `client_cache`).
+/// With a `cache`, a client found there and accepted by its cached row is taken as it is:
+/// the caller must then confirm the row is unchanged in the database work that follows
+/// (see `client_cache`). A refusal is never decided by the cache: the row is read anew
+/// (a secret just rotated, a client just re-enabled), and kept in the cache.
 pub async fn authenticate(
     db: &Db,
     cache: Option<&ClientCache>,
@@ -247,28 +248,26 @@ pub async fn authenticate(
     credentials: &ClientCredentials,
     ip: Option<&str>,
 ) -> Result<Client, OAuthError> {
-    let cached = cache.and_then(|cache| cache.get(&credentials.client_id));
-    let client = match cached {
-        Some(client) => Some(client),
-        None => {
-            let client_id = credentials.client_id.clone();
-            let found = db
-                .run(move |conn| Client::find(conn, &client_id))
-                .await
-                .map_err(OAuthError::from)?;
-            if let (Some(cache), Some(client)) = (cache, &found) {
-                cache.insert(client);
+    if let Some(cache) = cache {
+        match cache.get(&credentials.client_id) {
+            Some(client) if accepts(&client, credentials) && client.is_enabled() => {
+                return Ok(client);
             }
-            found
+            Some(_) => cache.evict(&credentials.client_id),
+            None => {}
         }
-    };
-    let verdict = match (&client, &credentials.secret) {
-        (Some(client), Some(secret)) if !client.is_public => client
-            .secret_hash
-            .as_deref()
-            .is_some_and(|stored| constant_time_eq(stored, secret.hash().as_str())),
-        (Some(client), None) => client.is_public,
-        _ => {
+    }
+    let client_id = credentials.client_id.clone();
+    let client = db
+        .run(move |conn| Client::find(conn, &client_id))
+        .await
+        .map_err(OAuthError::from)?;
+    if let (Some(cache), Some(client)) = (cache, &client) {
+        cache.insert(client);
+    }
+    let verdict = match &client {
+        Some(client) => accepts(client, credentials),
+        None => {
             // Same work as a real comparison, so timing does not reveal unknown clients.
             let _digest = credentials.secret.as_ref().map(PlainToken::hash);
             false
@@ -294,6 +293,19 @@ pub async fn authenticate(
             );
             Err(OAuthError::invalid_client("client authentication failed"))
         }
+    }
+}
+
+/// Whether `credentials` are this client's: its secret for a confidential client, none
+/// for a public one (RFC 6749 §2.3.1, §2.1).
+fn accepts(client: &Client, credentials: &ClientCredentials) -> bool {
+    match &credentials.secret {
+        Some(secret) if !client.is_public => client
+            .secret_hash
+            .as_deref()
+            .is_some_and(|stored| constant_time_eq(stored, secret.hash().as_str())),
+        Some(_) => false,
+        None => client.is_public,
     }
 }
 
