@@ -9,9 +9,8 @@ use shared::models::now;
 
 use super::error::{ErrorCode, OAuthError};
 use super::keys::KeyRing;
-use super::minting::{TokenPolicy, TokenResponse, TokenSubject, issue_access_token};
+use super::minting::{ExchangeError, TokenPolicy, TokenResponse, TokenSubject, issue_access_token};
 use super::scope::Scope;
-use super::token::ExchangeError;
 
 pub async fn issue(
     db: &Db,

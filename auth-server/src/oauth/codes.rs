@@ -20,11 +20,10 @@ use super::error::OAuthError;
 use super::grant_type::GrantType;
 use super::keys::KeyRing;
 use super::minting::{
-    IssueError, TokenPolicy, TokenResponse, TokenSubject, confirm_client, issue_access_token,
-    issue_refresh_token,
+    ExchangeError, IssueError, TokenPolicy, TokenResponse, TokenSubject, confirm_client,
+    issue_access_token, issue_refresh_token,
 };
 use super::pkce;
-use super::token::ExchangeError;
 
 /// Codes start with this, so a leaked one can be recognised.
 pub const CODE_PREFIX: &str = "ac_";

@@ -97,6 +97,37 @@ impl From<IssueError> for super::error::OAuthError {
     }
 }
 
+/// Why a grant issued nothing.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// The answer to send: the grant's refusal, or a failure.
+    Refused(super::error::OAuthError),
+    /// The client authenticated from the cache, and its row has changed since (see
+    /// `client_cache`): nothing was written; authenticate it again and retry.
+    ClientChanged,
+}
+
+impl From<super::error::OAuthError> for ExchangeError {
+    fn from(error: super::error::OAuthError) -> Self {
+        Self::Refused(error)
+    }
+}
+
+impl From<IssueError> for ExchangeError {
+    fn from(error: IssueError) -> Self {
+        match error {
+            IssueError::ClientChanged => Self::ClientChanged,
+            other => Self::Refused(other.into()),
+        }
+    }
+}
+
+impl From<shared::db::DbError> for ExchangeError {
+    fn from(error: shared::db::DbError) -> Self {
+        Self::Refused(error.into())
+    }
+}
+
 impl From<diesel::result::Error> for IssueError {
     fn from(error: diesel::result::Error) -> Self {
         Self::Db(DbError::from(error))

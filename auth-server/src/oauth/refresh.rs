@@ -24,11 +24,10 @@ use shared::token::{HashedToken, PlainToken};
 use super::error::{ErrorCode, OAuthError};
 use super::keys::KeyRing;
 use super::minting::{
-    IssueError, TokenPolicy, TokenResponse, TokenSubject, confirm_client, issue_access_token,
-    issue_refresh_token,
+    ExchangeError, IssueError, TokenPolicy, TokenResponse, TokenSubject, confirm_client,
+    issue_access_token, issue_refresh_token,
 };
 use super::scope::Scope;
-use super::token::ExchangeError;
 
 #[derive(Debug)]
 pub struct RefreshRequest {

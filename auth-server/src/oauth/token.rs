@@ -16,7 +16,7 @@ use super::codes::{self, CodeExchange};
 use super::error::OAuthError;
 use super::grant_type::GrantType;
 use super::keys::KeyRing;
-use super::minting::{IssueError, TokenPolicy, TokenResponse};
+use super::minting::{ExchangeError, TokenPolicy, TokenResponse};
 use super::params::Params;
 use super::refresh::{self, RefreshRequest};
 
@@ -92,37 +92,6 @@ impl TokenRequest {
                 scope: optional("scope"),
             },
         })
-    }
-}
-
-/// Why a grant issued nothing.
-#[derive(Debug)]
-pub enum ExchangeError {
-    /// The answer to send: the grant's refusal, or a failure.
-    Refused(OAuthError),
-    /// The client authenticated from the cache, and its row has changed since (see
-    /// `client_cache`): nothing was written; authenticate it again and retry.
-    ClientChanged,
-}
-
-impl From<OAuthError> for ExchangeError {
-    fn from(error: OAuthError) -> Self {
-        Self::Refused(error)
-    }
-}
-
-impl From<IssueError> for ExchangeError {
-    fn from(error: IssueError) -> Self {
-        match error {
-            IssueError::ClientChanged => Self::ClientChanged,
-            other => Self::Refused(other.into()),
-        }
-    }
-}
-
-impl From<shared::db::DbError> for ExchangeError {
-    fn from(error: shared::db::DbError) -> Self {
-        Self::Refused(error.into())
     }
 }
 

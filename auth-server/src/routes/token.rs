@@ -8,8 +8,8 @@ use shared::ratelimit::Scope;
 use super::client_request::{ClientRequest, ClientSource, authenticate, key_ring};
 use crate::oauth::error::OAuthError;
 use crate::oauth::grant_type::GrantType;
-use crate::oauth::minting::TokenResponse;
-use crate::oauth::token::{self, ExchangeError, TokenRequest};
+use crate::oauth::minting::{ExchangeError, TokenResponse};
+use crate::oauth::token::{self, TokenRequest};
 use crate::state::AppState;
 use crate::web::oauth_error::rate_limited;
 
