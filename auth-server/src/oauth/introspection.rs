@@ -103,20 +103,17 @@ pub async fn introspect(
         .filter(|claims| may_see(caller, &claims.client_id));
     let jti = claims.as_ref().map(|claims| claims.jti.clone());
     let (caller_id, caller_seen) = (caller.client_id.clone(), caller.updated_at);
-    let (unchanged, record) = db
-        .run(move |conn| {
-            let unchanged = Client::is_unchanged(conn, &caller_id, caller_seen)?;
-            let record = match (&jti, unchanged) {
-                (Some(jti), true) => AccessTokenRecord::find(conn, jti)?,
-                _ => None,
-            };
-            Ok::<_, DbError>((unchanged, record))
+    let (unchanged, live) = db
+        .run(move |conn| match &jti {
+            Some(jti) => {
+                AccessTokenRecord::client_unchanged_and_live(conn, &caller_id, caller_seen, jti)
+            }
+            None => Ok((Client::is_unchanged(conn, &caller_id, caller_seen)?, false)),
         })
         .await?;
     if !unchanged {
         return Err(IntrospectError::ClientChanged);
     }
-    let live = record.is_some_and(|r| r.revoked_at.is_none());
     let Some(claims) = claims.filter(|_| live) else {
         return Ok(Introspection::inactive());
     };

@@ -75,6 +75,35 @@ impl AccessTokenRecord {
         Ok(inserted == 1)
     }
 
+    /// In one query: whether the client's row is unchanged since `client_updated_at` (see
+    /// [`crate::models::client::Client::is_unchanged`]), and whether the token `jti` is
+    /// recorded and not revoked.
+    pub fn client_unchanged_and_live(
+        conn: &mut DbConnection,
+        client_id: &str,
+        client_updated_at: NaiveDateTime,
+        jti: &str,
+    ) -> Result<(bool, bool), DbError> {
+        use diesel::dsl::exists;
+
+        use crate::schema::clients;
+
+        Ok(diesel::select((
+            exists(
+                clients::table
+                    .filter(clients::client_id.eq(client_id))
+                    .filter(clients::updated_at.eq(client_updated_at))
+                    .filter(clients::disabled_at.is_null()),
+            ),
+            exists(
+                access_tokens::table
+                    .filter(access_tokens::jti.eq(jti))
+                    .filter(access_tokens::revoked_at.is_null()),
+            ),
+        ))
+        .get_result(conn)?)
+    }
+
     /// Revokes one token; returns whether it was live (not revoked before). The database
     /// appends it to `token_revocations` as it commits.
     pub fn revoke(conn: &mut DbConnection, jti: &str, now: NaiveDateTime) -> Result<bool, DbError> {
