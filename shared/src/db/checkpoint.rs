@@ -88,3 +88,81 @@ fn run(path: &std::path::Path, stop: &AtomicBool) {
 fn checkpoint(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
     conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use diesel::RunQueryDsl as _;
+
+    use crate::config::{DatabaseSettings, DatabaseUrl};
+    use crate::db::{Db, write_transaction};
+
+    /// Without the pass that holds the writer turn, a steady stream of commits keeps every
+    /// checkpoint one step behind and the log never starts over: it grows by all that is
+    /// written.
+    #[actix_web::test]
+    async fn under_steady_writes_the_log_keeps_starting_over() {
+        let dir = std::env::temp_dir().join(format!(
+            "checkpoint-test-{}-{}",
+            std::process::id(),
+            Instant::now().elapsed().as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.sqlite3");
+        let db = Db::connect_server(&DatabaseSettings {
+            url: DatabaseUrl::Sqlite(path.clone()),
+            url_given: true,
+            pool_size: 4,
+            timeout: Duration::from_secs(5),
+        });
+        db.migrate().unwrap();
+        db.run(|conn| {
+            diesel::sql_query("CREATE TABLE filler (data BLOB NOT NULL)")
+                .execute(conn)
+                .map_err(crate::db::DbError::from)
+        })
+        .await
+        .unwrap();
+        // About 64 MiB of commits over a second and a half: ten checkpoint intervals.
+        let wal = dir.join("db.sqlite3-wal");
+        let started = Instant::now();
+        let mut largest = 0;
+        while started.elapsed() < Duration::from_millis(1500) {
+            db.run(|conn| {
+                write_transaction(conn, |conn| {
+                    diesel::sql_query("INSERT INTO filler (data) VALUES (zeroblob(16384))")
+                        .execute(conn)
+                })
+                .map_err(crate::db::DbError::from)
+            })
+            .await
+            .unwrap();
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        let written: i64 = db
+            .run(|conn| {
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "(SELECT count(*) FROM filler)",
+                ))
+                .get_result(conn)
+                .map_err(crate::db::DbError::from)
+            })
+            .await
+            .unwrap();
+        drop(db);
+        let _removed = std::fs::remove_dir_all(&dir);
+        let written_bytes = u64::try_from(written).unwrap() * 16384;
+        assert!(
+            written_bytes > 4 * JOURNAL_SIZE_LIMIT,
+            "too few writes to tell: {written}"
+        );
+        // Starting over, the log stays a fraction of what went through it.
+        assert!(
+            largest * 3 < written_bytes,
+            "the log grew to {largest} bytes for {written_bytes} written"
+        );
+    }
+
+    use super::JOURNAL_SIZE_LIMIT;
+}
