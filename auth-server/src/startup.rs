@@ -13,6 +13,7 @@ use crate::accounts::sessions;
 use crate::error::AppError;
 use crate::oauth::housekeeping::{self, Pruned};
 use crate::oauth::keys::KeyError;
+use crate::password_hash::PasswordHashing;
 use crate::routes;
 use crate::state::AppState;
 use crate::web::forms::form_config;
@@ -29,11 +30,15 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     let settings = Arc::new(settings);
     let foundation = Foundation::prepare(&settings, settings.http.auth_server_bind).await?;
     let port = foundation.port();
+    let password_hashing = PasswordHashing::start(&settings.password_hashing).map_err(|e| {
+        StartupError::Fatal(format!("cannot start the password-hashing threads: {e}"))
+    })?;
     let state = web::Data::new(AppState::new(
         foundation.db.clone(),
         foundation.audit.clone(),
         settings.clone(),
         foundation.limiter.clone(),
+        password_hashing,
     ));
     load_signing_keys(&state, foundation.readiness.is_migrated()).await?;
     spawn_key_refresher(state.clone());

@@ -13,6 +13,7 @@ use crate::accounts::login::LoginPolicy;
 use crate::accounts::sessions::SessionPolicy;
 use crate::oauth::keys::Keys;
 use crate::oauth::minting::TokenPolicy;
+use crate::password_hash::PasswordHashing;
 use crate::web::cookies::CookiePolicy;
 
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub cookies: CookiePolicy,
     pub sessions: SessionPolicy,
     pub login: LoginPolicy,
+    /// The threads that hash and verify passwords, behind their bounded queue.
+    pub password_hashing: PasswordHashing,
     pub ip_slowdown: IpSlowdown,
     pub keys: Keys,
     pub limiter: Limiter,
@@ -31,8 +34,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, audit: AuditLog, settings: Arc<Settings>, limiter: Limiter) -> Self {
+    pub fn new(
+        db: Db,
+        audit: AuditLog,
+        settings: Arc<Settings>,
+        limiter: Limiter,
+        password_hashing: PasswordHashing,
+    ) -> Self {
         Self {
+            password_hashing,
             cookies: CookiePolicy::new(&settings.urls, &settings.sessions),
             sessions: SessionPolicy::from_settings(&settings.sessions),
             login: LoginPolicy::from_settings(&settings.login),
