@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, middleware, web};
 use shared::config::Settings;
 use shared::http::{request_log, security_headers};
+use shared::ratelimit;
 use shared::startup::{Application, Foundation, StartupError};
 
 use crate::accounts::sessions;
@@ -55,7 +56,10 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             .app_data(query_config())
             .configure(|cfg| routes::configure(cfg, &cors_origins))
             .default_service(web::to(not_found))
-            .wrap(middleware::from_fn(rate_limit::enforce))
+            .wrap(ratelimit::exempting(
+                rate_limit::is_exempt,
+                middleware::from_fn(rate_limit::enforce),
+            ))
             .wrap(security_headers::page_headers(https))
             .wrap(request_log::middleware())
     })?;
