@@ -1,7 +1,7 @@
 //! `AppError`: every way a page request can fail, mapped to a status and an error page in
 //! one place (account logic's `AccountError` arrives through one `From`). Database outages
-//! are 503 (and recover by themselves); bugs are a plain 500 whose cause goes to the log,
-//! never to the page.
+//! and a full password-hashing queue are 503 with `Retry-After` (both recover by
+//! themselves); bugs are a plain 500 whose cause goes to the log, never to the page.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -9,6 +9,23 @@ use shared::db::DbError;
 
 use crate::accounts::AccountError;
 use crate::templates::{ErrorPage, render};
+
+/// What a sign-in or sign-up page says when the password-hashing queue is full.
+pub const BUSY_MESSAGE: &str = "Too many people are signing in right now. Nothing was changed. \
+     Please try again in a few seconds.";
+
+/// Seconds a 503 asks the client to wait: a database outage and a full hashing queue
+/// both tend to clear within moments.
+const RETRY_AFTER_SECONDS: &str = "5";
+
+/// A 503 page with `Retry-After`, so a client knows to try again soon.
+pub fn retry_soon(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+    );
+    response
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -24,6 +41,9 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Every password-hashing thread is busy and the queue is full (sign-in, sign-up).
+    #[error("too many sign-ins right now")]
+    Busy,
     /// A rate limit refused the request (SECURITY.md 26); the seconds until a retry works.
     #[error("too many requests")]
     TooManyRequests(u64),
@@ -47,6 +67,7 @@ impl From<AccountError> for AppError {
     fn from(error: AccountError) -> Self {
         match error {
             AccountError::Unavailable(cause) => Self::Unavailable(cause.to_string()),
+            AccountError::PasswordHashingBusy => Self::Busy,
             AccountError::Database(_)
             | AccountError::PasswordHashing(_)
             | AccountError::AccountVanished => Self::Internal(error.to_string()),
@@ -80,6 +101,7 @@ impl AppError {
                  again in a moment."
                     .into(),
             ),
+            Self::Busy => ("Too busy right now", BUSY_MESSAGE.into()),
             Self::TooManyRequests(seconds) => (
                 "Too many requests",
                 format!(
@@ -103,7 +125,7 @@ impl ResponseError for AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -120,7 +142,7 @@ impl ResponseError for AppError {
         }
         let (title, message) = self.page_text();
         let status = self.status_code();
-        let mut response = render(
+        let response = render(
             status,
             &ErrorPage {
                 title,
@@ -128,12 +150,10 @@ impl ResponseError for AppError {
                 status: status.as_u16(),
             },
         );
-        if matches!(self, Self::Unavailable(_)) {
-            response.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static("5"),
-            );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            retry_soon(response)
+        } else {
+            response
         }
-        response
     }
 }

@@ -7,12 +7,14 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, middleware, web};
 use shared::config::Settings;
 use shared::http::{request_log, security_headers};
+use shared::ratelimit;
 use shared::startup::{Application, Foundation, StartupError};
 
 use crate::accounts::sessions;
 use crate::error::AppError;
 use crate::oauth::housekeeping::{self, Pruned};
 use crate::oauth::keys::KeyError;
+use crate::password_hash::PasswordHashing;
 use crate::routes;
 use crate::state::AppState;
 use crate::web::forms::form_config;
@@ -29,11 +31,15 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     let settings = Arc::new(settings);
     let foundation = Foundation::prepare(&settings, settings.http.auth_server_bind).await?;
     let port = foundation.port();
+    let password_hashing = PasswordHashing::start(&settings.password_hashing).map_err(|e| {
+        StartupError::Fatal(format!("cannot start the password-hashing threads: {e}"))
+    })?;
     let state = web::Data::new(AppState::new(
         foundation.db.clone(),
         foundation.audit.clone(),
         settings.clone(),
         foundation.limiter.clone(),
+        password_hashing,
     ));
     load_signing_keys(&state, foundation.readiness.is_migrated()).await?;
     spawn_key_refresher(state.clone());
@@ -50,7 +56,10 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             .app_data(query_config())
             .configure(|cfg| routes::configure(cfg, &cors_origins))
             .default_service(web::to(not_found))
-            .wrap(middleware::from_fn(rate_limit::enforce))
+            .wrap(ratelimit::exempting(
+                rate_limit::is_exempt,
+                middleware::from_fn(rate_limit::enforce),
+            ))
             .wrap(security_headers::page_headers(https))
             .wrap(request_log::middleware())
     })?;

@@ -14,6 +14,7 @@ use crate::accounts::sessions::SessionPolicy;
 use crate::oauth::client_cache::ClientCache;
 use crate::oauth::keys::Keys;
 use crate::oauth::minting::TokenPolicy;
+use crate::password_hash::PasswordHashing;
 use crate::web::cookies::CookiePolicy;
 
 #[derive(Debug)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub cookies: CookiePolicy,
     pub sessions: SessionPolicy,
     pub login: LoginPolicy,
+    /// The threads that hash and verify passwords, behind their bounded queue.
+    pub password_hashing: PasswordHashing,
     pub ip_slowdown: IpSlowdown,
     pub keys: Keys,
     pub limiter: Limiter,
@@ -34,8 +37,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, audit: AuditLog, settings: Arc<Settings>, limiter: Limiter) -> Self {
+    pub fn new(
+        db: Db,
+        audit: AuditLog,
+        settings: Arc<Settings>,
+        limiter: Limiter,
+        password_hashing: PasswordHashing,
+    ) -> Self {
         Self {
+            password_hashing,
             cookies: CookiePolicy::new(&settings.urls, &settings.sessions),
             sessions: SessionPolicy::from_settings(&settings.sessions),
             login: LoginPolicy::from_settings(&settings.login),

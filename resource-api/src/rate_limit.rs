@@ -1,6 +1,7 @@
 //! The task API's rate limits (SECURITY.md 26): every request counts against its IP's
 //! bucket before any work is done; an authenticated request also against its user's (see
-//! `auth`, which leaves its verdict in the request). Health probes are exempt. A refusal is
+//! `auth`, which leaves its verdict in the request). Health probes are exempt, sent around
+//! the limiter before it allocates anything ([`is_exempt`]). A refusal is
 //! a 429 problem with `Retry-After`; every answer carries the `RateLimit-*` headers of the
 //! tighter limit.
 
@@ -18,13 +19,23 @@ pub fn refusal(verdict: &Verdict) -> HttpResponse {
     Problem::TooManyRequests(verdict.retry_after_secs()).error_response()
 }
 
+/// Requests no limit applies to: the health probes. `ratelimit::exempting` sends them
+/// around [`enforce`] before it allocates anything.
+pub fn is_exempt(req: &ServiceRequest) -> bool {
+    matches!(req.path(), "/healthz" | "/readyz" | "/api/health")
+}
+
 pub async fn enforce<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let state = req.app_data::<web::Data<ApiState>>().cloned();
-    let exempt = matches!(req.path(), "/healthz" | "/readyz" | "/api/health");
-    let Some(state) = state.filter(|state| state.limiter.enabled() && !exempt) else {
+    // Decided before anything is cloned (the probes do not even get here: see `is_exempt`).
+    let exempt = is_exempt(&req);
+    let state = req
+        .app_data::<web::Data<ApiState>>()
+        .filter(|state| !exempt && state.limiter.enabled())
+        .cloned();
+    let Some(state) = state else {
         return ratelimit::pass(req, next).await;
     };
     let ip = shared::http::client_ip(req.request(), state.trust_proxy_headers)

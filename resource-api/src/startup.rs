@@ -7,6 +7,7 @@ use actix_web::ResponseError as _;
 use actix_web::{App, HttpResponse, middleware, web};
 use shared::config::Settings;
 use shared::http::{cors, request_log, security_headers};
+use shared::ratelimit;
 use shared::startup::{Application, Foundation, StartupError};
 
 use crate::auth::jwks::JwksCache;
@@ -51,7 +52,10 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             .app_data(routes::tasks::json_config())
             .configure(routes::configure)
             .default_service(web::to(not_found))
-            .wrap(middleware::from_fn(rate_limit::enforce))
+            .wrap(ratelimit::exempting(
+                rate_limit::is_exempt,
+                middleware::from_fn(rate_limit::enforce),
+            ))
             .wrap(cors::task_api(&cors_origins))
             .wrap(security_headers::api_headers(https))
             .wrap(request_log::middleware())

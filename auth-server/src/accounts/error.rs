@@ -3,6 +3,8 @@
 
 use shared::db::DbError;
 
+use crate::password_hash::HashingError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     /// The database cannot be reached now (a 503 page; it recovers by itself).
@@ -14,6 +16,10 @@ pub enum AccountError {
     /// Hashing or verifying a password could not be done.
     #[error("password hashing failed: {0}")]
     PasswordHashing(String),
+    /// Every password-hashing thread is busy and its queue is full: nothing was checked or
+    /// stored, and the same request may work in a moment (a 503 page with `Retry-After`).
+    #[error("too many sign-ins and sign-ups are being processed right now")]
+    PasswordHashingBusy,
     /// An account just stored could not be read back.
     #[error("the new account could not be read back")]
     AccountVanished,
@@ -25,6 +31,15 @@ impl From<DbError> for AccountError {
             Self::Unavailable(error)
         } else {
             Self::Database(error)
+        }
+    }
+}
+
+impl From<HashingError> for AccountError {
+    fn from(error: HashingError) -> Self {
+        match error {
+            HashingError::Busy => Self::PasswordHashingBusy,
+            HashingError::Failed(cause) => Self::PasswordHashing(cause),
         }
     }
 }

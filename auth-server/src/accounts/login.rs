@@ -13,7 +13,7 @@ use shared::models::user::User;
 
 use super::AccountError;
 use crate::domain::username;
-use crate::password_hash;
+use crate::password_hash::PasswordHashing;
 
 /// Longest username input used as a throttle key; longer input cannot be a username.
 const MAX_KEY_LEN: usize = 64;
@@ -46,9 +46,12 @@ pub enum LoginOutcome {
     LockedOut,
 }
 
+/// Fails with [`AccountError::PasswordHashingBusy`] before anything is counted or recorded
+/// when the hashing queue is full: no password was checked.
 pub async fn authenticate(
     db: &Db,
     audit: &AuditLog,
+    hashing: &PasswordHashing,
     policy: LoginPolicy,
     username_input: &str,
     password: String,
@@ -73,15 +76,7 @@ pub async fn authenticate(
         .as_ref()
         .filter(|_| locked_until.is_none())
         .map(|u| u.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || match stored_hash {
-        Some(stored) => password_hash::verify(&password, &stored),
-        None => {
-            password_hash::verify_dummy(&password);
-            false
-        }
-    })
-    .await
-    .map_err(|e| AccountError::PasswordHashing(format!("the verification task failed: {e}")))?;
+    let verified = hashing.verify(password, stored_hash).await?;
 
     let user_id = user.as_ref().map(|u| u.id.clone());
     if locked_until.is_some() {

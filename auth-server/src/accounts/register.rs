@@ -6,7 +6,7 @@ use shared::models::user::{NewUser, User};
 
 use super::AccountError;
 use crate::domain::{EmailAddress, NewPassword, Username};
-use crate::password_hash;
+use crate::password_hash::PasswordHashing;
 
 /// Validated sign-up input.
 #[derive(Debug)]
@@ -25,17 +25,19 @@ pub enum RegisterError {
     Failed(#[from] AccountError),
 }
 
-/// Hashes the password (argon2id, on the blocking pool) and stores the account.
-pub async fn create_account(db: &Db, account: NewAccount) -> Result<User, RegisterError> {
+/// Hashes the password (argon2id, on the hashing threads) and stores the account. A full
+/// hashing queue is [`AccountError::PasswordHashingBusy`], with nothing stored.
+pub async fn create_account(
+    db: &Db,
+    hashing: &PasswordHashing,
+    account: NewAccount,
+) -> Result<User, RegisterError> {
     let NewAccount {
         username,
         email,
         password,
     } = account;
-    let password_hash = tokio::task::spawn_blocking(move || password_hash::hash(password.expose()))
-        .await
-        .map_err(|e| AccountError::PasswordHashing(format!("the hashing task failed: {e}")))?
-        .map_err(|e| AccountError::PasswordHashing(e.to_string()))?;
+    let password_hash = hashing.hash(password).await.map_err(AccountError::from)?;
     let created = db
         .run(move |conn| {
             let at = now();

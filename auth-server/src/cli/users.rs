@@ -4,12 +4,13 @@
 use std::io::Read as _;
 
 use clap::Subcommand;
-use shared::config::Settings;
+use shared::config::{PasswordHashSettings, Settings};
 
 use super::{CliError, open_db, print_json_line};
 use crate::accounts::AccountError;
 use crate::accounts::register::{self, NewAccount, RegisterError};
 use crate::domain::{EmailAddress, NewPassword, Username};
+use crate::password_hash::PasswordHashing;
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -38,7 +39,13 @@ async fn create(settings: &Settings, username: &str, email: &str) -> Result<(), 
             .map_err(|m| CliError::Invalid(format!("password: {m}")))?,
     };
     let db = open_db(settings)?;
-    let user = register::create_account(&db, account)
+    // One account: one thread, and a queue no second job will ever wait in.
+    let hashing = PasswordHashing::start(&PasswordHashSettings {
+        threads: 1,
+        queue: 1,
+    })
+    .map_err(|e| CliError::Failed(format!("cannot start a password-hashing thread: {e}")))?;
+    let user = register::create_account(&db, &hashing, account)
         .await
         .map_err(|e| match e {
             RegisterError::Taken => CliError::Conflict(

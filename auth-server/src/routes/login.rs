@@ -7,8 +7,8 @@ use serde::Deserialize;
 use super::authorize::with_flow_csp;
 use super::{see_other, with_cookie};
 use crate::accounts::login::{self, LoginOutcome};
-use crate::accounts::sessions;
-use crate::error::AppError;
+use crate::accounts::{AccountError, sessions};
+use crate::error::{self, AppError};
 use crate::state::AppState;
 use crate::templates::{LoginPage, render};
 use crate::web::csrf;
@@ -144,16 +144,25 @@ pub async fn submit(
         tokio::time::sleep(delay).await;
     }
 
-    match login::authenticate(
+    let outcome = match login::authenticate(
         &state.db,
         &state.audit,
+        &state.password_hashing,
         state.login,
         &username,
         password,
         client.ip.as_deref(),
     )
-    .await?
+    .await
     {
+        Err(AccountError::PasswordHashingBusy) => {
+            // Nothing was checked: the form again, with the username, to send once more.
+            let response = show_error(StatusCode::SERVICE_UNAVAILABLE, error::BUSY_MESSAGE);
+            return Ok(with_flow_csp(&state, &return_to, error::retry_soon(response)).await);
+        }
+        outcome => outcome?,
+    };
+    match outcome {
         LoginOutcome::SignedIn(user) => {
             state.ip_slowdown.record_success(&ip);
             let replacing = current.0.map(|signed_in| signed_in.session.id);

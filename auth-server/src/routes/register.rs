@@ -7,9 +7,9 @@ use serde::Deserialize;
 use super::authorize::with_flow_csp;
 use super::{see_other, with_cookie};
 use crate::accounts::register::{self, NewAccount, RegisterError};
-use crate::accounts::sessions;
+use crate::accounts::{AccountError, sessions};
 use crate::domain::{EmailAddress, NewPassword, Username};
-use crate::error::AppError;
+use crate::error::{self, AppError};
 use crate::state::AppState;
 use crate::templates::{RegisterPage, render};
 use crate::web::csrf;
@@ -123,7 +123,7 @@ pub async fn submit(
         }
     };
 
-    match register::create_account(&state.db, account).await {
+    match register::create_account(&state.db, &state.password_hashing, account).await {
         Ok(user) => {
             let replacing = current.0.map(|signed_in| signed_in.session.id);
             let client = client_info(&req, &state);
@@ -148,6 +148,23 @@ pub async fn submit(
             };
             let response = page(&req, &state, StatusCode::CONFLICT, &return_to, &filled);
             Ok(with_flow_csp(&state, &return_to, response).await)
+        }
+        Err(RegisterError::Failed(AccountError::PasswordHashingBusy)) => {
+            // Nothing was stored: the form again, filled in, to send once more.
+            let filled = Filled {
+                username: &username,
+                email: &email,
+                form_error: Some(error::BUSY_MESSAGE),
+                ..Filled::default()
+            };
+            let response = page(
+                &req,
+                &state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &return_to,
+                &filled,
+            );
+            Ok(with_flow_csp(&state, &return_to, error::retry_soon(response)).await)
         }
         Err(RegisterError::Failed(error)) => Err(error.into()),
     }

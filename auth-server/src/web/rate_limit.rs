@@ -1,6 +1,7 @@
 //! The auth-server's rate limits (SECURITY.md 26): every request counts against its IP's
 //! bucket; sign-in, sign-up, `/authorize` and the token endpoints against a stricter one
-//! too. Health probes are exempt. A refusal is a 429 page, or an OAuth JSON error on the
+//! too. Health probes are exempt: [`is_exempt`] sends them around the limiter before
+//! it allocates anything (`ratelimit::exempting`). A refusal is a 429 page, or an OAuth JSON error on the
 //! token endpoints, with `Retry-After`.
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -30,33 +31,51 @@ fn scope_of(method: &Method, path: &str) -> Option<Scope> {
     }
 }
 
+/// Paths no limit applies to: the health probes.
+fn is_exempt_path(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz")
+}
+
+/// Requests no limit applies to, which `ratelimit::exempting` sends around [`enforce`]
+/// (the path as the router matches it, percent-decoded).
+pub fn is_exempt(req: &ServiceRequest) -> bool {
+    is_exempt_path(req.match_info().as_str())
+}
+
 pub async fn enforce<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     // The path as the router will match it (percent-decoded), so `/%6Cogin` is `/login`.
-    let path = req.match_info().as_str().to_owned();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let exempt = matches!(path.as_str(), "/healthz" | "/readyz");
-    let Some(state) = state.filter(|state| state.limiter.enabled() && !exempt) else {
+    // Everything is decided from it here, before anything is allocated or cloned.
+    let path = req.match_info().as_str();
+    let exempt = is_exempt_path(path);
+    let scope = scope_of(req.method(), path);
+    let json_refusal = TOKEN_ENDPOINTS.contains(&path);
+    let cors_refusal = cors::BROWSER_ENDPOINTS.contains(&path);
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .filter(|state| !exempt && state.limiter.enabled())
+        .cloned();
+    let Some(state) = state else {
         return ratelimit::pass(req, next).await;
     };
     let ip = shared::http::client_ip(req.request(), state.settings.http.trust_proxy_headers)
         .unwrap_or_else(|| "unknown".to_owned());
     let mut scopes = vec![Scope::Ip];
-    scopes.extend(scope_of(req.method(), &path));
+    scopes.extend(scope);
     let verdict = state.limiter.check_ip(&ip, &scopes).await;
     let origin = req.headers().get(ORIGIN).cloned();
     let cors_origins = &state.settings.http.cors_allowed_origins;
     ratelimit::answer(verdict, req, next, |verdict| {
-        let mut response = if TOKEN_ENDPOINTS.contains(&path.as_str()) {
+        let mut response = if json_refusal {
             rate_limited(verdict)
         } else {
             AppError::TooManyRequests(verdict.retry_after_secs()).error_response()
         };
         // The endpoints browser apps call answer this refusal with CORS too, or the app
         // could not read it (the CORS middleware sits inside this one).
-        if cors::BROWSER_ENDPOINTS.contains(&path.as_str()) {
+        if cors_refusal {
             cors::allow_origin(cors_origins, origin.as_ref(), response.headers_mut());
         }
         response
@@ -86,5 +105,14 @@ mod tests {
             assert_eq!(scope_of(&Method::POST, path), Some(Scope::Token));
         }
         assert_eq!(scope_of(&Method::GET, "/account"), None);
+    }
+
+    #[test]
+    fn only_the_health_probes_are_exempt() {
+        assert!(is_exempt_path("/healthz"));
+        assert!(is_exempt_path("/readyz"));
+        for path in ["/login", "/token", "/healthz/", "/readyz.json", "/"] {
+            assert!(!is_exempt_path(path), "{path}");
+        }
     }
 }

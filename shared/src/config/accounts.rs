@@ -1,4 +1,5 @@
-//! The accounts sections: browser sessions (SECURITY.md 25) and sign-in lockout (24).
+//! The accounts sections: browser sessions (SECURITY.md 25), sign-in lockout (24), and
+//! the password hashing that sign-in and sign-up share (its threads and its queue).
 
 use std::time::Duration;
 
@@ -18,6 +19,16 @@ pub struct SessionSettings {
 pub struct LoginSettings {
     pub max_failures: u32,
     pub lockout: Duration,
+}
+
+/// Argon2id runs on threads of its own, never on the pool the database and the token
+/// endpoint use, so a storm of sign-ins costs at most `threads` hashes' memory and CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHashSettings {
+    /// Hashing threads; each holds one 19 MiB argon2 buffer.
+    pub threads: usize,
+    /// Hashes that may wait for a thread; one more is refused at once (503).
+    pub queue: usize,
 }
 
 pub const SESSION_IDLE_TIMEOUT: Setting<Duration> = Setting {
@@ -51,6 +62,19 @@ pub const LOGIN_LOCKOUT: Setting<Duration> = Setting {
     doc: r#"how long the lock lasts"#,
 };
 
+pub const PASSWORD_HASH_THREADS: Setting<usize> = Setting {
+    name: "PASSWORD_HASH_THREADS",
+    default: Value("1"),
+    parse: |v| parse::number(v, 1..=64),
+    doc: r#"threads that hash passwords at sign-in and sign-up (argon2id, 19 MiB each), at the lowest CPU priority"#,
+};
+pub const PASSWORD_HASH_QUEUE: Setting<usize> = Setting {
+    name: "PASSWORD_HASH_QUEUE",
+    default: Value("32"),
+    parse: |v| parse::number(v, 1..=4096),
+    doc: r#"sign-ins and sign-ups that may wait for a hashing thread (each hash takes tens of milliseconds); one more gets a 503 page with `Retry-After` at once"#,
+};
+
 pub fn read_sessions(source: &mut Source) -> Result<SessionSettings, ConfigError> {
     let sessions = SessionSettings {
         idle_timeout: source.get(&SESSION_IDLE_TIMEOUT)?,
@@ -70,5 +94,12 @@ pub fn read_login(source: &mut Source) -> Result<LoginSettings, ConfigError> {
     Ok(LoginSettings {
         max_failures: source.get(&LOGIN_MAX_FAILURES)?,
         lockout: source.get(&LOGIN_LOCKOUT)?,
+    })
+}
+
+pub fn read_password_hashing(source: &mut Source) -> Result<PasswordHashSettings, ConfigError> {
+    Ok(PasswordHashSettings {
+        threads: source.get(&PASSWORD_HASH_THREADS)?,
+        queue: source.get(&PASSWORD_HASH_QUEUE)?,
     })
 }

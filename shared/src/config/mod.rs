@@ -37,7 +37,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use self::accounts::{LoginSettings, SessionSettings};
+pub use self::accounts::{LoginSettings, PasswordHashSettings, SessionSettings};
 pub use self::database::DatabaseSettings;
 pub use self::declare::Declaration;
 pub use self::http::{HttpSettings, PublicUrls};
@@ -77,6 +77,8 @@ pub struct Settings {
     pub keys: KeySettings,
     pub sessions: SessionSettings,
     pub login: LoginSettings,
+    /// Sign-in and sign-up password hashing: its threads and queue.
+    pub password_hashing: PasswordHashSettings,
     pub tokens: TokenSettings,
     /// Request limits per IP, client and user (SECURITY.md 26).
     pub rate_limits: RateLimitSettings,

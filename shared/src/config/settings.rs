@@ -62,6 +62,7 @@ pub fn read(mut source: Source) -> Result<(Settings, Vec<Declaration>), ConfigEr
         keys: tokens::read_keys(&mut source)?,
         sessions: accounts::read_sessions(&mut source)?,
         login: accounts::read_login(&mut source)?,
+        password_hashing: accounts::read_password_hashing(&mut source)?,
         tokens: tokens::read_tokens(&mut source)?,
         rate_limits: rate_limits::read(&mut source)?,
         audit: AuditSettings {

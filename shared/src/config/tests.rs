@@ -38,6 +38,13 @@ fn defaults_are_development_on_sqlite_and_loopback() {
     );
     assert_eq!(settings.login.max_failures, 5);
     assert_eq!(settings.login.lockout, Duration::from_secs(900));
+    assert_eq!(
+        settings.password_hashing,
+        PasswordHashSettings {
+            threads: 1,
+            queue: 32
+        }
+    );
     assert!(!settings.is_https());
 }
 
@@ -93,6 +100,36 @@ fn a_bad_value_names_the_setting() {
     ] {
         let error = Settings::from_values(values(&[(name, value)])).unwrap_err();
         assert!(error.to_string().contains(name), "{name}: {error}");
+    }
+}
+
+#[test]
+fn password_hashing_needs_a_thread_and_a_queue_place_and_is_capped() {
+    let read = |threads: &str, queue: &str| {
+        Settings::from_values(values(&[
+            ("PASSWORD_HASH_THREADS", threads),
+            ("PASSWORD_HASH_QUEUE", queue),
+        ]))
+        .map(|s| s.password_hashing)
+    };
+    assert_eq!(
+        read("4", "1").unwrap(),
+        PasswordHashSettings {
+            threads: 4,
+            queue: 1
+        }
+    );
+    assert_eq!(read("64", "4096").unwrap().threads, 64);
+    for (threads, queue, named) in [
+        ("0", "32", "PASSWORD_HASH_THREADS"),
+        ("65", "32", "PASSWORD_HASH_THREADS"),
+        ("two", "32", "PASSWORD_HASH_THREADS"),
+        ("1", "0", "PASSWORD_HASH_QUEUE"),
+        ("1", "4097", "PASSWORD_HASH_QUEUE"),
+        ("1", "-1", "PASSWORD_HASH_QUEUE"),
+    ] {
+        let error = read(threads, queue).unwrap_err().to_string();
+        assert!(error.contains(named), "{threads}/{queue}: {error}");
     }
 }
 

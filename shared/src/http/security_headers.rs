@@ -1,6 +1,10 @@
 //! Security headers (SECURITY.md 6 and 29), added to every response that does not set
 //! its own value.
 
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderName, HeaderValue, REFERRER_POLICY,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
 use actix_web::middleware::DefaultHeaders;
 
 use crate::parse::is_plain_host;
@@ -63,14 +67,24 @@ pub fn page_csp_allowing_form_action(source: &CspSource) -> String {
     )
 }
 
+/// `Cross-Origin-Opener-Policy` (not among `http`'s named headers).
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
+
+/// A header whose name and value are both static: the middleware copies it into each
+/// response without allocating or touching a reference count.
+fn fixed(name: HeaderName, value: &'static str) -> (HeaderName, HeaderValue) {
+    (name, HeaderValue::from_static(value))
+}
+
 /// For the task API: no sniffing, HSTS when served over https, and no caching — its
 /// answers are one caller's data, and a shared cache must not hand them to another.
 pub fn api_headers(https: bool) -> DefaultHeaders {
     let headers = DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Cache-Control", "no-store"));
+        .add(fixed(X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add(fixed(CACHE_CONTROL, "no-store"));
     if https {
-        headers.add(("Strict-Transport-Security", HSTS))
+        headers.add(fixed(STRICT_TRANSPORT_SECURITY, HSTS))
     } else {
         headers
     }
@@ -80,10 +94,10 @@ pub fn api_headers(https: bool) -> DefaultHeaders {
 /// that may show personal data among them) plus a strict CSP, no framing and no referrer.
 pub fn page_headers(https: bool) -> DefaultHeaders {
     api_headers(https)
-        .add(("Content-Security-Policy", PAGE_CSP))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(fixed(CONTENT_SECURITY_POLICY, PAGE_CSP))
+        .add(fixed(X_FRAME_OPTIONS, "DENY"))
+        .add(fixed(REFERRER_POLICY, "no-referrer"))
+        .add(fixed(CROSS_ORIGIN_OPENER_POLICY, "same-origin"))
 }
 
 #[cfg(test)]
@@ -116,6 +130,58 @@ mod tests {
         for scheme in ["", "a b", "a;b", "a:b", "*"] {
             assert_eq!(CspSource::scheme(scheme), None, "{scheme}");
         }
+    }
+
+    #[actix_web::test]
+    async fn pages_get_every_security_header_and_keep_their_own() {
+        use actix_web::{App, HttpResponse, test, web};
+
+        let app = test::init_service(
+            App::new()
+                .wrap(page_headers(true))
+                .route("/", web::get().to(HttpResponse::Ok))
+                .route(
+                    "/cached",
+                    web::get().to(|| async {
+                        HttpResponse::Ok()
+                            .insert_header(("Cache-Control", "max-age=60"))
+                            .finish()
+                    }),
+                ),
+        )
+        .await;
+        let response = test::call_service(&app, test::TestRequest::get().to_request()).await;
+        let headers = response.headers();
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("cache-control", "no-store"),
+            ("strict-transport-security", HSTS),
+            ("content-security-policy", PAGE_CSP),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+            ("cross-origin-opener-policy", "same-origin"),
+        ] {
+            assert_eq!(headers.get(name).unwrap(), value, "{name}");
+        }
+        let own =
+            test::call_service(&app, test::TestRequest::get().uri("/cached").to_request()).await;
+        assert_eq!(own.headers().get("cache-control").unwrap(), "max-age=60");
+        let plain = test::call_service(
+            &test::init_service(
+                App::new()
+                    .wrap(api_headers(false))
+                    .route("/", web::get().to(HttpResponse::Ok)),
+            )
+            .await,
+            test::TestRequest::get().to_request(),
+        )
+        .await;
+        assert!(plain.headers().get("strict-transport-security").is_none());
+        assert!(plain.headers().get("content-security-policy").is_none());
+        assert_eq!(
+            plain.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
     }
 
     #[test]

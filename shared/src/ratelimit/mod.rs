@@ -7,6 +7,7 @@
 //! With `REDIS_URL` the counts live in Redis, shared by every instance; while Redis does
 //! not answer, each instance counts on its own rather than failing requests.
 
+pub mod exempt;
 mod local;
 mod redis_store;
 pub mod rules;
@@ -17,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
+pub use self::exempt::exempting;
 use self::local::LocalStore;
 use self::redis_store::RedisStore;
 pub use self::rules::Decision;

@@ -230,3 +230,68 @@ async fn a_signed_in_person_sees_who_they_are_and_can_switch() {
             .contains("You are signed in as alice")
     );
 }
+
+/// Sign-ins sent at once: more than one hashing thread and a one-place queue can take.
+const STORM: usize = 24;
+
+/// With one hashing thread and one place in its queue, a storm of sign-ins is answered at
+/// once: those that find the queue full get the form again with a 503 and `Retry-After`,
+/// the others the usual answer; none is a 500 or waits for the rest. Afterwards sign-in
+/// works as before.
+#[actix_web::test]
+async fn a_full_hashing_queue_refuses_sign_ins_at_once_with_retry_after() {
+    let app = spawn_app_with(&[("PASSWORD_HASH_THREADS", "1"), ("PASSWORD_HASH_QUEUE", "1")]).await;
+    app.create_user("alice").await;
+    // Each person's form first, so that the sign-ins themselves leave together.
+    let mut people = Vec::new();
+    for index in 0..STORM {
+        let visitor = app.visitor();
+        let csrf = visitor.csrf_from("/login").await;
+        people.push((visitor, csrf, format!("storm-{index}")));
+    }
+    let answers =
+        futures_util::future::join_all(people.iter().map(|(visitor, csrf, name)| async move {
+            let fields = [
+                ("csrf_token", csrf.as_str()),
+                ("username", name.as_str()),
+                ("password", "wrong-password-guess"),
+            ];
+            visitor.post_form("/login", &fields).await
+        }))
+        .await;
+
+    let (mut refused, mut busy) = (0, 0);
+    for (answer, (_, _, name)) in answers.into_iter().zip(&people) {
+        let status = answer.status().as_u16();
+        let retry_after = answer.headers().get("retry-after").cloned();
+        let html = answer.text().await.unwrap();
+        match status {
+            401 => {
+                refused += 1;
+                assert_eq!(
+                    texts(&html, ".alert"),
+                    ["The username or password is incorrect."]
+                );
+            }
+            503 => {
+                busy += 1;
+                assert_eq!(retry_after.unwrap(), "5");
+                assert_eq!(texts(&html, ".alert"), [auth_server::error::BUSY_MESSAGE]);
+                assert!(
+                    html.contains(&format!("value=\"{name}\"")),
+                    "the username is kept"
+                );
+                assert!(
+                    html.contains("name=\"csrf_token\""),
+                    "the form to send again"
+                );
+            }
+            other => panic!("{name}: {other}\n{html}"),
+        }
+    }
+    assert!(busy >= 1, "{busy} of {STORM} refused as busy");
+    assert!(refused >= 1, "{refused} of {STORM} checked");
+
+    let alice = app.visitor();
+    assert_eq!(alice.login("alice", PASSWORD).await.status(), 303);
+}

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use shared::schema::users;
 
 use crate::support::browser::{PASSWORD, location, texts};
-use crate::support::servers::spawn_app;
+use crate::support::servers::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn the_form_has_the_contracted_fields_and_button() {
@@ -187,4 +187,64 @@ async fn return_to_after_registration_must_be_local() {
         )
         .await;
     assert_eq!(location(&response), "/account");
+}
+
+/// With one hashing thread and one place in its queue, sign-ups sent at once that find
+/// the queue full get their form back, filled in, with a 503 and `Retry-After`, and no
+/// account; the others are created. None is a 500.
+#[actix_web::test]
+async fn a_full_hashing_queue_refuses_sign_ups_at_once_and_stores_nothing() {
+    const STORM: usize = 16;
+    let app = spawn_app_with(&[("PASSWORD_HASH_THREADS", "1"), ("PASSWORD_HASH_QUEUE", "1")]).await;
+    let mut people = Vec::new();
+    for index in 0..STORM {
+        let visitor = app.visitor();
+        let csrf = visitor.csrf_from("/register").await;
+        people.push((visitor, csrf, format!("storm-{index}")));
+    }
+    let emails: Vec<String> = people
+        .iter()
+        .map(|(_, _, name)| format!("{name}@example.com"))
+        .collect();
+    let answers = futures_util::future::join_all(people.iter().zip(&emails).map(
+        |((visitor, csrf, name), email)| async move {
+            let fields = [
+                ("csrf_token", csrf.as_str()),
+                ("username", name.as_str()),
+                ("email", email.as_str()),
+                ("password", PASSWORD),
+            ];
+            visitor.post_form("/register", &fields).await
+        },
+    ))
+    .await;
+
+    let mut created = Vec::new();
+    let mut busy = 0;
+    for (answer, (_, _, name)) in answers.into_iter().zip(&people) {
+        let status = answer.status().as_u16();
+        let retry_after = answer.headers().get("retry-after").cloned();
+        let html = answer.text().await.unwrap();
+        match status {
+            303 => created.push(name.clone()),
+            503 => {
+                busy += 1;
+                assert_eq!(retry_after.unwrap(), "5");
+                assert_eq!(texts(&html, ".alert"), [auth_server::error::BUSY_MESSAGE]);
+                assert!(
+                    html.contains(&format!("value=\"{name}\"")),
+                    "the form is kept"
+                );
+            }
+            other => panic!("{name}: {other}\n{html}"),
+        }
+    }
+    assert!(busy >= 1, "{busy} of {STORM} refused as busy");
+    assert!(!created.is_empty(), "some were created");
+    let mut stored: Vec<String> = app
+        .query(|conn| users::table.select(users::username).load(conn))
+        .await;
+    stored.sort();
+    created.sort();
+    assert_eq!(stored, created, "exactly the accepted sign-ups are stored");
 }

@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use auth_server::accounts::register::{self, NewAccount};
 use auth_server::domain::{EmailAddress, NewPassword, Username};
 use auth_server::oauth::clients::{self, NewClient};
+use auth_server::password_hash::PasswordHashing;
 use security_scan::scan::{Account, ConfidentialClient, Options, ServiceClient};
-use shared::config::Settings;
+use shared::config::{PasswordHashSettings, Settings};
 use shared::db::Db;
 use url::Url;
 
@@ -171,8 +172,15 @@ pub async fn start(limits: Limits) -> RealStack {
     actix_web::rt::spawn(resource_api.run_until_stopped());
 
     let email = "scan@example.com";
+    // The CLI's way: a hashing thread of its own, for one account.
+    let hashing = PasswordHashing::start(&PasswordHashSettings {
+        threads: 1,
+        queue: 1,
+    })
+    .expect("a password-hashing thread");
     register::create_account(
         &db,
+        &hashing,
         NewAccount {
             username: Username::parse(USERNAME).expect("username"),
             email: EmailAddress::parse(email).expect("email"),

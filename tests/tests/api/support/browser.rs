@@ -4,10 +4,14 @@
 //! with, and what tests read from pages and answers: hidden fields, texts, cookies,
 //! `Location`.
 
+use std::sync::OnceLock;
+
 use auth_server::accounts::register::{self, NewAccount};
 use auth_server::domain::{EmailAddress, NewPassword, Username};
+use auth_server::password_hash::PasswordHashing;
 use reqwest::header::HeaderMap;
 use scraper::{Html, Selector};
+use shared::config::PasswordHashSettings;
 
 use super::servers::TestApp;
 
@@ -49,10 +53,24 @@ impl TestApp {
             email: EmailAddress::parse(&email).expect("valid email"),
             password: NewPassword::parse(PASSWORD, username, &email).expect("valid password"),
         };
-        register::create_account(&self.db, account)
+        register::create_account(&self.db, operator_hashing(), account)
             .await
             .expect("account created");
     }
+}
+
+/// The hashing threads of the accounts tests create as the operator CLI does, outside the
+/// server (which keeps its own threads for its pages): one set for the whole test run,
+/// with room in the queue for every test at once.
+fn operator_hashing() -> &'static PasswordHashing {
+    static HASHING: OnceLock<PasswordHashing> = OnceLock::new();
+    HASHING.get_or_init(|| {
+        PasswordHashing::start(&PasswordHashSettings {
+            threads: 2,
+            queue: 1024,
+        })
+        .expect("password-hashing threads")
+    })
 }
 
 /// A browser's client: cookie jar on, redirects off so each hop can be checked, and a
