@@ -5,6 +5,11 @@
 //! keeps its own [`HashMemory`] from one job to the next, and runs at the lowest CPU
 //! priority (`super::priority`).
 //!
+//! A job that waited in the queue longer than [`MAX_QUEUE_WAIT`] is answered `Busy` too,
+//! without hashing: the hashing threads run only on spare CPU, so on a core kept busy by
+//! tokens and the task API a full queue can take long to drain, and a person is better
+//! told "try again" within seconds than kept waiting behind a storm.
+//!
 //! A job that panics is answered [`PoolError::Failed`]; its thread goes on with the next.
 //! The threads end when the pool is dropped.
 
@@ -16,7 +21,17 @@ use std::sync::{Arc, Mutex};
 use super::argon::HashMemory;
 use super::priority;
 
-type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
+/// The most a sign-in or sign-up waits in the queue before it is refused.
+pub const MAX_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs a job with the thread's memory, or refuses it given `None`.
+type RunJob = Box<dyn FnOnce(Option<&mut HashMemory>) + Send>;
+
+/// A queued job and when it was queued.
+struct Job {
+    queued_at: std::time::Instant,
+    run: RunJob,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
@@ -48,6 +63,14 @@ impl std::fmt::Debug for HashingPool {
 impl HashingPool {
     /// Starts `threads` threads (at least one) behind a queue of `queue` jobs (at least one).
     pub fn start(threads: usize, queue: usize) -> std::io::Result<Self> {
+        Self::start_with_max_wait(threads, queue, MAX_QUEUE_WAIT)
+    }
+
+    fn start_with_max_wait(
+        threads: usize,
+        queue: usize,
+        max_wait: std::time::Duration,
+    ) -> std::io::Result<Self> {
         let (threads, queue) = (threads.max(1), queue.max(1));
         let (jobs, receiver) = mpsc::sync_channel::<Job>(queue);
         let receiver = Arc::new(Mutex::new(receiver));
@@ -55,7 +78,7 @@ impl HashingPool {
             let receiver = receiver.clone();
             std::thread::Builder::new()
                 .name(format!("password-hash-{index}"))
-                .spawn(move || work(&receiver))?;
+                .spawn(move || work(&receiver, max_wait))?;
         }
         Ok(Self {
             jobs,
@@ -79,21 +102,24 @@ impl HashingPool {
         F: FnOnce(&mut HashMemory) -> T + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |memory| {
-            // The caller may have gone away (the client closed the connection).
-            let _unheard = reply.send(job(memory));
-        });
+        let job = Job {
+            queued_at: std::time::Instant::now(),
+            run: Box::new(move |memory: Option<&mut HashMemory>| {
+                // The caller may have gone away (the client closed the connection).
+                let _unheard = reply.send(memory.map(job).ok_or(PoolError::Busy));
+            }),
+        };
         self.jobs.try_send(job).map_err(|error| match error {
             TrySendError::Full(_) => PoolError::Busy,
             TrySendError::Disconnected(_) => PoolError::Failed,
         })?;
-        Ok(async move { answer.await.map_err(|_| PoolError::Failed) })
+        Ok(async move { answer.await.unwrap_or(Err(PoolError::Failed)) })
     }
 }
 
 /// One thread's life: lower its priority, then run jobs on its own memory until the pool
 /// is dropped.
-fn work(receiver: &Mutex<Receiver<Job>>) {
+fn work(receiver: &Mutex<Receiver<Job>>, max_wait: std::time::Duration) {
     priority::lower_this_thread();
     let mut memory = HashMemory::default();
     loop {
@@ -104,7 +130,11 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
         };
         let Ok(job) = next else { return };
         // A panic drops the job's reply sender, which answers `Failed`.
-        let _panicked = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+        if job.queued_at.elapsed() > max_wait {
+            (job.run)(None);
+            continue;
+        }
+        let _panicked = std::panic::catch_unwind(AssertUnwindSafe(|| (job.run)(Some(&mut memory))));
     }
 }
 
@@ -149,6 +179,30 @@ mod tests {
         assert_eq!(answered(second).await, Ok("second"));
         let later = pool.submit(|_| "later").expect("room again");
         assert_eq!(answered(later).await, Ok("later"));
+    }
+
+    #[tokio::test]
+    async fn a_job_that_waited_too_long_is_refused_unhashed() {
+        let pool = HashingPool::start_with_max_wait(1, 4, Duration::from_millis(50)).unwrap();
+        let (release, gate) = mpsc::channel::<()>();
+        let first = pool
+            .submit(move |_| {
+                gate.recv().unwrap();
+                "first"
+            })
+            .unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counted = ran.clone();
+        let late = pool
+            .submit(move |_| counted.fetch_add(1, Ordering::SeqCst))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        release.send(()).unwrap();
+        assert_eq!(answered(first).await, Ok("first"));
+        assert_eq!(answered(late).await, Err(PoolError::Busy));
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "the late job was not run");
+        let fresh = pool.submit(|_| "fresh").unwrap();
+        assert_eq!(answered(fresh).await, Ok("fresh"));
     }
 
     #[tokio::test]
