@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use shared::models::now;
 use shared::schema::login_throttles;
 
-use crate::support::browser::{PASSWORD, cookie_value, location, texts};
+use crate::support::browser::{PASSWORD, assert_busy_form, cookie_value, location, texts};
 use crate::support::servers::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
@@ -275,15 +275,10 @@ async fn a_full_hashing_queue_refuses_sign_ins_at_once_with_retry_after() {
             }
             503 => {
                 busy += 1;
-                assert_eq!(retry_after.unwrap(), "5");
-                assert_eq!(texts(&html, ".alert"), [auth_server::error::BUSY_MESSAGE]);
-                assert!(
-                    html.contains(&format!("value=\"{name}\"")),
-                    "the username is kept"
-                );
-                assert!(
-                    html.contains("name=\"csrf_token\""),
-                    "the form to send again"
+                assert_busy_form(
+                    &html,
+                    retry_after.as_ref().and_then(|v| v.to_str().ok()),
+                    name,
                 );
             }
             other => panic!("{name}: {other}\n{html}"),

@@ -171,6 +171,21 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
 }
 
 /// The visible text of every element matching `css`.
+/// What a form refused because password hashing is busy looks like: 503 with
+/// `Retry-After: 5`, the busy message, the `name` typed kept, and the form to send again.
+pub fn assert_busy_form(html: &str, retry_after: Option<&str>, name: &str) {
+    assert_eq!(retry_after, Some("5"));
+    assert_eq!(texts(html, ".alert"), [auth_server::error::BUSY_MESSAGE]);
+    assert!(
+        html.contains(&format!("value=\"{name}\"")),
+        "what was typed is kept"
+    );
+    assert!(
+        html.contains("name=\"csrf_token\""),
+        "the form to send again"
+    );
+}
+
 pub fn texts(html: &str, css: &str) -> Vec<String> {
     let document = Html::parse_document(html);
     let selector = Selector::parse(css).expect("selector");
