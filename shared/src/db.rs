@@ -470,12 +470,6 @@ impl Db {
         Self::with_threads(pool, threads)
     }
 
-    /// `pool`, with as many threads as it has connections.
-    pub fn new(pool: DbPool) -> Self {
-        let threads = pool.max_size();
-        Self::with_threads(pool, threads)
-    }
-
     fn with_threads(pool: DbPool, threads: u32) -> Self {
         let threads = usize::try_from(threads).unwrap_or(1);
         Self {

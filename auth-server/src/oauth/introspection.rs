@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use shared::db::{Db, DbConnection, DbError};
+use shared::db::{Db, DbError};
 use shared::models::access_token::AccessTokenRecord;
 use shared::models::client::Client;
 use shared::models::now;
@@ -75,12 +75,6 @@ impl From<DbError> for IntrospectError {
     }
 }
 
-/// The caller's row is unchanged since it was cached; read in the same round of database
-/// work as the token's state.
-fn caller_unchanged(conn: &mut DbConnection, caller: &Client) -> Result<bool, DbError> {
-    Client::is_unchanged(conn, &caller.client_id, caller.updated_at)
-}
-
 /// What `caller` may learn about `token`; the `hint` is ignored where it is wrong.
 pub async fn introspect(
     db: &Db,
@@ -138,10 +132,10 @@ async fn introspect_refresh_token(
     token: PlainToken,
 ) -> Result<Introspection, IntrospectError> {
     let hash = token.hash();
-    let seen = caller.clone();
+    let (caller_id, caller_seen) = (caller.client_id.clone(), caller.updated_at);
     let (unchanged, found) = db
         .run(move |conn| {
-            if !caller_unchanged(conn, &seen)? {
+            if !Client::is_unchanged(conn, &caller_id, caller_seen)? {
                 return Ok((false, None));
             }
             Ok::<_, DbError>((true, RefreshToken::find_with_grant(conn, hash.as_str())?))
