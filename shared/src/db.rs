@@ -16,6 +16,7 @@ use crate::config::{DatabaseSettings, DatabaseUrl};
 
 mod checkpoint;
 pub mod executor;
+pub mod group_commit;
 pub mod prepared;
 
 /// A connection to whichever backend `DATABASE_URL` names.
@@ -281,17 +282,6 @@ where
     })
 }
 
-/// Runs `work` alone among this process's SQLite writers (see [`write_transaction`]), for
-/// a single write statement that needs no transaction of its own. On PostgreSQL it just
-/// runs `work`.
-pub fn single_write<T, F>(conn: &mut DbConnection, work: F) -> T
-where
-    F: FnOnce(&mut DbConnection) -> T,
-{
-    let _turn = matches!(conn, DbConnection::Sqlite(_)).then(SqliteWriters::wait_turn);
-    work(conn)
-}
-
 /// This process's turn at SQLite's single writer lock: one writer at a time, the others
 /// parked on a mutex (woken as soon as it is free). Re-entrant on one thread, so a write
 /// transaction nested in another (a savepoint) does not wait for itself.
@@ -434,6 +424,8 @@ impl DbError {
 pub struct Db {
     pool: DbPool,
     executor: std::sync::Arc<executor::Executor>,
+    /// SQLite's writer thread (see [`Db::write`]); PostgreSQL commits each on its own.
+    group_commit: Option<std::sync::Arc<group_commit::GroupCommit>>,
     /// A server's SQLite checkpointer, stopped when the last `Db` clone is dropped.
     _checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
@@ -467,14 +459,13 @@ impl Db {
                     .min(u32::try_from(cores).unwrap_or(u32::MAX))
             }
         };
-        Self::with_threads(pool, threads)
-    }
-
-    fn with_threads(pool: DbPool, threads: u32) -> Self {
         let threads = usize::try_from(threads).unwrap_or(1);
+        let group_commit = matches!(settings.url, DatabaseUrl::Sqlite(_))
+            .then(|| std::sync::Arc::new(group_commit::GroupCommit::start(pool.clone())));
         Self {
             pool,
             executor: std::sync::Arc::new(executor::Executor::start("db", threads)),
+            group_commit,
             _checkpointer: None,
         }
     }
@@ -502,6 +493,30 @@ impl Db {
             })
             .await
             .map_err(|_| E::from(DbError::Cancelled))?
+    }
+
+    /// Runs `work` in a write transaction, as [`write_transaction`] does, and returns its
+    /// result once the transaction has committed. On SQLite it shares its commit with the
+    /// other writes queued at the same moment, each in a savepoint of its own (see
+    /// [`group_commit`]): same answers, a fraction of the commits.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        match &self.group_commit {
+            Some(writer) => writer
+                .write(work)
+                .await
+                .map_err(|_| E::from(DbError::Cancelled))?,
+            None => self.run(move |conn| write_transaction(conn, work)).await,
+        }
+    }
+
+    /// Groups the SQLite writer has committed and the write transactions they held.
+    pub fn committed_groups(&self) -> Option<(u64, u64)> {
+        self.group_commit.as_ref().map(|writer| writer.committed())
     }
 
     /// Whether the database answers a trivial query now (for `/readyz`).

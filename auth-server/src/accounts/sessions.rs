@@ -64,34 +64,32 @@ pub async fn start(
     let token = PlainToken::generate(TOKEN_PREFIX);
     let token_hash = token.hash();
     let ended = db
-        .run(move |conn| {
-            shared::db::write_transaction::<_, DbError, _>(conn, |conn| {
-                if let Some(old_id) = &replacing {
-                    Session::delete(conn, old_id)?;
-                }
-                let at = now();
-                let id = uuid::Uuid::now_v7().to_string();
-                let csrf_token = PlainToken::generate("").expose().to_owned();
-                let user_agent = client
-                    .user_agent
-                    .as_deref()
-                    .map(|ua| truncate_chars(ua, MAX_USER_AGENT));
-                Session::insert(
-                    conn,
-                    &NewSession {
-                        id: &id,
-                        token_hash: token_hash.as_str(),
-                        user_id: &user_id,
-                        csrf_token: &csrf_token,
-                        ip: client.ip.as_deref(),
-                        user_agent: user_agent.as_deref(),
-                        created_at: at,
-                        last_seen_at: at,
-                        expires_at: at + policy.absolute_lifetime,
-                    },
-                )?;
-                Session::delete_oldest_beyond(conn, &user_id, policy.max_per_user)
-            })
+        .write(move |conn| {
+            if let Some(old_id) = &replacing {
+                Session::delete(conn, old_id)?;
+            }
+            let at = now();
+            let id = uuid::Uuid::now_v7().to_string();
+            let csrf_token = PlainToken::generate("").expose().to_owned();
+            let user_agent = client
+                .user_agent
+                .as_deref()
+                .map(|ua| truncate_chars(ua, MAX_USER_AGENT));
+            Session::insert(
+                conn,
+                &NewSession {
+                    id: &id,
+                    token_hash: token_hash.as_str(),
+                    user_id: &user_id,
+                    csrf_token: &csrf_token,
+                    ip: client.ip.as_deref(),
+                    user_agent: user_agent.as_deref(),
+                    created_at: at,
+                    last_seen_at: at,
+                    expires_at: at + policy.absolute_lifetime,
+                },
+            )?;
+            Session::delete_oldest_beyond(conn, &user_id, policy.max_per_user)
         })
         .await?;
     if ended > 0 {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use shared::db::{Db, single_write};
+use shared::db::Db;
 use shared::models::client::Client;
 use shared::models::now;
 
@@ -36,8 +36,7 @@ pub async fn issue(
             }
         },
     };
-    // One statement records the token and confirms the client is unchanged: no
-    // transaction of its own is needed.
+    // One statement records the token and confirms the client is unchanged.
     let subject = TokenSubject {
         grant_id: None,
         user_id: None,
@@ -46,11 +45,7 @@ pub async fn issue(
     };
     let scope_text = scope.to_string();
     let issued = db
-        .run(move |conn| {
-            single_write(conn, |conn| {
-                issue_access_token(conn, &ring, &policy, &subject, &scope_text, now())
-            })
-        })
+        .write(move |conn| issue_access_token(conn, &ring, &policy, &subject, &scope_text, now()))
         .await?;
     let (access_token, expires_in) = issued;
     tracing::info!(target: "security", event = "tokens_issued", grant_type = "client_credentials", client_id = %client.client_id);

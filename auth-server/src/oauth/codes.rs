@@ -50,7 +50,7 @@ pub async fn issue(
         used_at: None,
         grant_id: None,
     };
-    db.run(move |conn| AuthorizationCode::insert(conn, &row))
+    db.write(move |conn| AuthorizationCode::insert(conn, &row))
         .await?;
     Ok(code)
 }
@@ -96,10 +96,8 @@ pub async fn exchange(
     let code_hash = request.code.hash();
     let client_id = client.client_id.clone();
     let outcome = db
-        .run(move |conn| {
-            shared::db::write_transaction::<_, IssueError, _>(conn, |conn| {
-                exchange_in_transaction(conn, &ring, &policy, &client, &code_hash, &request)
-            })
+        .write(move |conn| {
+            exchange_in_transaction(conn, &ring, &policy, &client, &code_hash, &request)
         })
         .await;
     match outcome {

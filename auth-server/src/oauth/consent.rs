@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use shared::audit::{AuditEvent, AuditLog};
-use shared::db::{Db, DbError, write_transaction};
+use shared::db::{Db, DbError};
 use shared::models::authorization_code::AuthorizationCode;
 use shared::models::consent::Consent;
 use shared::models::grant::Grant;
@@ -148,19 +148,17 @@ pub async fn revoke_app(
 ) -> Result<bool, DbError> {
     let (user, client) = (user_id.clone(), client_id.clone());
     let (had_consent, codes, grants, access_tokens) = db
-        .run(move |conn| {
-            write_transaction::<_, DbError, _>(conn, |conn| {
-                let had_consent = Consent::delete(conn, &user, &client)?;
-                // Codes first: an exchange racing this transaction either finds its code
-                // gone, or has created its grant by the time the grants are listed.
-                let codes = AuthorizationCode::delete_unused_for(conn, &user, &client)?;
-                let grants = Grant::live_for(conn, &user, &client)?;
-                let mut access_tokens = 0;
-                for grant_id in &grants {
-                    access_tokens += Grant::revoke_family(conn, grant_id, now())?.len();
-                }
-                Ok((had_consent, codes, grants.len(), access_tokens))
-            })
+        .write::<_, DbError, _>(move |conn| {
+            let had_consent = Consent::delete(conn, &user, &client)?;
+            // Codes first: an exchange racing this transaction either finds its code
+            // gone, or has created its grant by the time the grants are listed.
+            let codes = AuthorizationCode::delete_unused_for(conn, &user, &client)?;
+            let grants = Grant::live_for(conn, &user, &client)?;
+            let mut access_tokens = 0;
+            for grant_id in &grants {
+                access_tokens += Grant::revoke_family(conn, grant_id, now())?.len();
+            }
+            Ok((had_consent, codes, grants.len(), access_tokens))
         })
         .await?;
     let had_access = had_consent || codes > 0 || grants > 0;

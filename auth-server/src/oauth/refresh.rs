@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use shared::audit::{AuditEvent, AuditLog};
-use shared::db::{Db, DbConnection, write_transaction};
+use shared::db::{Db, DbConnection};
 use shared::models::client::Client;
 use shared::models::grant::Grant;
 use shared::models::now;
@@ -65,18 +65,16 @@ pub async fn refresh(
     let token_hash = request.refresh_token.hash();
     let client_id = client.client_id.clone();
     let outcome = db
-        .run(move |conn| {
-            write_transaction::<_, IssueError, _>(conn, |conn| {
-                refresh_in_transaction(
-                    conn,
-                    &ring,
-                    &policy,
-                    &client,
-                    &token_hash,
-                    narrowed.as_ref(),
-                    request.arrived_at,
-                )
-            })
+        .write(move |conn| {
+            refresh_in_transaction(
+                conn,
+                &ring,
+                &policy,
+                &client,
+                &token_hash,
+                narrowed.as_ref(),
+                request.arrived_at,
+            )
         })
         .await;
     match outcome {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use shared::audit::{AuditEvent, AuditLog};
-use shared::db::{Db, DbError, write_transaction};
+use shared::db::{Db, DbError};
 use shared::models::access_token::AccessTokenRecord;
 use shared::models::client::Client;
 use shared::models::grant::Grant;
@@ -70,19 +70,17 @@ async fn revoke_refresh_token(
     let hash = token.hash();
     let client_id = client.client_id.clone();
     let outcome = db
-        .run(move |conn| {
-            write_transaction::<_, DbError, _>(conn, |conn| {
-                let Some(row) = RefreshToken::find(conn, hash.as_str())? else {
-                    return Ok(RefreshRevocation::Unknown);
-                };
-                if row.client_id != client_id {
-                    return Ok(RefreshRevocation::OtherClient);
-                }
-                let revoked = Grant::revoke_family(conn, &row.grant_id, now())?;
-                Ok(RefreshRevocation::Revoked {
-                    grant_id: row.grant_id,
-                    access_tokens: revoked.len(),
-                })
+        .write::<_, DbError, _>(move |conn| {
+            let Some(row) = RefreshToken::find(conn, hash.as_str())? else {
+                return Ok(RefreshRevocation::Unknown);
+            };
+            if row.client_id != client_id {
+                return Ok(RefreshRevocation::OtherClient);
+            }
+            let revoked = Grant::revoke_family(conn, &row.grant_id, now())?;
+            Ok(RefreshRevocation::Revoked {
+                grant_id: row.grant_id,
+                access_tokens: revoked.len(),
             })
         })
         .await?;

@@ -124,11 +124,17 @@ mod tests {
         })
         .await
         .unwrap();
-        // About 64 MiB of commits over a second and a half: ten checkpoint intervals.
+        // At least 80 MiB of commits over at least a second and a half (fifteen checkpoint
+        // intervals), however fast this machine writes.
         let wal = dir.join("db.sqlite3-wal");
         let started = Instant::now();
         let mut largest = 0;
-        while started.elapsed() < Duration::from_millis(1500) {
+        let mut commits: u64 = 0;
+        while (started.elapsed() < Duration::from_millis(1500)
+            || commits * 16384 < 5 * JOURNAL_SIZE_LIMIT)
+            && started.elapsed() < Duration::from_secs(60)
+        {
+            commits += 1;
             db.run(|conn| {
                 write_transaction(conn, |conn| {
                     diesel::sql_query("INSERT INTO filler (data) VALUES (zeroblob(16384))")

@@ -133,7 +133,7 @@ impl AccessTokenRecord {
         Ok(access_tokens::table
             .find(jti)
             .select(AccessTokenRecord::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 }

@@ -56,7 +56,7 @@ impl ApiKey {
         Ok(api_keys::table
             .filter(api_keys::key_hash.eq(key_hash))
             .select(ApiKey::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

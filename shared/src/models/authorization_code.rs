@@ -48,7 +48,7 @@ impl AuthorizationCode {
         Ok(authorization_codes::table
             .find(code_hash)
             .select(AuthorizationCode::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -68,7 +68,7 @@ impl Client {
         Ok(clients::table
             .find(client_id)
             .select(Client::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -26,7 +26,7 @@ impl Consent {
         Ok(consents::table
             .find((user_id, client_id))
             .select(Consent::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -72,7 +72,7 @@ impl Grant {
         Ok(grants::table
             .find(id)
             .select(Grant::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

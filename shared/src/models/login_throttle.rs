@@ -32,7 +32,7 @@ impl LoginThrottle {
         Ok(login_throttles::table
             .find(username)
             .select(LoginThrottle::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 
@@ -92,7 +92,7 @@ impl LoginThrottle {
             let row: LoginThrottle = login_throttles::table
                 .find(username)
                 .select(LoginThrottle::as_select())
-                .first(conn)?;
+                .get_result(conn)?;
             // A stale streak (last failure outside the window, or a lockout that has ended)
             // starts again from this failure.
             let streak_expired = row.last_failure_at < now - window

@@ -71,7 +71,7 @@ impl RefreshToken {
         Ok(refresh_tokens::table
             .find(token_hash)
             .select(RefreshToken::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 
@@ -84,7 +84,7 @@ impl RefreshToken {
             .inner_join(grants::table)
             .filter(refresh_tokens::token_hash.eq(token_hash))
             .select((RefreshToken::as_select(), Grant::as_select()))
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 }

@@ -67,7 +67,7 @@ impl Session {
             .inner_join(users::table)
             .filter(sessions::token_hash.eq(token.as_str()))
             .select((Session::as_select(), User::as_select()))
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -103,7 +103,7 @@ impl Task {
             .filter(tasks::id.eq(id))
             .filter(tasks::user_id.eq(user_id))
             .select(Task::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -56,7 +56,7 @@ impl User {
         Ok(users::table
             .filter(users::username.eq(username))
             .select(User::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 
@@ -64,7 +64,7 @@ impl User {
         Ok(users::table
             .find(id)
             .select(User::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 }
