@@ -101,3 +101,28 @@ where
 }
 
 cacheable_statement!(SpendAuthorizationCode<'a>);
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl as _;
+    use diesel::sql_types::Integer;
+
+    /// `.cargo/config.toml` builds the bundled SQLite with its query-planner stability
+    /// guarantee; without it every statement with a bound LIMIT or OFFSET is parsed again
+    /// on each use, whatever diesel caches.
+    #[test]
+    fn sqlite_plans_do_not_depend_on_bound_values() {
+        #[derive(diesel::QueryableByName)]
+        struct Used {
+            #[diesel(sql_type = Integer)]
+            used: i32,
+        }
+        let mut conn = <diesel::SqliteConnection as diesel::Connection>::establish(":memory:")
+            .expect("an in-memory SQLite database");
+        let row: Used =
+            diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used")
+                .get_result(&mut conn)
+                .expect("compile options can be read");
+        assert_eq!(row.used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
+    }
+}

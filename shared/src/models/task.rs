@@ -111,7 +111,8 @@ impl Task {
     ///
     /// The total rides along with each row as an uncorrelated scalar subquery, which both
     /// databases evaluate once, so a page is one statement — and, written without SQL
-    /// literals, one that diesel prepares once per connection and reuses.
+    /// literals, one that diesel prepares once per connection and reuses (on SQLite thanks
+    /// to the query-planner stability guarantee it is built with: see `.cargo/config.toml`).
     pub fn page(
         conn: &mut DbConnection,
         user_id: &str,
