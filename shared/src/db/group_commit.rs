@@ -24,6 +24,7 @@ use diesel::RunQueryDsl as _;
 use diesel::connection::SimpleConnection as _;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::executor::Cancelled;
 use super::{DbConnection, DbError, DbPool, SqliteWriters, prepared};
 
 /// The most write transactions one commit holds. A member's answer waits for the whole
@@ -130,10 +131,6 @@ impl std::fmt::Debug for Shared {
         f.debug_struct("Shared").finish_non_exhaustive()
     }
 }
-
-/// The write was not run to its end: the server is stopping, or the work panicked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cancelled;
 
 impl GroupCommit {
     /// Starts the writer thread, taking its connections from `pool`.
