@@ -25,7 +25,7 @@ use diesel::connection::SimpleConnection as _;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::executor::Cancelled;
-use super::{DbConnection, DbError, DbPool, SqliteWriters, prepared};
+use super::{DbConnection, DbError, DbPool, SqliteWriters, native, prepared};
 
 /// The most write transactions one commit holds. A member's answer waits for the whole
 /// group, so this bounds the wait (a few milliseconds of work) as well.
@@ -246,7 +246,7 @@ fn commit_group(pool: &DbPool, group: &mut [Box<dyn Member>]) -> Option<GroupFai
     let mut panicked = false;
     let committed = pooled.transaction::<_, DieselError, _>(|conn| {
         // As in `write_transaction`: the writer lock first (see there).
-        prepared::TakeWriterLock.execute(conn)?;
+        native!(conn, |conn| prepared::TakeWriterLock.execute(conn))?;
         for member in group.iter_mut() {
             if std::panic::catch_unwind(AssertUnwindSafe(|| member.run(conn))).is_err() {
                 panicked = true;

@@ -21,7 +21,7 @@ macro_rules! cacheable_statement {
             const HAS_STATIC_QUERY_ID: bool = true;
         }
 
-        impl$(<$lt>)? RunQueryDsl<crate::db::DbConnection> for $name$(<$lt>)? {}
+        impl<$($lt,)? Conn> RunQueryDsl<Conn> for $name$(<$lt>)? {}
     };
 }
 
@@ -43,7 +43,7 @@ impl QueryId for TakeWriterLock {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl RunQueryDsl<crate::db::DbConnection> for TakeWriterLock {}
+impl<Conn> RunQueryDsl<Conn> for TakeWriterLock {}
 
 /// `UPDATE refresh_tokens SET used_at = $at WHERE token_hash = $hash AND used_at IS NULL
 /// AND revoked_at IS NULL`: spends a live refresh token once (RFC 9700 §4.14.2); 1 row

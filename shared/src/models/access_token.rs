@@ -6,11 +6,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::access_tokens;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = access_tokens)]
+#[diesel(table_name = access_tokens, treat_none_as_default_value = false)]
 pub struct AccessTokenRecord {
     pub jti: String,
     pub grant_id: Option<String>,
@@ -24,9 +24,9 @@ pub struct AccessTokenRecord {
 
 impl AccessTokenRecord {
     pub fn insert(conn: &mut DbConnection, record: &AccessTokenRecord) -> Result<(), DbError> {
-        diesel::insert_into(access_tokens::table)
+        native!(conn, |conn| diesel::insert_into(access_tokens::table)
             .values(record)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
@@ -60,7 +60,7 @@ impl AccessTokenRecord {
             record.expires_at.into_sql::<Timestamp>(),
         ))
         .filter(client_unchanged);
-        let inserted = diesel::insert_into(access_tokens::table)
+        let inserted = native!(conn, |conn| diesel::insert_into(access_tokens::table)
             .values(row)
             .into_columns((
                 access_tokens::jti,
@@ -71,7 +71,7 @@ impl AccessTokenRecord {
                 access_tokens::issued_at,
                 access_tokens::expires_at,
             ))
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(inserted == 1)
     }
 
@@ -88,7 +88,7 @@ impl AccessTokenRecord {
 
         use crate::schema::clients;
 
-        Ok(diesel::select((
+        Ok(native!(conn, |conn| diesel::select((
             exists(
                 clients::table
                     .filter(clients::client_id.eq(client_id))
@@ -101,19 +101,19 @@ impl AccessTokenRecord {
                     .filter(access_tokens::revoked_at.is_null()),
             ),
         ))
-        .get_result(conn)?)
+        .get_result(conn))?)
     }
 
     /// Revokes one token; returns whether it was live (not revoked before). The database
     /// appends it to `token_revocations` as it commits.
     pub fn revoke(conn: &mut DbConnection, jti: &str, now: NaiveDateTime) -> Result<bool, DbError> {
-        Ok(diesel::update(
+        Ok(native!(conn, |conn| diesel::update(
             access_tokens::table
                 .find(jti)
                 .filter(access_tokens::revoked_at.is_null()),
         )
         .set(access_tokens::revoked_at.eq(now))
-        .execute(conn)?
+        .execute(conn))?
             > 0)
     }
 
@@ -123,17 +123,17 @@ impl AccessTokenRecord {
         conn: &mut DbConnection,
         cutoff: NaiveDateTime,
     ) -> Result<usize, DbError> {
-        Ok(
-            diesel::delete(access_tokens::table.filter(access_tokens::expires_at.lt(cutoff)))
-                .execute(conn)?,
+        Ok(native!(conn, |conn| diesel::delete(
+            access_tokens::table.filter(access_tokens::expires_at.lt(cutoff))
         )
+        .execute(conn))?)
     }
 
     pub fn find(conn: &mut DbConnection, jti: &str) -> Result<Option<AccessTokenRecord>, DbError> {
-        Ok(access_tokens::table
+        Ok(native!(conn, |conn| access_tokens::table
             .find(jti)
             .select(AccessTokenRecord::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 }

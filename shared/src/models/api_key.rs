@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::api_keys;
 
 /// Every personal API key starts with this, which tells it apart from a JWT.
@@ -43,9 +43,9 @@ impl std::fmt::Debug for ApiKey {
 
 impl ApiKey {
     pub fn insert(conn: &mut DbConnection, key: &ApiKey) -> Result<(), DbError> {
-        diesel::insert_into(api_keys::table)
+        native!(conn, |conn| diesel::insert_into(api_keys::table)
             .values(key)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
@@ -53,20 +53,20 @@ impl ApiKey {
         conn: &mut DbConnection,
         key_hash: &str,
     ) -> Result<Option<ApiKey>, DbError> {
-        Ok(api_keys::table
+        Ok(native!(conn, |conn| api_keys::table
             .filter(api_keys::key_hash.eq(key_hash))
             .select(ApiKey::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 
     /// The user's keys, newest first (revoked ones included, for the record).
     pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<ApiKey>, DbError> {
-        Ok(api_keys::table
+        Ok(native!(conn, |conn| api_keys::table
             .filter(api_keys::user_id.eq(user_id))
             .order((api_keys::created_at.desc(), api_keys::id.desc()))
             .select(ApiKey::as_select())
-            .load(conn)?)
+            .load(conn))?)
     }
 
     /// Revokes one of the user's keys; returns whether a live key was revoked.
@@ -76,21 +76,21 @@ impl ApiKey {
         id: &str,
         now: NaiveDateTime,
     ) -> Result<bool, DbError> {
-        Ok(diesel::update(
+        Ok(native!(conn, |conn| diesel::update(
             api_keys::table
                 .filter(api_keys::id.eq(id))
                 .filter(api_keys::user_id.eq(user_id))
                 .filter(api_keys::revoked_at.is_null()),
         )
         .set(api_keys::revoked_at.eq(now))
-        .execute(conn)?
+        .execute(conn))?
             > 0)
     }
 
     pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
-        diesel::update(api_keys::table.find(id))
+        native!(conn, |conn| diesel::update(api_keys::table.find(id))
             .set(api_keys::last_used_at.eq(now))
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 }

@@ -3,11 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::authorization_codes;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = authorization_codes)]
+#[diesel(table_name = authorization_codes, treat_none_as_default_value = false)]
 pub struct AuthorizationCode {
     pub code_hash: String,
     pub client_id: String,
@@ -35,9 +35,9 @@ impl std::fmt::Debug for AuthorizationCode {
 
 impl AuthorizationCode {
     pub fn insert(conn: &mut DbConnection, code: &AuthorizationCode) -> Result<(), DbError> {
-        diesel::insert_into(authorization_codes::table)
+        native!(conn, |conn| diesel::insert_into(authorization_codes::table)
             .values(code)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
@@ -45,11 +45,11 @@ impl AuthorizationCode {
         conn: &mut DbConnection,
         code_hash: &str,
     ) -> Result<Option<AuthorizationCode>, DbError> {
-        Ok(authorization_codes::table
+        Ok(native!(conn, |conn| authorization_codes::table
             .find(code_hash)
             .select(AuthorizationCode::as_select())
             .get_result(conn)
-            .optional()?)
+            .optional())?)
     }
 
     /// Marks the code used if nobody has, and records the grant it was exchanged for:
@@ -66,7 +66,7 @@ impl AuthorizationCode {
             at: &now,
             grant_id,
         };
-        Ok(diesel::RunQueryDsl::execute(spend, conn)? == 1)
+        Ok(native!(conn, |conn| diesel::RunQueryDsl::execute(spend, conn))? == 1)
     }
 
     /// Deletes the codes a user's authorization of a client left unexchanged (revoking the
@@ -76,13 +76,13 @@ impl AuthorizationCode {
         user_id: &str,
         client_id: &str,
     ) -> Result<usize, DbError> {
-        Ok(diesel::delete(
+        Ok(native!(conn, |conn| diesel::delete(
             authorization_codes::table
                 .filter(authorization_codes::user_id.eq(user_id))
                 .filter(authorization_codes::client_id.eq(client_id))
                 .filter(authorization_codes::used_at.is_null()),
         )
-        .execute(conn)?)
+        .execute(conn))?)
     }
 
     /// Removes codes that expired before `cutoff`, used or not.
@@ -90,9 +90,9 @@ impl AuthorizationCode {
         conn: &mut DbConnection,
         cutoff: NaiveDateTime,
     ) -> Result<usize, DbError> {
-        Ok(diesel::delete(
+        Ok(native!(conn, |conn| diesel::delete(
             authorization_codes::table.filter(authorization_codes::expires_at.lt(cutoff)),
         )
-        .execute(conn)?)
+        .execute(conn))?)
     }
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::clients;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
@@ -58,18 +58,18 @@ impl Client {
     }
 
     pub fn insert(conn: &mut DbConnection, client: &Client) -> Result<(), DbError> {
-        diesel::insert_into(clients::table)
+        native!(conn, |conn| diesel::insert_into(clients::table)
             .values(client)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
     pub fn find(conn: &mut DbConnection, client_id: &str) -> Result<Option<Client>, DbError> {
-        Ok(clients::table
+        Ok(native!(conn, |conn| clients::table
             .find(client_id)
             .select(Client::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 
     /// Whether the client's row is still the one `updated_at` was read from, and enabled:
@@ -80,20 +80,20 @@ impl Client {
         client_id: &str,
         updated_at: NaiveDateTime,
     ) -> Result<bool, DbError> {
-        Ok(diesel::select(diesel::dsl::exists(
+        Ok(native!(conn, |conn| diesel::select(diesel::dsl::exists(
             clients::table
                 .filter(clients::client_id.eq(client_id))
                 .filter(clients::updated_at.eq(updated_at))
                 .filter(clients::disabled_at.is_null()),
         ))
-        .get_result(conn)?)
+        .get_result(conn))?)
     }
 
     pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, DbError> {
-        Ok(clients::table
+        Ok(native!(conn, |conn| clients::table
             .order(clients::created_at.asc())
             .select(Client::as_select())
-            .load(conn)?)
+            .load(conn))?)
     }
 
     /// Returns whether the client existed.
@@ -103,13 +103,15 @@ impl Client {
         disabled_at: Option<NaiveDateTime>,
         now: NaiveDateTime,
     ) -> Result<bool, DbError> {
-        Ok(diesel::update(clients::table.find(client_id))
-            .set((
-                clients::disabled_at.eq(disabled_at),
-                clients::updated_at.eq(now),
-            ))
-            .execute(conn)?
-            > 0)
+        Ok(
+            native!(conn, |conn| diesel::update(clients::table.find(client_id))
+                .set((
+                    clients::disabled_at.eq(disabled_at),
+                    clients::updated_at.eq(now),
+                ))
+                .execute(conn))?
+                > 0,
+        )
     }
 
     /// Returns whether the client existed (and was confidential).
@@ -119,7 +121,7 @@ impl Client {
         secret_hash: &str,
         now: NaiveDateTime,
     ) -> Result<bool, DbError> {
-        Ok(diesel::update(
+        Ok(native!(conn, |conn| diesel::update(
             clients::table
                 .find(client_id)
                 .filter(clients::is_public.eq(false)),
@@ -128,7 +130,7 @@ impl Client {
             clients::secret_hash.eq(secret_hash),
             clients::updated_at.eq(now),
         ))
-        .execute(conn)?
+        .execute(conn))?
             > 0)
     }
 }

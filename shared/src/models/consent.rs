@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::consents;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -23,11 +23,11 @@ impl Consent {
         user_id: &str,
         client_id: &str,
     ) -> Result<Option<Consent>, DbError> {
-        Ok(consents::table
+        Ok(native!(conn, |conn| consents::table
             .find((user_id, client_id))
             .select(Consent::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 
     /// The user's consents with each client's name, most recent first.
@@ -36,12 +36,12 @@ impl Consent {
         user_id: &str,
     ) -> Result<Vec<(Consent, String)>, DbError> {
         use crate::schema::clients;
-        Ok(consents::table
+        Ok(native!(conn, |conn| consents::table
             .inner_join(clients::table)
             .filter(consents::user_id.eq(user_id))
             .order(consents::updated_at.desc())
             .select((Consent::as_select(), clients::name))
-            .load(conn)?)
+            .load(conn))?)
     }
 
     /// Returns whether there was a consent to delete.
@@ -50,7 +50,11 @@ impl Consent {
         user_id: &str,
         client_id: &str,
     ) -> Result<bool, DbError> {
-        Ok(diesel::delete(consents::table.find((user_id, client_id))).execute(conn)? > 0)
+        Ok(native!(conn, |conn| diesel::delete(
+            consents::table.find((user_id, client_id))
+        )
+        .execute(conn))?
+            > 0)
     }
 
     /// Records that the user allowed `scope` (all scopes allowed so far) to the client.
@@ -61,11 +65,13 @@ impl Consent {
         scope: &str,
         now: NaiveDateTime,
     ) -> Result<(), DbError> {
-        let updated = diesel::update(consents::table.find((user_id, client_id)))
-            .set((consents::scope.eq(scope), consents::updated_at.eq(now)))
-            .execute(conn)?;
+        let updated = native!(conn, |conn| diesel::update(
+            consents::table.find((user_id, client_id))
+        )
+        .set((consents::scope.eq(scope), consents::updated_at.eq(now)))
+        .execute(conn))?;
         if updated == 0 {
-            diesel::insert_into(consents::table)
+            native!(conn, |conn| diesel::insert_into(consents::table)
                 .values((
                     consents::user_id.eq(user_id),
                     consents::client_id.eq(client_id),
@@ -73,7 +79,7 @@ impl Consent {
                     consents::granted_at.eq(now),
                     consents::updated_at.eq(now),
                 ))
-                .execute(conn)?;
+                .execute(conn))?;
         }
         Ok(())
     }

@@ -4,11 +4,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::{access_tokens, grants, refresh_tokens};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = grants)]
+#[diesel(table_name = grants, treat_none_as_default_value = false)]
 pub struct Grant {
     pub id: String,
     pub user_id: Option<String>,
@@ -25,12 +25,12 @@ impl Grant {
         user_id: &str,
         client_id: &str,
     ) -> Result<Vec<String>, DbError> {
-        Ok(grants::table
+        Ok(native!(conn, |conn| grants::table
             .filter(grants::user_id.eq(user_id))
             .filter(grants::client_id.eq(client_id))
             .filter(grants::revoked_at.is_null())
             .select(grants::id)
-            .load(conn)?)
+            .load(conn))?)
     }
 
     /// A user's grants that still carry a usable token — an unexpired, unrevoked refresh
@@ -51,29 +51,29 @@ impl Grant {
             .filter(access_tokens::grant_id.eq(grants::id.nullable()))
             .filter(access_tokens::revoked_at.is_null())
             .filter(access_tokens::expires_at.gt(now));
-        Ok(grants::table
+        Ok(native!(conn, |conn| grants::table
             .inner_join(clients::table)
             .filter(grants::user_id.eq(user_id))
             .filter(grants::revoked_at.is_null())
             .filter(exists(live_refresh).or(exists(live_access)))
             .order(grants::created_at.desc())
             .select((Grant::as_select(), clients::name))
-            .load(conn)?)
+            .load(conn))?)
     }
 
     pub fn insert(conn: &mut DbConnection, grant: &Grant) -> Result<(), DbError> {
-        diesel::insert_into(grants::table)
+        native!(conn, |conn| diesel::insert_into(grants::table)
             .values(grant)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
     pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Grant>, DbError> {
-        Ok(grants::table
+        Ok(native!(conn, |conn| grants::table
             .find(id)
             .select(Grant::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 
     /// Revokes the grant and everything issued under it; returns the access-token ids
@@ -84,29 +84,31 @@ impl Grant {
         grant_id: &str,
         now: NaiveDateTime,
     ) -> Result<Vec<String>, DbError> {
-        diesel::update(
+        native!(conn, |conn| diesel::update(
             grants::table
                 .find(grant_id)
                 .filter(grants::revoked_at.is_null()),
         )
         .set(grants::revoked_at.eq(now))
-        .execute(conn)?;
-        diesel::update(
+        .execute(conn))?;
+        native!(conn, |conn| diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::grant_id.eq(grant_id))
                 .filter(refresh_tokens::revoked_at.is_null()),
         )
         .set(refresh_tokens::revoked_at.eq(now))
-        .execute(conn)?;
-        let jtis: Vec<String> = access_tokens::table
+        .execute(conn))?;
+        let jtis: Vec<String> = native!(conn, |conn| access_tokens::table
             .filter(access_tokens::grant_id.eq(grant_id))
             .filter(access_tokens::revoked_at.is_null())
             .select(access_tokens::jti)
-            .load(conn)?;
+            .load(conn))?;
         if !jtis.is_empty() {
-            diesel::update(access_tokens::table.filter(access_tokens::jti.eq_any(&jtis)))
-                .set(access_tokens::revoked_at.eq(now))
-                .execute(conn)?;
+            native!(conn, |conn| diesel::update(
+                access_tokens::table.filter(access_tokens::jti.eq_any(&jtis))
+            )
+            .set(access_tokens::revoked_at.eq(now))
+            .execute(conn))?;
         }
         Ok(jtis)
     }

@@ -3,12 +3,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::models::grant::Grant;
 use crate::schema::{grants, refresh_tokens};
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = refresh_tokens)]
+#[diesel(table_name = refresh_tokens, treat_none_as_default_value = false)]
 pub struct RefreshToken {
     pub token_hash: String,
     pub grant_id: String,
@@ -34,9 +34,9 @@ impl std::fmt::Debug for RefreshToken {
 
 impl RefreshToken {
     pub fn insert(conn: &mut DbConnection, token: &RefreshToken) -> Result<(), DbError> {
-        diesel::insert_into(refresh_tokens::table)
+        native!(conn, |conn| diesel::insert_into(refresh_tokens::table)
             .values(token)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
@@ -50,7 +50,7 @@ impl RefreshToken {
             token_hash,
             at: &now,
         };
-        Ok(diesel::RunQueryDsl::execute(spend, conn)? == 1)
+        Ok(native!(conn, |conn| diesel::RunQueryDsl::execute(spend, conn))? == 1)
     }
 
     /// Removes tokens past their absolute expiry before `cutoff`.
@@ -58,21 +58,21 @@ impl RefreshToken {
         conn: &mut DbConnection,
         cutoff: NaiveDateTime,
     ) -> Result<usize, DbError> {
-        Ok(
-            diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(cutoff)))
-                .execute(conn)?,
+        Ok(native!(conn, |conn| diesel::delete(
+            refresh_tokens::table.filter(refresh_tokens::expires_at.lt(cutoff))
         )
+        .execute(conn))?)
     }
 
     pub fn find(
         conn: &mut DbConnection,
         token_hash: &str,
     ) -> Result<Option<RefreshToken>, DbError> {
-        Ok(refresh_tokens::table
+        Ok(native!(conn, |conn| refresh_tokens::table
             .find(token_hash)
             .select(RefreshToken::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 
     /// The token and the grant it belongs to, in one query.
@@ -80,11 +80,11 @@ impl RefreshToken {
         conn: &mut DbConnection,
         token_hash: &str,
     ) -> Result<Option<(RefreshToken, Grant)>, DbError> {
-        Ok(refresh_tokens::table
+        Ok(native!(conn, |conn| refresh_tokens::table
             .inner_join(grants::table)
             .filter(refresh_tokens::token_hash.eq(token_hash))
             .select((RefreshToken::as_select(), Grant::as_select()))
             .get_result(conn)
-            .optional()?)
+            .optional())?)
     }
 }

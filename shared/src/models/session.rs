@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::models::user::User;
 use crate::schema::{sessions, users};
 use crate::token::HashedToken;
@@ -52,9 +52,9 @@ pub struct NewSession<'a> {
 
 impl Session {
     pub fn insert(conn: &mut DbConnection, new_session: &NewSession<'_>) -> Result<(), DbError> {
-        diesel::insert_into(sessions::table)
+        native!(conn, |conn| diesel::insert_into(sessions::table)
             .values(new_session)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
@@ -63,33 +63,37 @@ impl Session {
         conn: &mut DbConnection,
         token: &HashedToken,
     ) -> Result<Option<(Session, User)>, DbError> {
-        Ok(sessions::table
+        Ok(native!(conn, |conn| sessions::table
             .inner_join(users::table)
             .filter(sessions::token_hash.eq(token.as_str()))
             .select((Session::as_select(), User::as_select()))
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 
     /// The user's sessions, newest first.
     pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Session>, DbError> {
-        Ok(sessions::table
+        Ok(native!(conn, |conn| sessions::table
             .filter(sessions::user_id.eq(user_id))
             .order((sessions::created_at.desc(), sessions::id.desc()))
             .select(Session::as_select())
-            .load(conn)?)
+            .load(conn))?)
     }
 
     pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Result<(), DbError> {
-        diesel::update(sessions::table.find(id))
+        native!(conn, |conn| diesel::update(sessions::table.find(id))
             .set(sessions::last_seen_at.eq(at))
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
     /// Deletes one session; returns whether it existed.
     pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
-        Ok(diesel::delete(sessions::table.find(id)).execute(conn)? > 0)
+        Ok(
+            native!(conn, |conn| diesel::delete(sessions::table.find(id))
+                .execute(conn))?
+                > 0,
+        )
     }
 
     /// Deletes one of the user's sessions (and no one else's); returns whether it existed.
@@ -98,12 +102,12 @@ impl Session {
         user_id: &str,
         id: &str,
     ) -> Result<bool, DbError> {
-        let deleted = diesel::delete(
+        let deleted = native!(conn, |conn| diesel::delete(
             sessions::table
                 .filter(sessions::id.eq(id))
                 .filter(sessions::user_id.eq(user_id)),
         )
-        .execute(conn)?;
+        .execute(conn))?;
         Ok(deleted > 0)
     }
 
@@ -113,16 +117,19 @@ impl Session {
         user_id: &str,
         keep: u32,
     ) -> Result<usize, DbError> {
-        let doomed: Vec<String> = sessions::table
+        let doomed: Vec<String> = native!(conn, |conn| sessions::table
             .filter(sessions::user_id.eq(user_id))
             .order((sessions::created_at.desc(), sessions::id.desc()))
             .offset(i64::from(keep))
             .select(sessions::id)
-            .load(conn)?;
+            .load(conn))?;
         if doomed.is_empty() {
             return Ok(0);
         }
-        Ok(diesel::delete(sessions::table.filter(sessions::id.eq_any(&doomed))).execute(conn)?)
+        Ok(native!(conn, |conn| diesel::delete(
+            sessions::table.filter(sessions::id.eq_any(&doomed))
+        )
+        .execute(conn))?)
     }
 
     /// Removes sessions past their absolute lifetime or idle since before `idle_cutoff`.
@@ -131,13 +138,13 @@ impl Session {
         now: NaiveDateTime,
         idle_cutoff: NaiveDateTime,
     ) -> Result<usize, DbError> {
-        Ok(diesel::delete(
+        Ok(native!(conn, |conn| diesel::delete(
             sessions::table.filter(
                 sessions::expires_at
                     .le(now)
                     .or(sessions::last_seen_at.lt(idle_cutoff)),
             ),
         )
-        .execute(conn)?)
+        .execute(conn))?)
     }
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::signing_keys;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
@@ -32,9 +32,9 @@ impl std::fmt::Debug for SigningKeyRow {
 
 impl SigningKeyRow {
     pub fn insert(conn: &mut DbConnection, row: &SigningKeyRow) -> Result<(), DbError> {
-        diesel::insert_into(signing_keys::table)
+        native!(conn, |conn| diesel::insert_into(signing_keys::table)
             .values(row)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
@@ -43,7 +43,7 @@ impl SigningKeyRow {
         conn: &mut DbConnection,
         now: NaiveDateTime,
     ) -> Result<Vec<SigningKeyRow>, DbError> {
-        Ok(signing_keys::table
+        Ok(native!(conn, |conn| signing_keys::table
             .filter(
                 signing_keys::retire_after
                     .is_null()
@@ -51,7 +51,7 @@ impl SigningKeyRow {
             )
             .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
             .select(SigningKeyRow::as_select())
-            .load(conn)?)
+            .load(conn))?)
     }
 
     /// Schedules every published key other than `keep` to leave the JWKS at `retire_after`
@@ -61,7 +61,7 @@ impl SigningKeyRow {
         keep: &str,
         retire_after: NaiveDateTime,
     ) -> Result<usize, DbError> {
-        Ok(diesel::update(
+        Ok(native!(conn, |conn| diesel::update(
             signing_keys::table
                 .filter(signing_keys::kid.ne(keep))
                 .filter(
@@ -71,7 +71,7 @@ impl SigningKeyRow {
                 ),
         )
         .set(signing_keys::retire_after.eq(retire_after))
-        .execute(conn)?)
+        .execute(conn))?)
     }
 
     /// Replaces a stored private key (with the same key, sealed differently).
@@ -80,17 +80,17 @@ impl SigningKeyRow {
         kid: &str,
         private_key: &str,
     ) -> Result<(), DbError> {
-        diesel::update(signing_keys::table.find(kid))
+        native!(conn, |conn| diesel::update(signing_keys::table.find(kid))
             .set(signing_keys::private_key.eq(private_key))
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
     /// Every key, newest first (in the order of `published`).
     pub fn all(conn: &mut DbConnection) -> Result<Vec<SigningKeyRow>, DbError> {
-        Ok(signing_keys::table
+        Ok(native!(conn, |conn| signing_keys::table
             .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
             .select(SigningKeyRow::as_select())
-            .load(conn)?)
+            .load(conn))?)
     }
 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::tasks;
 
 /// A task's status: what the API accepts and shows, stored by name in `tasks.status`.
@@ -88,9 +88,9 @@ pub struct TaskChanges {
 
 impl Task {
     pub fn insert(conn: &mut DbConnection, task: &Task) -> Result<(), DbError> {
-        diesel::insert_into(tasks::table)
+        native!(conn, |conn| diesel::insert_into(tasks::table)
             .values(task)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
@@ -99,12 +99,12 @@ impl Task {
         user_id: &str,
         id: &str,
     ) -> Result<Option<Task>, DbError> {
-        Ok(tasks::table
+        Ok(native!(conn, |conn| tasks::table
             .filter(tasks::id.eq(id))
             .filter(tasks::user_id.eq(user_id))
             .select(Task::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 
     /// One page of the user's tasks, newest first, and the total matching the filter.
@@ -120,31 +120,34 @@ impl Task {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<Task>, i64), DbError> {
-        let filtered = || {
-            let mut query = tasks::table
-                .filter(tasks::user_id.eq(user_id.to_owned()))
-                .into_boxed();
-            if let Some(status) = filter.status {
-                query = query.filter(tasks::status.eq(status.as_str()));
-            }
-            if let Some(priority) = filter.priority {
-                query = query.filter(tasks::priority.eq(priority));
-            }
-            query
-        };
-        let rows: Vec<(Task, Option<i64>)> = filtered()
-            .order((tasks::created_at.desc(), tasks::id.desc()))
-            .offset(offset)
-            .limit(limit)
-            .select((Task::as_select(), filtered().count().single_value()))
-            .load(conn)?;
-        let total = match rows.first() {
-            Some((_, total)) => total.unwrap_or_default(),
-            None if offset == 0 => 0,
-            // A page past the end has no row to carry the total, so count apart.
-            None => filtered().count().get_result(conn)?,
-        };
-        Ok((rows.into_iter().map(|(task, _)| task).collect(), total))
+        // The boxed query names its backend, so the whole page is built per backend.
+        native!(conn, |conn| {
+            let filtered = || {
+                let mut query = tasks::table
+                    .filter(tasks::user_id.eq(user_id.to_owned()))
+                    .into_boxed();
+                if let Some(status) = filter.status {
+                    query = query.filter(tasks::status.eq(status.as_str()));
+                }
+                if let Some(priority) = filter.priority {
+                    query = query.filter(tasks::priority.eq(priority));
+                }
+                query
+            };
+            let rows: Vec<(Task, Option<i64>)> = filtered()
+                .order((tasks::created_at.desc(), tasks::id.desc()))
+                .offset(offset)
+                .limit(limit)
+                .select((Task::as_select(), filtered().count().single_value()))
+                .load(conn)?;
+            let total = match rows.first() {
+                Some((_, total)) => total.unwrap_or_default(),
+                None if offset == 0 => 0,
+                // A page past the end has no row to carry the total, so count apart.
+                None => filtered().count().get_result(conn)?,
+            };
+            Ok((rows.into_iter().map(|(task, _)| task).collect(), total))
+        })
     }
 
     /// Applies changes to the user's task; `None` when there is no such task of theirs.
@@ -154,13 +157,13 @@ impl Task {
         id: &str,
         changes: &TaskChanges,
     ) -> Result<Option<Task>, DbError> {
-        let updated = diesel::update(
+        let updated = native!(conn, |conn| diesel::update(
             tasks::table
                 .filter(tasks::id.eq(id))
                 .filter(tasks::user_id.eq(user_id)),
         )
         .set(changes)
-        .execute(conn)?;
+        .execute(conn))?;
         if updated == 0 {
             return Ok(None);
         }
@@ -169,12 +172,12 @@ impl Task {
 
     /// Returns whether the user's task existed.
     pub fn delete_owned(conn: &mut DbConnection, user_id: &str, id: &str) -> Result<bool, DbError> {
-        Ok(diesel::delete(
+        Ok(native!(conn, |conn| diesel::delete(
             tasks::table
                 .filter(tasks::id.eq(id))
                 .filter(tasks::user_id.eq(user_id)),
         )
-        .execute(conn)?
+        .execute(conn))?
             > 0)
     }
 }

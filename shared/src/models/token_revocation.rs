@@ -31,7 +31,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::token_revocations;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -48,11 +48,11 @@ impl TokenRevocation {
     /// The revocations numbered after `seq`, in order: a follower passes the last number it
     /// has read (0 at first) and so misses none and reads none twice.
     pub fn after(conn: &mut DbConnection, seq: i64) -> Result<Vec<TokenRevocation>, DbError> {
-        Ok(token_revocations::table
+        Ok(native!(conn, |conn| token_revocations::table
             .filter(token_revocations::seq.gt(seq))
             .order(token_revocations::seq.asc())
             .select(TokenRevocation::as_select())
-            .load(conn)?)
+            .load(conn))?)
     }
 
     /// Removes the revocations of tokens that expired before `cutoff` (pass
@@ -61,9 +61,9 @@ impl TokenRevocation {
         conn: &mut DbConnection,
         cutoff: NaiveDateTime,
     ) -> Result<usize, DbError> {
-        Ok(diesel::delete(
+        Ok(native!(conn, |conn| diesel::delete(
             token_revocations::table.filter(token_revocations::expires_at.lt(cutoff)),
         )
-        .execute(conn)?)
+        .execute(conn))?)
     }
 }

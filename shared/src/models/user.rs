@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, native};
 use crate::schema::users;
 
 #[derive(Clone, Queryable, Selectable, Identifiable)]
@@ -43,9 +43,9 @@ impl User {
     /// Inserts a user; a taken username or email comes back as a unique violation
     /// (see [`DbError::is_unique_violation`]).
     pub fn insert(conn: &mut DbConnection, new_user: &NewUser<'_>) -> Result<(), DbError> {
-        diesel::insert_into(users::table)
+        native!(conn, |conn| diesel::insert_into(users::table)
             .values(new_user)
-            .execute(conn)?;
+            .execute(conn))?;
         Ok(())
     }
 
@@ -53,18 +53,18 @@ impl User {
         conn: &mut DbConnection,
         username: &str,
     ) -> Result<Option<User>, DbError> {
-        Ok(users::table
+        Ok(native!(conn, |conn| users::table
             .filter(users::username.eq(username))
             .select(User::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 
     pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {
-        Ok(users::table
+        Ok(native!(conn, |conn| users::table
             .find(id)
             .select(User::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(conn))
+        .optional()?)
     }
 }
