@@ -13,7 +13,7 @@ pub const KEY_PREFIX: &str = "tk_";
 pub const KEY_LEN: usize = KEY_PREFIX.len() + 43;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = api_keys)]
+#[diesel(table_name = api_keys, treat_none_as_default_value = false)]
 pub struct ApiKey {
     pub id: String,
     pub prefix: String,

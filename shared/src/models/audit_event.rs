@@ -9,7 +9,7 @@ use crate::db::{DbConnection, DbError};
 use crate::schema::audit_events;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 pub struct AuditEventRow {
     pub id: String,
     pub at: NaiveDateTime,

@@ -7,7 +7,7 @@ use crate::db::{DbConnection, DbError, native};
 use crate::schema::clients;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = clients)]
+#[diesel(table_name = clients, treat_none_as_default_value = false)]
 pub struct Client {
     pub client_id: String,
     pub secret_hash: Option<String>,

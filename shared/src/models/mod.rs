@@ -28,3 +28,63 @@ use chrono::{NaiveDateTime, SubsecRound as _, Utc};
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::query_builder::QueryId;
+
+    use super::*;
+    use crate::schema;
+
+    fn has_static_query_id<Q: QueryId>(_: &Q) -> bool {
+        Q::HAS_STATIC_QUERY_ID
+    }
+
+    /// Inserts bind NULL for a missing value (`treat_none_as_default_value = false`), so
+    /// each insert's SQL is fixed by its type and its prepared statement is found by type,
+    /// without writing the SQL out first. With the default, a `None` drops its column and
+    /// the SQL depends on the values.
+    #[test]
+    fn inserts_on_the_token_path_have_fixed_sql() {
+        let at = now();
+        let refresh = refresh_token::RefreshToken {
+            token_hash: "h".into(),
+            grant_id: "g".into(),
+            client_id: "c".into(),
+            parent_hash: None,
+            scope: "s".into(),
+            issued_at: at,
+            idle_expires_at: at,
+            expires_at: at,
+            used_at: None,
+            revoked_at: None,
+        };
+        assert!(has_static_query_id(
+            &diesel::insert_into(schema::refresh_tokens::table).values(&refresh)
+        ));
+        let access = access_token::AccessTokenRecord {
+            jti: "j".into(),
+            grant_id: None,
+            client_id: "c".into(),
+            user_id: None,
+            scope: "s".into(),
+            issued_at: at,
+            expires_at: at,
+            revoked_at: None,
+        };
+        assert!(has_static_query_id(
+            &diesel::insert_into(schema::access_tokens::table).values(&access)
+        ));
+        let grant = grant::Grant {
+            id: "g".into(),
+            user_id: None,
+            client_id: "c".into(),
+            scope: "s".into(),
+            created_at: at,
+            revoked_at: None,
+        };
+        assert!(has_static_query_id(
+            &diesel::insert_into(schema::grants::table).values(&grant)
+        ));
+    }
+}

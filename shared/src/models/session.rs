@@ -37,7 +37,7 @@ impl std::fmt::Debug for Session {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = sessions)]
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
 pub struct NewSession<'a> {
     pub id: &'a str,
     pub token_hash: &'a str,

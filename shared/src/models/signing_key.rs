@@ -7,7 +7,7 @@ use crate::db::{DbConnection, DbError, native};
 use crate::schema::signing_keys;
 
 #[derive(Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = signing_keys)]
+#[diesel(table_name = signing_keys, treat_none_as_default_value = false)]
 pub struct SigningKeyRow {
     pub kid: String,
     pub alg: String,

@@ -53,7 +53,7 @@ impl fmt::Display for TaskStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = tasks)]
+#[diesel(table_name = tasks, treat_none_as_default_value = false)]
 pub struct Task {
     pub id: String,
     pub user_id: String,

@@ -29,7 +29,7 @@ impl std::fmt::Debug for User {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 pub struct NewUser<'a> {
     pub id: &'a str,
     pub username: &'a str,
