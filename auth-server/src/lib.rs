@@ -7,6 +7,7 @@ pub mod cli;
 pub mod domain;
 pub mod error;
 pub mod oauth;
+pub mod oidc;
 pub mod password_hash;
 pub mod routes;
 pub mod startup;

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 /// RFC 9068 §2.1: the JWT `typ` header value of an access token.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
+/// The `typ` of an OpenID Connect ID token (and of a back-channel logout token's JWT):
+/// plain `JWT`, which the task API never accepts in place of `at+jwt` (RFC 9068 §4).
+pub const ID_TOKEN_TYPE: &str = "JWT";
+
 /// The clock skew a verifier allows on `exp` and `nbf`: RFC 6750 §2.1 leaves it to us;
 /// SECURITY.md 18 caps it at 60 s. Whatever must hold for as long as a token is accepted
 /// (its revocation above all) is kept this much past `exp`.

@@ -53,6 +53,9 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         grant_id -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        auth_time -> Nullable<Timestamp>,
+        session_id -> Nullable<Text>,
     }
 }
 
@@ -71,6 +74,7 @@ diesel::table! {
         updated_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
         is_resource_server -> Bool,
+        id_token_signed_response_alg -> Text,
     }
 }
 
@@ -92,6 +96,8 @@ diesel::table! {
         scope -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        auth_time -> Nullable<Timestamp>,
+        session_id -> Nullable<Text>,
     }
 }
 

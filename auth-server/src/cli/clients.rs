@@ -39,6 +39,10 @@ pub enum ClientsCommand {
         /// A resource server (such as the task API): may introspect any token.
         #[arg(long)]
         resource_server: bool,
+        /// The algorithm of the client's OpenID Connect ID tokens: RS256 (the default, which
+        /// every OpenID Connect library supports) or EdDSA.
+        #[arg(long = "id-token-alg")]
+        id_token_alg: Option<String>,
     },
     /// List every client.
     List,
@@ -65,6 +69,7 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> Result<
             no_pkce,
             grant_types,
             resource_server,
+            id_token_alg,
         } => {
             let grant_types = if grant_types.is_empty() && !resource_server {
                 vec![
@@ -83,6 +88,7 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> Result<
                 is_first_party: first_party,
                 require_pkce: !no_pkce,
                 is_resource_server: resource_server,
+                id_token_signed_response_alg: id_token_alg,
             };
             // `register` refuses with a message naming the argument at fault.
             let (client, secret) = clients::register(&db, new).await.map_err(|e| match e {
@@ -140,6 +146,7 @@ fn client_json(client: &Client) -> Value {
         "first_party": client.is_first_party,
         "require_pkce": client.require_pkce,
         "resource_server": client.is_resource_server,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "token_endpoint_auth_method": if client.is_public { "none" } else { "client_secret_basic" },
         "created_at": rfc3339(client.created_at),
         "disabled_at": client.disabled_at.map(rfc3339),

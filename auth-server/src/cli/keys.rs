@@ -11,8 +11,8 @@ use crate::oauth::keys::{self, KeyEncryptionKey};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Add a new signing key that signs from now on; the previous keys stay published
-    /// until every token they signed has expired.
+    /// Add a new signing key of each algorithm (EdDSA, RS256) that signs from now on; the
+    /// previous keys stay published until every token they signed has expired.
     Rotate {
         /// For a compromised key: the previous keys leave the JWKS at once, so every token
         /// they signed is refused once instances reload their keys (SIGNING_KEYS_RELOAD).
@@ -35,12 +35,17 @@ pub(super) async fn run(settings: &Settings, command: KeysCommand) -> Result<(),
             } else {
                 now() + keys::retirement_delay(&settings.keys, &settings.tokens)
             };
-            let row = db
+            let rows = db
                 .run(move |conn| keys::rotate(conn, kek.as_ref(), retire_after))
                 .await?;
+            // `kid` and `alg` name the key that signs access tokens, as before ID tokens.
+            let access = rows
+                .iter()
+                .find(|row| row.alg == keys::KeyAlgorithm::EdDSA.as_str());
             print_json(&json!({
-                "kid": row.kid,
-                "alg": row.alg,
+                "kid": access.map(|row| &row.kid),
+                "alg": access.map(|row| &row.alg),
+                "keys": rows.iter().map(|row| json!({ "kid": row.kid, "alg": row.alg })).collect::<Vec<_>>(),
                 "previous_keys_published_until": rfc3339(retire_after),
             }))
         }

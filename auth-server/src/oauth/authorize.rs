@@ -18,6 +18,7 @@ use super::params::{MAX_VALUE_LEN, Params, UnsupportedValue};
 use super::pkce;
 use super::redirect_uri::RedirectUri;
 use super::scope::{Scope, ScopeError};
+use crate::oidc::request::{InvalidParam, OidcParams};
 
 /// The longest `state` echoed back; longer is refused as invalid_request.
 pub const MAX_STATE_LEN: usize = 1024;
@@ -66,6 +67,8 @@ pub struct AuthorizationRequest {
     pub scope: Scope,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
+    /// `nonce`, `prompt`, `max_age`, `login_hint` (OpenID Connect Core §3.1.2.1).
+    pub oidc: OidcParams,
 }
 
 /// An error answer (RFC 6749 §4.1.2.1) for the client's verified redirect URI.
@@ -254,6 +257,11 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
         },
     };
 
+    let oidc = match OidcParams::parse(params) {
+        Ok(oidc) => oidc,
+        Err(InvalidParam(error, description)) => return fail(error, &description),
+    };
+
     // PKCE (RFC 7636 §4.3, RFC 9700 §2.1.1): S256 only; required for public clients and,
     // by default, for all.
     let code_challenge = match (
@@ -302,6 +310,7 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
         scope,
         state: state.map(str::to_owned),
         code_challenge,
+        oidc,
         client,
     })
 }

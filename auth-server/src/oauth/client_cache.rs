@@ -66,6 +66,7 @@ mod tests {
             updated_at: at,
             disabled_at: None,
             is_resource_server: false,
+            id_token_signed_response_alg: "RS256".into(),
         }
     }
 

@@ -1,5 +1,7 @@
 //! The client-credentials grant (RFC 6749 §4.4): a confidential client acting for itself
-//! gets an access token whose `sub` is its own id, with no user and no refresh token.
+//! gets an access token whose `sub` is its own id, with no user and no refresh token. The
+//! identity scopes (`openid`, `profile`, …) are about a person, so they are never granted
+//! here: left out of the default scope, refused when asked for.
 
 use std::sync::Arc;
 
@@ -21,8 +23,20 @@ pub async fn issue(
 ) -> Result<TokenResponse, ExchangeError> {
     let allowed = Scope::from_stored(&client.scopes);
     let scope = match scope {
-        None => allowed,
+        None => allowed.without_identity().ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::InvalidScope,
+                "this client may ask only for scopes about a person, which client_credentials cannot grant",
+            )
+        })?,
         Some(requested) => match Scope::parse(requested) {
+            Ok(scope) if scope.identity_scopes().next().is_some() => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "openid, profile, email and offline_access need a person: client_credentials cannot grant them",
+                )
+                .into());
+            }
             Ok(scope) if scope.is_subset_of(&allowed) => scope,
             Ok(_) => {
                 return Err(OAuthError::new(
@@ -55,5 +69,6 @@ pub async fn issue(
         expires_in,
         scope: scope.to_string(),
         refresh_token: None,
+        id_token: None,
     })
 }

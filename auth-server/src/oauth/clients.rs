@@ -14,6 +14,7 @@ use shared::token::{HashedToken, PlainToken, constant_time_eq};
 use super::client_cache::ClientCache;
 use super::error::OAuthError;
 use super::grant_type::GrantType;
+use super::keys::KeyAlgorithm;
 use super::redirect_uri::RedirectUri;
 use super::scope::Scope;
 
@@ -36,6 +37,8 @@ pub struct NewClient {
     pub require_pkce: bool,
     /// A resource server: a confidential client that may introspect any token.
     pub is_resource_server: bool,
+    /// The JWS `alg` of the client's ID tokens (`RS256` when not given, or `EdDSA`).
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// Why a client was not registered.
@@ -113,6 +116,15 @@ pub async fn register(
     if grant_types.is_empty() && !new.is_resource_server {
         return Err(invalid("--grant-type: at least one is required".into()));
     }
+    let id_token_alg = match new.id_token_signed_response_alg.as_deref() {
+        None => KeyAlgorithm::RS256,
+        Some(name) => KeyAlgorithm::parse(name).ok_or_else(|| {
+            invalid(format!(
+                "--id-token-alg: `{name}` is not supported (supported: {})",
+                KeyAlgorithm::ALL.map(KeyAlgorithm::as_str).join(", ")
+            ))
+        })?,
+    };
 
     let secret = (!new.is_public).then(|| PlainToken::generate(SECRET_PREFIX));
     let at = now();
@@ -131,6 +143,7 @@ pub async fn register(
         updated_at: at,
         disabled_at: None,
         is_resource_server: new.is_resource_server,
+        id_token_signed_response_alg: id_token_alg.as_str().to_owned(),
     };
     let stored = client.clone();
     db.run(move |conn| Client::insert(conn, &stored)).await?;

@@ -24,15 +24,25 @@ use super::minting::{
     issue_access_token, issue_refresh_token,
 };
 use super::pkce;
+use super::scope::Scope;
+use crate::oidc::id_token::{self, Authentication, UnsignedIdToken};
 
 /// Codes start with this, so a leaked one can be recognised.
 pub const CODE_PREFIX: &str = "ac_";
+
+/// The sign-in that approved a request: the session, and when the person signed in to it.
+#[derive(Debug, Clone)]
+pub struct Approval<'a> {
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    pub auth_time: chrono::NaiveDateTime,
+}
 
 /// Stores a new code for the approved request and returns it (for the redirect only).
 pub async fn issue(
     db: &Db,
     policy: &TokenPolicy,
-    user_id: &str,
+    approval: &Approval<'_>,
     request: &AuthorizationRequest,
 ) -> Result<PlainToken, DbError> {
     let code = PlainToken::generate(CODE_PREFIX);
@@ -40,7 +50,7 @@ pub async fn issue(
     let row = AuthorizationCode {
         code_hash: code.hash().as_str().to_owned(),
         client_id: request.client.client_id.clone(),
-        user_id: user_id.to_owned(),
+        user_id: approval.user_id.to_owned(),
         redirect_uri: request.redirect_uri.as_str().to_owned(),
         redirect_uri_in_request: request.redirect_uri_in_request,
         scope: request.scope.to_string(),
@@ -49,6 +59,9 @@ pub async fn issue(
         expires_at: at + policy.code_ttl,
         used_at: None,
         grant_id: None,
+        nonce: request.oidc.nonce.clone(),
+        auth_time: Some(approval.auth_time),
+        session_id: Some(approval.session_id.to_owned()),
     };
     db.write(move |conn| AuthorizationCode::insert(conn, &row))
         .await?;
@@ -78,7 +91,8 @@ impl std::fmt::Debug for CodeExchange {
 
 /// What the transaction decided. A refusal may still commit (a replay's revocation).
 enum Outcome {
-    Issued(TokenResponse),
+    /// The tokens, and the ID token to sign once they are committed.
+    Issued(TokenResponse, Option<UnsignedIdToken>),
     Refused(OAuthError),
     /// Refused, with a security event to keep once the transaction has committed.
     Detected(OAuthError, AuditEvent),
@@ -95,13 +109,19 @@ pub async fn exchange(
 ) -> Result<TokenResponse, ExchangeError> {
     let code_hash = request.code.hash();
     let client_id = client.client_id.clone();
+    let signing_ring = ring.clone();
     let outcome = db
         .write(move |conn| {
             exchange_in_transaction(conn, &ring, &policy, &client, &code_hash, &request)
         })
         .await;
     match outcome {
-        Ok(Outcome::Issued(response)) => Ok(response),
+        Ok(Outcome::Issued(mut response, id_token)) => {
+            if let Some(id_token) = id_token {
+                response.id_token = Some(id_token.sign(&signing_ring).map_err(IssueError::from)?);
+            }
+            Ok(response)
+        }
         Ok(Outcome::Refused(error)) => Err(error.into()),
         Ok(Outcome::Detected(error, event)) => {
             audit.record(event);
@@ -201,6 +221,8 @@ fn exchange_in_transaction(
         scope: code.scope.clone(),
         created_at: at,
         revoked_at: None,
+        auth_time: code.auth_time,
+        session_id: code.session_id.clone(),
     };
     Grant::insert(conn, &grant)?;
     let (access_token, expires_in) = issue_access_token(
@@ -211,7 +233,10 @@ fn exchange_in_transaction(
         &grant.scope,
         at,
     )?;
-    let refresh_token = if GrantType::RefreshToken.is_allowed_for(client) {
+    let scope = Scope::from_stored(&grant.scope);
+    // OpenID Connect Core §11: with `openid`, a refresh token only for `offline_access`.
+    let refresh_token = if GrantType::RefreshToken.is_allowed_for(client) && scope.allows_refresh()
+    {
         Some(
             issue_refresh_token(conn, policy, &grant, &grant.scope, None, at)?
                 .expose()
@@ -226,12 +251,33 @@ fn exchange_in_transaction(
     if !AuthorizationCode::claim(conn, code_hash.as_str(), now(), Some(&grant.id))? {
         return Err(IssueError::SpentConcurrently);
     }
+    let id_token = scope.is_openid().then(|| {
+        let authentication = Authentication {
+            user_id: &code.user_id,
+            client_id: &client.client_id,
+            auth_time: code.auth_time.unwrap_or(code.created_at),
+            nonce: code.nonce.as_deref(),
+            session_id: code.session_id.as_deref(),
+        };
+        UnsignedIdToken::new(
+            &policy.issuer,
+            &authentication,
+            id_token::client_alg(client),
+            &access_token,
+            at,
+            policy.access_token_ttl,
+        )
+    });
     tracing::info!(target: "security", event = "tokens_issued", grant_type = "authorization_code", client_id = %client.client_id, grant_id = %grant.id);
-    Ok(Outcome::Issued(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-        scope: grant.scope,
-        refresh_token,
-    }))
+    Ok(Outcome::Issued(
+        TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            scope: grant.scope,
+            refresh_token,
+            id_token: None,
+        },
+        id_token,
+    ))
 }

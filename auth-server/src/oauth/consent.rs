@@ -44,6 +44,13 @@ pub async fn question(
     user_id: &str,
     request: &AuthorizationRequest,
 ) -> Result<ConsentQuestion, DbError> {
+    // OpenID Connect Core §3.1.2.1, `prompt=consent`: ask, whatever was allowed before.
+    let ask_again = request.oidc.prompt.consent;
+    if request.client.is_first_party && ask_again {
+        return Ok(ConsentQuestion::Ask {
+            previously_allowed: None,
+        });
+    }
     if request.client.is_first_party {
         return Ok(if may_skip_page(&request.client) {
             ConsentQuestion::NotNeeded
@@ -57,7 +64,7 @@ pub async fn question(
         .await?;
     let previously_allowed = existing.map(|consent| Scope::from_stored(&consent.scope));
     Ok(match previously_allowed {
-        Some(allowed) if request.scope.is_subset_of(&allowed) => {
+        Some(allowed) if request.scope.is_subset_of(&allowed) && !ask_again => {
             if request.client.is_public {
                 ConsentQuestion::Confirm
             } else {

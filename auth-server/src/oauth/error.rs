@@ -21,6 +21,12 @@ pub enum ErrorCode {
     /// A rate limit refused the request: `temporarily_unavailable`, but with 429 and the
     /// limit's own `Retry-After` (RFC 6749 has no code of its own for this).
     RateLimited,
+    /// OpenID Connect Core §3.1.2.6, for `prompt=none`: the person must sign in.
+    LoginRequired,
+    /// … must consent.
+    ConsentRequired,
+    /// … must act on one of our pages.
+    InteractionRequired,
 }
 
 /// How an error code is answered over HTTP.
@@ -62,6 +68,9 @@ impl ErrorCode {
             Self::AccessDenied => "access_denied",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable | Self::RateLimited => "temporarily_unavailable",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
         }
     }
 
@@ -87,7 +96,10 @@ impl ErrorCode {
             | Self::UnsupportedGrantType
             | Self::UnsupportedResponseType
             | Self::InvalidScope
-            | Self::AccessDenied => HttpAnswer::status(400),
+            | Self::AccessDenied
+            | Self::LoginRequired
+            | Self::ConsentRequired
+            | Self::InteractionRequired => HttpAnswer::status(400),
         }
     }
 }

@@ -13,7 +13,7 @@ use shared::models::grant::Grant;
 use shared::models::refresh_token::RefreshToken;
 use shared::token::PlainToken;
 
-use super::keys::{ALGORITHM, KeyRing};
+use super::keys::{ALGORITHM, KeyAlgorithm, KeyRing};
 
 /// Refresh tokens start with this, so a leaked one can be recognised.
 pub const REFRESH_TOKEN_PREFIX: &str = "rt_";
@@ -53,6 +53,9 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// OpenID Connect Core §3.1.3.3: for a grant whose scope holds `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -80,6 +83,12 @@ pub enum IssueError {
     ClientChanged,
 }
 
+impl From<crate::oauth::keys::SignError> for IssueError {
+    fn from(error: crate::oauth::keys::SignError) -> Self {
+        Self::Sign(error.to_string())
+    }
+}
+
 impl From<IssueError> for super::error::OAuthError {
     fn from(error: IssueError) -> Self {
         match error {
@@ -87,7 +96,7 @@ impl From<IssueError> for super::error::OAuthError {
             IssueError::SpentConcurrently => Self::invalid_grant("spent by a concurrent request"),
             IssueError::ClientChanged => Self::invalid_client("client authentication failed"),
             IssueError::Sign(message) => {
-                tracing::error!(error = %message, "access token signing failed");
+                tracing::error!(error = %message, "token signing failed");
                 Self::new(
                     super::error::ErrorCode::ServerError,
                     "an unexpected error occurred",
@@ -252,7 +261,7 @@ fn verify_own_access_token(
     if header.alg != ALGORITHM || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
         return None;
     }
-    let key = ring.verifying.get(header.kid.as_deref()?)?;
+    let key = ring.verifying_key(header.kid.as_deref()?, KeyAlgorithm::EdDSA)?;
     let mut validation = jsonwebtoken::Validation::new(ALGORITHM);
     validation.set_issuer(&[&policy.issuer]);
     validation.set_audience(&[&policy.audience]);

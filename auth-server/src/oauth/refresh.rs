@@ -28,6 +28,7 @@ use super::minting::{
     issue_access_token, issue_refresh_token,
 };
 use super::scope::Scope;
+use crate::oidc::id_token::{self, Authentication, UnsignedIdToken};
 
 #[derive(Debug)]
 pub struct RefreshRequest {
@@ -40,7 +41,8 @@ pub struct RefreshRequest {
 }
 
 enum Outcome {
-    Issued(TokenResponse),
+    /// The tokens, and the ID token to sign once they are committed.
+    Issued(TokenResponse, Option<UnsignedIdToken>),
     Refused(OAuthError),
     /// Refused, with a security event to keep once the transaction has committed.
     Detected(OAuthError, AuditEvent),
@@ -64,6 +66,7 @@ pub async fn refresh(
     };
     let token_hash = request.refresh_token.hash();
     let client_id = client.client_id.clone();
+    let signing_ring = ring.clone();
     let outcome = db
         .write(move |conn| {
             refresh_in_transaction(
@@ -78,7 +81,12 @@ pub async fn refresh(
         })
         .await;
     match outcome {
-        Ok(Outcome::Issued(response)) => Ok(response),
+        Ok(Outcome::Issued(mut response, id_token)) => {
+            if let Some(id_token) = id_token {
+                response.id_token = Some(id_token.sign(&signing_ring).map_err(IssueError::from)?);
+            }
+            Ok(response)
+        }
         Ok(Outcome::Refused(error)) => Err(error.into()),
         Ok(Outcome::Detected(error, event)) => {
             audit.record(event);
@@ -168,12 +176,38 @@ fn refresh_in_transaction(
     if !RefreshToken::claim(conn, token_hash.as_str(), now())? {
         return Err(IssueError::SpentConcurrently);
     }
+    // OpenID Connect Core §12.2: a new ID token with the same `sub` and `auth_time`, and
+    // no `nonce`, when the new access token still carries `openid`.
+    let id_token = match (&grant.user_id, scope.is_openid()) {
+        (Some(user_id), true) => {
+            let authentication = Authentication {
+                user_id,
+                client_id: &client.client_id,
+                auth_time: grant.auth_time.unwrap_or(grant.created_at),
+                nonce: None,
+                session_id: grant.session_id.as_deref(),
+            };
+            Some(UnsignedIdToken::new(
+                &policy.issuer,
+                &authentication,
+                id_token::client_alg(client),
+                &access_token,
+                at,
+                policy.access_token_ttl,
+            ))
+        }
+        _ => None,
+    };
     tracing::info!(target: "security", event = "tokens_issued", grant_type = "refresh_token", client_id = %client.client_id, grant_id = %grant.id);
-    Ok(Outcome::Issued(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in,
-        scope: scope.to_string(),
-        refresh_token: Some(next.expose().to_owned()),
-    }))
+    Ok(Outcome::Issued(
+        TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            scope: scope.to_string(),
+            refresh_token: Some(next.expose().to_owned()),
+            id_token: None,
+        },
+        id_token,
+    ))
 }

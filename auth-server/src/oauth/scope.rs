@@ -6,9 +6,28 @@ use std::fmt;
 
 /// Every scope the server knows, with what it lets an app do, in plain words.
 pub const KNOWN_SCOPES: &[(&str, &str)] = &[
+    (
+        "openid",
+        "Know who you are: sign you in with your Tasks Account",
+    ),
+    ("profile", "See your username"),
+    ("email", "See your email address"),
+    (
+        "offline_access",
+        "Keep its access while you are away, until you disconnect it",
+    ),
     ("tasks:read", "See your tasks"),
     ("tasks:write", "Create, change and delete your tasks"),
 ];
+
+/// OpenID Connect Core §3.1.2.1: a request with this scope is an OpenID Connect request.
+pub const OPENID: &str = "openid";
+/// Core §11: with `openid`, a refresh token is issued only when this was granted.
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
+/// The scopes about a person (Core §5.4, §11): they mean nothing in a token with no
+/// user, so `client_credentials` never grants them.
+pub const IDENTITY_SCOPES: &[&str] = &[OPENID, "profile", "email", OFFLINE_ACCESS];
 
 /// A non-empty set of known scopes, kept sorted so equal sets print equally.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +98,33 @@ impl Scope {
         self.0.contains(token)
     }
 
+    /// An OpenID Connect request or grant (Core §3.1.2.1).
+    pub fn is_openid(&self) -> bool {
+        self.contains(OPENID)
+    }
+
+    /// Whether a refresh token may be issued for this scope (Core §11): always for plain
+    /// OAuth; with `openid`, only when `offline_access` was granted too.
+    pub fn allows_refresh(&self) -> bool {
+        !self.is_openid() || self.contains(OFFLINE_ACCESS)
+    }
+
+    /// The scope without the identity scopes; `None` when nothing is left.
+    pub fn without_identity(&self) -> Option<Scope> {
+        let rest: BTreeSet<String> = self
+            .0
+            .iter()
+            .filter(|token| !IDENTITY_SCOPES.contains(&token.as_str()))
+            .cloned()
+            .collect();
+        (!rest.is_empty()).then_some(Scope(rest))
+    }
+
+    /// The identity scopes it holds, if any.
+    pub fn identity_scopes(&self) -> impl Iterator<Item = &str> {
+        self.iter().filter(|token| IDENTITY_SCOPES.contains(token))
+    }
+
     /// The consent page's sentence for each scope.
     pub fn descriptions(&self) -> Vec<(&str, &'static str)> {
         self.iter()
@@ -131,6 +177,35 @@ mod tests {
         assert_eq!(
             Scope::parse("admin"),
             Err(ScopeError::Unknown("admin".into()))
+        );
+    }
+
+    #[test]
+    fn openid_requests_refresh_only_with_offline_access() {
+        assert!(Scope::parse("tasks:read").unwrap().allows_refresh());
+        assert!(
+            Scope::parse("tasks:read offline_access")
+                .unwrap()
+                .allows_refresh()
+        );
+        assert!(!Scope::parse("openid tasks:read").unwrap().allows_refresh());
+        assert!(
+            Scope::parse("openid offline_access")
+                .unwrap()
+                .allows_refresh()
+        );
+        let scope = Scope::parse("openid email tasks:read").unwrap();
+        assert!(scope.is_openid());
+        assert_eq!(scope.without_identity().unwrap().to_string(), "tasks:read");
+        assert_eq!(
+            scope.identity_scopes().collect::<Vec<_>>(),
+            ["email", "openid"]
+        );
+        assert!(
+            Scope::parse("openid profile")
+                .unwrap()
+                .without_identity()
+                .is_none()
         );
     }
 }

@@ -9,7 +9,7 @@ use super::see_other;
 use crate::accounts::sessions::SignedIn;
 use crate::error::AppError;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError};
-use crate::oauth::codes;
+use crate::oauth::codes::{self, Approval};
 use crate::oauth::consent::{self, ConsentQuestion};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::params::Params;
@@ -18,7 +18,7 @@ use crate::oauth::scope::Scope;
 use crate::state::AppState;
 use crate::templates::{ConsentPage, ScopeLine, render};
 use crate::web::csrf;
-use crate::web::return_to::login_url;
+use crate::web::return_to::{login_url, percent_encode};
 use crate::web::session::CurrentUser;
 
 /// The consent form's fields.
@@ -122,7 +122,12 @@ async fn approve(
     request: &AuthorizationRequest,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let code = codes::issue(&state.db, &state.tokens, &signed_in.user.id, request).await?;
+    let approval = Approval {
+        user_id: &signed_in.user.id,
+        session_id: &signed_in.session.id,
+        auth_time: signed_in.session.created_at,
+    };
+    let code = codes::issue(&state.db, &state.tokens, &approval, request).await?;
     tracing::info!(event = "authorization_granted", client_id = %request.client.client_id, user_id = %signed_in.user.id, scope = %request.scope);
     let location = authorize::response_uri(
         &request.redirect_uri,
@@ -144,13 +149,55 @@ pub async fn start(
         Err(error) => return refusal(error, &state, StatusCode::FOUND),
     };
     let this_request = format!("/authorize?{}", req.query_string());
-    let Some(signed_in) = current.0 else {
-        return Ok(see_other(&login_url(&this_request)));
+    // OpenID Connect Core §3.1.2.1, `prompt=none`: no page; the client learns what the
+    // person would have had to do.
+    let prompt = request.oidc.prompt;
+    let interaction_needed = |error: ErrorCode, description: &str| {
+        refusal(
+            AuthorizeError::redirect(
+                &request.redirect_uri,
+                request.state.as_deref(),
+                error,
+                description,
+            ),
+            &state,
+            StatusCode::FOUND,
+        )
     };
+    let hint = request.oidc.login_hint.as_deref();
+    let Some(signed_in) = current.0 else {
+        if prompt.none {
+            return interaction_needed(ErrorCode::LoginRequired, "the user is not signed in");
+        }
+        return Ok(see_other(&login_url_with_hint(&this_request, hint)));
+    };
+    // `prompt=login`, `max_age`: sign in again, then continue with the same request less
+    // what asked for it (the new sign-in satisfies it; kept, it would ask forever).
+    if request
+        .oidc
+        .needs_fresh_login(signed_in.session.created_at, shared::models::now())
+    {
+        if prompt.none {
+            return interaction_needed(
+                ErrorCode::LoginRequired,
+                "the user's sign-in is older than max_age",
+            );
+        }
+        let continue_with = format!("/authorize?{}", without_fresh_login(req.query_string())?);
+        return Ok(see_other(&login_url_with_hint(&continue_with, hint)));
+    }
     match consent::question(&state.db, &signed_in.user.id, &request).await? {
         ConsentQuestion::NotNeeded => {
             approve(&state, &signed_in, &request, StatusCode::FOUND).await
         }
+        ConsentQuestion::Confirm if prompt.none => interaction_needed(
+            ErrorCode::InteractionRequired,
+            "the user must confirm on the authorization server's page",
+        ),
+        ConsentQuestion::Ask { .. } if prompt.none => interaction_needed(
+            ErrorCode::ConsentRequired,
+            "the user has not allowed this app the requested scope",
+        ),
         ConsentQuestion::Confirm => Ok(consent_page(
             &signed_in,
             &request,
@@ -166,6 +213,43 @@ pub async fn start(
             &this_request,
         )),
     }
+}
+
+/// `/login?return_to=…`, with the username prefilled from `login_hint` when there is one.
+fn login_url_with_hint(return_to: &str, login_hint: Option<&str>) -> String {
+    let mut url = login_url(return_to);
+    if let Some(hint) = login_hint {
+        url.push_str("&login_hint=");
+        url.push_str(&percent_encode(hint));
+    }
+    url
+}
+
+/// The authorization request's query without `max_age` and without `login` (or
+/// `select_account`) in `prompt`: what to continue with once the person has signed in again.
+fn without_fresh_login(query: &str) -> Result<String, AppError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| AppError::BadRequest("The authorization request could not be read.".into()))?
+        .into_inner();
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        match name.as_str() {
+            "max_age" => {}
+            "prompt" => {
+                let kept: Vec<&str> = value
+                    .split(' ')
+                    .filter(|token| !matches!(*token, "login" | "select_account"))
+                    .collect();
+                if !kept.is_empty() {
+                    serializer.append_pair(&name, &kept.join(" "));
+                }
+            }
+            _ => {
+                serializer.append_pair(&name, &value);
+            }
+        }
+    }
+    Ok(serializer.finish())
 }
 
 /// Which page the person sees: the full question, or one click to continue.
@@ -282,5 +366,18 @@ mod tests {
                 "{uri:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_fresh_sign_in_continues_without_what_asked_for_it() {
+        assert_eq!(
+            super::without_fresh_login("client_id=c&prompt=login+consent&max_age=0&state=a%20b")
+                .unwrap(),
+            "client_id=c&prompt=consent&state=a+b"
+        );
+        assert_eq!(
+            super::without_fresh_login("prompt=select_account&nonce=n").unwrap(),
+            "nonce=n"
+        );
     }
 }

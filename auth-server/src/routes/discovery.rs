@@ -1,4 +1,5 @@
-//! Discovery documents: RFC 8414 metadata and the JWKS (RFC 7517) of the signing keys.
+//! Discovery documents: RFC 8414 metadata, the same as OpenID Provider metadata (Discovery
+//! 1.0), and the JWKS (RFC 7517) of the signing keys.
 
 use actix_web::{HttpResponse, web};
 

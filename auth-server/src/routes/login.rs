@@ -22,6 +22,8 @@ const MAX_PASSWORD_INPUT: usize = 1024;
 pub struct LoginQuery {
     return_to: Option<String>,
     signed_out: Option<String>,
+    /// OpenID Connect `login_hint`, passed on by `/authorize`: prefills the username.
+    login_hint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -81,13 +83,20 @@ pub async fn show(
         error: None,
         notice,
     };
+    let username: String = query
+        .login_hint
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_USERNAME_INPUT)
+        .collect();
     let response = page(
         &req,
         &state,
         StatusCode::OK,
         &current,
         return_to,
-        "",
+        &username,
         messages,
     );
     with_flow_csp(&state, return_to, response).await

@@ -14,6 +14,7 @@ mod logout;
 mod register;
 mod revoke;
 mod token;
+mod userinfo;
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
@@ -98,5 +99,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
             web::resource("/.well-known/oauth-authorization-server")
                 .wrap(cors::oauth_endpoint(cors_origins, Method::GET))
                 .route(web::get().to(discovery::authorization_server_metadata)),
+        )
+        .service(
+            web::resource("/.well-known/openid-configuration")
+                .wrap(cors::oauth_endpoint(cors_origins, Method::GET))
+                .route(web::get().to(discovery::authorization_server_metadata)),
+        )
+        .service(
+            web::resource("/userinfo")
+                .wrap(cors::oauth_endpoints(
+                    cors_origins,
+                    &[Method::GET, Method::POST],
+                ))
+                .route(web::get().to(userinfo::userinfo))
+                .route(web::post().to(userinfo::userinfo)),
         );
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::DecodingKey;
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 
 const MIN_REFETCH: Duration = Duration::from_secs(1);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -124,6 +124,9 @@ impl JwksCache {
         let keys: HashMap<String, Arc<DecodingKey>> = set
             .keys
             .iter()
+            // Access tokens are EdDSA only: the RSA keys published beside them sign ID
+            // tokens, which are no credential here.
+            .filter(|jwk| matches!(jwk.algorithm, AlgorithmParameters::OctetKeyPair(_)))
             .filter_map(|jwk| {
                 let kid = jwk.common.key_id.clone()?;
                 DecodingKey::from_jwk(jwk)

@@ -73,6 +73,11 @@ pub fn oauth_endpoint(origins: &[String], method: Method) -> Condition<Cors> {
     policy(origins, &[method], &[])
 }
 
+/// The same for an endpoint of several methods: OpenID Connect userinfo (GET and POST).
+pub fn oauth_endpoints(origins: &[String], methods: &[Method]) -> Condition<Cors> {
+    policy(origins, methods, &[])
+}
+
 /// No middleware at all when no origin is allowed, so nothing changes on the hot path.
 fn policy(
     origins: &[String],

@@ -1,6 +1,7 @@
 //! HTTP pieces both servers mount: security headers, CORS, health and readiness, the
 //! request log, client address.
 
+pub mod bearer;
 pub mod cors;
 pub mod health;
 pub mod request_log;

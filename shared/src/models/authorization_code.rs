@@ -20,6 +20,12 @@ pub struct AuthorizationCode {
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
     pub grant_id: Option<String>,
+    /// OpenID Connect: the request's `nonce`, echoed in the ID token.
+    pub nonce: Option<String>,
+    /// When the person signed in to the session that approved the request.
+    pub auth_time: Option<NaiveDateTime>,
+    /// That session's public id (the ID token's `sid`).
+    pub session_id: Option<String>,
 }
 
 impl std::fmt::Debug for AuthorizationCode {

@@ -26,6 +26,8 @@ pub struct Client {
     pub disabled_at: Option<NaiveDateTime>,
     /// May introspect any token (RFC 7662), not only its own.
     pub is_resource_server: bool,
+    /// The JWS `alg` of this client's ID tokens: `RS256` (the default) or `EdDSA`.
+    pub id_token_signed_response_alg: String,
 }
 
 /// Leaves the secret hash out of logs.

@@ -16,6 +16,11 @@ pub struct Grant {
     pub scope: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// For a user's authorization: when they signed in to approve it (OpenID Connect's
+    /// `auth_time`, the same in every ID token of the grant).
+    pub auth_time: Option<NaiveDateTime>,
+    /// The public id of the session that approved it (the ID tokens' `sid`).
+    pub session_id: Option<String>,
 }
 
 impl Grant {

@@ -82,6 +82,8 @@ mod tests {
             scope: "s".into(),
             created_at: at,
             revoked_at: None,
+            auth_time: None,
+            session_id: None,
         };
         assert!(has_static_query_id(
             &diesel::insert_into(schema::grants::table).values(&grant)

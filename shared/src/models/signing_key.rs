@@ -1,4 +1,4 @@
-//! `signing_keys`: the keys that sign access tokens, shared by every instance.
+//! `signing_keys`: the keys that sign access and ID tokens, shared by every instance.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -54,16 +54,16 @@ impl SigningKeyRow {
             .load(conn))?)
     }
 
-    /// Schedules every published key other than `keep` to leave the JWKS at `retire_after`
-    /// (unless it is scheduled to leave earlier already).
+    /// Schedules every published key but those in `keep` to leave the JWKS at
+    /// `retire_after` (unless it is scheduled to leave earlier already).
     pub fn retire_all_but(
         conn: &mut DbConnection,
-        keep: &str,
+        keep: &[&str],
         retire_after: NaiveDateTime,
     ) -> Result<usize, DbError> {
         Ok(native!(conn, |conn| diesel::update(
             signing_keys::table
-                .filter(signing_keys::kid.ne(keep))
+                .filter(signing_keys::kid.ne_all(keep))
                 .filter(
                     signing_keys::retire_after
                         .is_null()

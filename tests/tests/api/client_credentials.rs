@@ -93,6 +93,7 @@ async fn clients_not_registered_for_it_are_refused() {
             is_first_party: false,
             require_pkce: true,
             is_resource_server: false,
+            id_token_signed_response_alg: None,
         },
     )
     .await;

@@ -14,6 +14,9 @@ async fn rotate(app: &TestApp, retire_previous_after: chrono::NaiveDateTime) -> 
         .run(move |conn| auth_server::oauth::keys::rotate(conn, None, retire_previous_after))
         .await
         .expect("rotated")
+        .into_iter()
+        .find(|row| row.alg == "EdDSA")
+        .expect("a new access-token key")
         .kid
 }
 

@@ -184,6 +184,7 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
                 is_first_party: false,
                 require_pkce: true,
                 is_resource_server: false,
+                id_token_signed_response_alg: None,
             },
         )
         .await;
@@ -204,6 +205,7 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
             is_first_party: false,
             require_pkce: true,
             is_resource_server: false,
+            id_token_signed_response_alg: None,
         },
     )
     .await

@@ -1,25 +1,25 @@
-//! The keys in force on one instance: the newest published key signs, every published key
-//! verifies and appears in the JWKS (RFC 7517). `Keys` holds the ring and swaps it whole on
-//! each reload.
+//! The keys in force on one instance: the newest published key of each algorithm signs,
+//! every published key verifies and appears in the JWKS (RFC 7517). `Keys` holds the ring
+//! and swaps it whole on each reload.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+use aws_lc_rs::signature::{Ed25519KeyPair, RsaKeyPair};
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::Jwk;
 use serde_json::json;
+use shared::claims::{ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE};
 use shared::config::{KeySettings, TokenSettings};
 use shared::db::{Db, DbConnection};
 use shared::models::now;
 use shared::models::signing_key::SigningKeyRow;
 
-use super::KeyError;
 use super::crypto::{KeyEncryptionKey, private_der};
 use super::signer::TokenSigner;
 use super::store::{ensure_key, retirement_delay};
 use super::verified::VerifiedTokens;
+use super::{KeyAlgorithm, KeyError};
 
 /// A key that signs: its `kid` and its signer, built once.
 pub struct ActiveKey {
@@ -35,13 +35,23 @@ impl std::fmt::Debug for ActiveKey {
     }
 }
 
-/// The keys in force: the newest signs, all are published and verify.
+/// A published key, to verify the tokens it signed.
+struct VerifyingKey {
+    alg: KeyAlgorithm,
+    key: DecodingKey,
+}
+
+/// The keys in force: the newest of each algorithm signs, all are published and verify.
 pub struct KeyRing {
+    /// Signs access tokens (EdDSA).
     pub signing: ActiveKey,
+    /// Sign ID tokens (`typ` JWT): RS256, and EdDSA for the clients registered for it.
+    id_token_rs256: TokenSigner,
+    id_token_eddsa: TokenSigner,
     /// The JWKS document (RFC 7517), serialised once.
     pub jwks: String,
     /// Public keys by `kid`, to verify tokens we issued (revocation, introspection).
-    pub verifying: HashMap<String, DecodingKey>,
+    verifying: HashMap<String, VerifyingKey>,
     /// Tokens these keys have verified.
     pub verified: VerifiedTokens,
 }
@@ -55,36 +65,73 @@ impl std::fmt::Debug for KeyRing {
     }
 }
 
-/// Loads the published keys into a ring: the newest signs.
+impl KeyRing {
+    /// The published key named `kid`, if it is one of `alg`: a token whose header names
+    /// another algorithm than its key's is refused (RFC 8725 §3.1).
+    pub fn verifying_key(&self, kid: &str, alg: KeyAlgorithm) -> Option<&DecodingKey> {
+        self.verifying
+            .get(kid)
+            .filter(|key| key.alg == alg)
+            .map(|key| &key.key)
+    }
+
+    /// The signer of ID tokens with `alg`.
+    pub fn id_token_signer(&self, alg: KeyAlgorithm) -> &TokenSigner {
+        match alg {
+            KeyAlgorithm::RS256 => &self.id_token_rs256,
+            KeyAlgorithm::EdDSA => &self.id_token_eddsa,
+        }
+    }
+}
+
+/// The newest published key of `alg` among `rows` (newest first), parsed.
+fn newest_of<'a>(
+    rows: &'a [SigningKeyRow],
+    alg: KeyAlgorithm,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<(&'a SigningKeyRow, Vec<u8>), KeyError> {
+    let row = rows
+        .iter()
+        .find(|row| row.alg == alg.as_str())
+        .ok_or_else(|| KeyError::Format {
+            kid: format!("(no {} key published)", alg.as_str()),
+        })?;
+    Ok((row, private_der(row, kek)?))
+}
+
+/// Loads the published keys into a ring: the newest of each algorithm signs.
 pub fn load(conn: &mut DbConnection, kek: Option<&KeyEncryptionKey>) -> Result<KeyRing, KeyError> {
     let rows = SigningKeyRow::published(conn, now())?;
-    let newest = rows.first().ok_or_else(|| KeyError::Format {
-        kid: "(none published)".into(),
-    })?;
-    let key =
-        SigningKey::from_pkcs8_der(&private_der(newest, kek)?).map_err(|_| KeyError::Format {
-            kid: newest.kid.clone(),
-        })?;
-    let signing = ActiveKey {
-        signer: TokenSigner::new(key, &newest.kid),
-        kid: newest.kid.clone(),
+    let unreadable = |row: &SigningKeyRow| KeyError::Format {
+        kid: row.kid.clone(),
     };
+    let (ed25519_row, der) = newest_of(&rows, KeyAlgorithm::EdDSA, kek)?;
+    // PKCS#8 v1 as stored (the public key is derived from the seed).
+    let ed25519 =
+        || Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|_| unreadable(ed25519_row));
+    let (rsa_row, der) = newest_of(&rows, KeyAlgorithm::RS256, kek)?;
+    let rsa = RsaKeyPair::from_pkcs8(&der).map_err(|_| unreadable(rsa_row))?;
+    let signing = ActiveKey {
+        signer: TokenSigner::ed25519(ed25519()?, &ed25519_row.kid, ACCESS_TOKEN_TYPE),
+        kid: ed25519_row.kid.clone(),
+    };
+    let id_token_eddsa = TokenSigner::ed25519(ed25519()?, &ed25519_row.kid, ID_TOKEN_TYPE);
+    let id_token_rs256 = TokenSigner::rs256(rsa, &rsa_row.kid, ID_TOKEN_TYPE);
     let mut published = Vec::with_capacity(rows.len());
     let mut verifying = HashMap::with_capacity(rows.len());
     for row in &rows {
-        let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(|_| KeyError::Format {
-            kid: row.kid.clone(),
-        })?;
-        let decoding = DecodingKey::from_jwk(&jwk).map_err(|_| KeyError::Format {
-            kid: row.kid.clone(),
-        })?;
-        verifying.insert(row.kid.clone(), decoding);
+        let alg = KeyAlgorithm::parse(&row.alg).ok_or_else(|| unreadable(row))?;
+        let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(|_| unreadable(row))?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|_| unreadable(row))?;
+        verifying.insert(row.kid.clone(), VerifyingKey { alg, key });
         published.push(jwk);
     }
     let jwks = serde_json::to_string(&json!({ "keys": published }))
         .map_err(|e| KeyError::Generate(e.to_string()))?;
     Ok(KeyRing {
         signing,
+        id_token_rs256,
+        id_token_eddsa,
         jwks,
         verifying,
         verified: VerifiedTokens::default(),

@@ -1,7 +1,7 @@
 //! What `keys list` shows of each stored key: whether it signs, is still published (in the
 //! JWKS, verifying the tokens it signed until they expire) or is retired, and whether its
 //! private half is encrypted. The rule is the one `load` applies: the newest published key
-//! signs.
+//! of each algorithm signs.
 
 use chrono::NaiveDateTime;
 use shared::db::{DbConnection, DbError};
@@ -12,7 +12,7 @@ use super::crypto::is_encrypted;
 /// Where a key stands at a given moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
-    /// The newest published key: new tokens are signed with it.
+    /// The newest published key of its algorithm: new tokens are signed with it.
     Signing,
     /// No longer signs, but stays in the JWKS until `retire_after`.
     Published,
@@ -53,10 +53,14 @@ fn is_published(row: &SigningKeyRow, at: NaiveDateTime) -> bool {
 
 /// The status of each of `rows` (newest first, as `SigningKeyRow::all` returns them).
 fn statuses(rows: &[SigningKeyRow], at: NaiveDateTime) -> Vec<KeyInfo> {
-    let signing = rows.iter().find(|row| is_published(row, at));
+    let signs = |row: &SigningKeyRow| {
+        rows.iter()
+            .find(|other| other.alg == row.alg && is_published(other, at))
+            .is_some_and(|signing| signing.kid == row.kid)
+    };
     rows.iter()
         .map(|row| {
-            let status = if signing.is_some_and(|signing| signing.kid == row.kid) {
+            let status = if signs(row) {
                 KeyStatus::Signing
             } else if is_published(row, at) {
                 KeyStatus::Published
@@ -80,11 +84,11 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::oauth::keys::{KeyEncryptionKey, generate};
+    use crate::oauth::keys::{KeyAlgorithm, KeyEncryptionKey, generate};
 
     fn row(created_minutes_ago: i64, retire_in_minutes: Option<i64>) -> SigningKeyRow {
         let at = shared::models::now();
-        let mut row = generate(None).unwrap();
+        let mut row = generate(KeyAlgorithm::EdDSA, None).unwrap();
         row.created_at = at - Duration::minutes(created_minutes_ago);
         row.retire_after = retire_in_minutes.map(|m| at + Duration::minutes(m));
         row
@@ -131,9 +135,23 @@ mod tests {
         )
         .unwrap();
         let kek = KeyEncryptionKey::from_settings(&secret.keys).unwrap();
-        let rows = [generate(Some(&kek)).unwrap(), generate(None).unwrap()];
+        let rows = [
+            generate(KeyAlgorithm::EdDSA, Some(&kek)).unwrap(),
+            generate(KeyAlgorithm::EdDSA, None).unwrap(),
+        ];
         let listed = statuses(&rows, shared::models::now());
         assert!(listed[0].encrypted);
         assert!(!listed[1].encrypted);
+    }
+
+    #[test]
+    fn the_newest_key_of_each_algorithm_signs() {
+        let mut rsa = generate(KeyAlgorithm::RS256, None).unwrap();
+        rsa.created_at = shared::models::now() - Duration::minutes(30);
+        let rows = [row(1, None), row(10, Some(5)), rsa];
+        assert_eq!(
+            status_of(&rows),
+            [KeyStatus::Signing, KeyStatus::Published, KeyStatus::Signing]
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Keys in the database: the first key, rotation (SECURITY.md 11: rotation with no failed
+//! Keys in the database: the first keys, rotation (SECURITY.md 11: rotation with no failed
 //! request), and how long the previous keys stay published. Key creation is serialised
 //! across instances by one lock.
 
@@ -7,55 +7,84 @@ use shared::db::{DbConnection, exclusive};
 use shared::models::now;
 use shared::models::signing_key::SigningKeyRow;
 
-use super::KeyError;
 use super::crypto::{KeyEncryptionKey, generate, is_plain, private_der, seal};
+use super::{KeyAlgorithm, KeyError};
 
 /// Serialises key creation across instances.
 const KEY_LOCK_ID: i64 = 0x6f61_7574_685f_6b79; // "oauth_ky"
 
-/// Creates the first signing key if no key is published, once across all instances.
+/// Creates the first signing keys — one of each algorithm (`KeyAlgorithm::ALL`) — where
+/// none of that algorithm is published, once across all instances. A database whose keys
+/// predate an algorithm gets a key of it beside the others.
 ///
-/// When `KEY_ENCRYPTION_KEY` is set but the key that signs was stored in the clear (a
+/// When `KEY_ENCRYPTION_KEY` is set but a key that signs was stored in the clear (a
 /// database that started in development), that key may have been copied along with the
 /// database, so it must not sign again: every plain private key is encrypted in place and
-/// a new key takes over, as in `keys rotate` (the old one stays published for
-/// `retirement_delay`, so no token it signed fails).
+/// new keys take over, as in `keys rotate` (the old ones stay published for
+/// `retirement_delay`, so no token they signed fails).
 pub fn ensure_key(
     conn: &mut DbConnection,
     kek: Option<&KeyEncryptionKey>,
     retirement_delay: chrono::Duration,
 ) -> Result<bool, KeyError> {
     exclusive(conn, KEY_LOCK_ID, |conn| {
-        if let Some(newest) = SigningKeyRow::published(conn, now())?.first() {
-            let Some(kek) = kek else { return Ok(false) };
-            if !is_plain(newest) {
-                return Ok(false);
-            }
-            let stale = newest.kid.clone();
+        let published = SigningKeyRow::published(conn, now())?;
+        let signing: Vec<&SigningKeyRow> = KeyAlgorithm::ALL
+            .iter()
+            .filter_map(|alg| published.iter().find(|row| row.alg == alg.as_str()))
+            .collect();
+        if let Some(kek) = kek
+            && let Some(stale) = signing.iter().find(|row| is_plain(row))
+        {
+            let stale = stale.kid.clone();
             seal_plain_keys(conn, kek)?;
-            let row = generate(Some(kek))?;
-            SigningKeyRow::insert(conn, &row)?;
             let retire_after = now() + retirement_delay;
-            SigningKeyRow::retire_all_but(conn, &row.kid, retire_after)?;
+            let rows = add_key_set(conn, Some(kek), retire_after)?;
             tracing::warn!(
-                kid = %row.kid,
+                kids = ?rows.iter().map(|row| &row.kid).collect::<Vec<_>>(),
                 replaced_kid = %stale,
                 previous_keys_published_until = %retire_after,
-                "the signing key was stored unencrypted: it is now encrypted and retiring, and a new encrypted key signs"
+                "a signing key was stored unencrypted: the keys are now encrypted and retiring, and new encrypted keys sign"
             );
             return Ok(true);
         }
-        let row = generate(kek)?;
-        SigningKeyRow::insert(conn, &row)?;
-        if kek.is_none() {
-            tracing::warn!(
-                kid = %row.kid,
-                "KEY_ENCRYPTION_KEY is not set: the signing key is stored unencrypted (acceptable in development only)"
-            );
+        let mut created = false;
+        for alg in KeyAlgorithm::ALL {
+            if published.iter().any(|row| row.alg == alg.as_str()) {
+                continue;
+            }
+            let row = generate(alg, kek)?;
+            SigningKeyRow::insert(conn, &row)?;
+            if kek.is_none() {
+                tracing::warn!(
+                    kid = %row.kid,
+                    alg = alg.as_str(),
+                    "KEY_ENCRYPTION_KEY is not set: the signing key is stored unencrypted (acceptable in development only)"
+                );
+            }
+            tracing::info!(kid = %row.kid, alg = alg.as_str(), encrypted = kek.is_some(), "generated a token-signing key");
+            created = true;
         }
-        tracing::info!(kid = %row.kid, encrypted = kek.is_some(), "generated the first token-signing key");
-        Ok(true)
+        Ok(created)
     })
+}
+
+/// Stores a new key of each algorithm and retires every other key after `retire_after`.
+fn add_key_set(
+    conn: &mut DbConnection,
+    kek: Option<&KeyEncryptionKey>,
+    retire_after: chrono::NaiveDateTime,
+) -> Result<Vec<SigningKeyRow>, KeyError> {
+    let rows = KeyAlgorithm::ALL
+        .into_iter()
+        .map(|alg| generate(alg, kek))
+        .collect::<Result<Vec<_>, _>>()?;
+    for row in &rows {
+        SigningKeyRow::insert(conn, row)?;
+    }
+    let kids: Vec<&str> = rows.iter().map(|row| row.kid.as_str()).collect();
+    SigningKeyRow::retire_all_but(conn, &kids, retire_after)?;
+    Ok(rows)
 }
 
 /// Encrypts in place every private key stored in the clear.
@@ -78,19 +107,21 @@ pub fn retirement_delay(keys: &KeySettings, tokens: &TokenSettings) -> chrono::D
     ttl + reload + chrono::Duration::seconds(60)
 }
 
-/// Adds a new key that signs from now on; every other published key stays in the JWKS
-/// until `retire_after` (set it past the expiry of the last token those keys may sign),
-/// then leaves it (SECURITY.md 11: rotation with no failed request).
+/// Adds a new key of each algorithm that signs from now on; every other published key stays
+/// in the JWKS until `retire_after` (set it past the expiry of the last token those keys
+/// may sign), then leaves it (SECURITY.md 11: rotation with no failed request).
 pub fn rotate(
     conn: &mut DbConnection,
     kek: Option<&KeyEncryptionKey>,
     retire_after: chrono::NaiveDateTime,
-) -> Result<SigningKeyRow, KeyError> {
+) -> Result<Vec<SigningKeyRow>, KeyError> {
     exclusive(conn, KEY_LOCK_ID, |conn| {
-        let row = generate(kek)?;
-        SigningKeyRow::insert(conn, &row)?;
-        SigningKeyRow::retire_all_but(conn, &row.kid, retire_after)?;
-        tracing::info!(kid = %row.kid, retire_previous_after = %retire_after, "rotated the token-signing key");
-        Ok(row)
+        let rows = add_key_set(conn, kek, retire_after)?;
+        tracing::info!(
+            kids = ?rows.iter().map(|row| &row.kid).collect::<Vec<_>>(),
+            retire_previous_after = %retire_after,
+            "rotated the token-signing keys"
+        );
+        Ok(rows)
     })
 }

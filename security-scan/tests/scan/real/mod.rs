@@ -108,6 +108,7 @@ async fn register_client(
             is_first_party: false,
             require_pkce: true,
             is_resource_server: false,
+            id_token_signed_response_alg: None,
         },
     )
     .await
@@ -129,6 +130,7 @@ async fn register_service(db: &Db) -> ServiceClient {
             is_first_party: false,
             require_pkce: false,
             is_resource_server: false,
+            id_token_signed_response_alg: None,
         },
     )
     .await

@@ -30,6 +30,8 @@ pub struct ClientOptions {
     pub require_pkce: bool,
     pub grant_types: Vec<String>,
     pub resource_server: bool,
+    /// `--id-token-alg`: `None` registers the default (RS256).
+    pub id_token_alg: Option<String>,
 }
 
 impl Default for ClientOptions {
@@ -43,6 +45,7 @@ impl Default for ClientOptions {
             require_pkce: true,
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             resource_server: false,
+            id_token_alg: None,
         }
     }
 }
@@ -153,6 +156,7 @@ impl TestApp {
                 is_first_party: options.first_party,
                 require_pkce: options.require_pkce,
                 is_resource_server: options.resource_server,
+                id_token_signed_response_alg: options.id_token_alg,
             },
         )
         .await
