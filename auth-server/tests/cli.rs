@@ -252,44 +252,86 @@ fn a_bad_setting_stops_with_its_name() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("SESSION_IDLE_TIMEOUT"));
 }
 
+/// `keys list` as (kid, alg, status), newest first.
+fn key_statuses(listed: &serde_json::Value) -> Vec<(String, String, String)> {
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let text = |name: &str| k[name].as_str().unwrap().to_owned();
+            (text("kid"), text("alg"), text("status"))
+        })
+        .collect()
+}
+
 #[test]
 fn keys_are_rotated_and_listed() {
     let ws = Workspace::new();
     let first = ws.json(&["keys", "rotate"]);
     let second = ws.json(&["keys", "rotate"]);
     assert_ne!(first["kid"], second["kid"]);
+    assert_eq!(
+        second["alg"], "EdDSA",
+        "kid and alg name the access-token key"
+    );
+    let made: Vec<&str> = second["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(made, ["EdDSA", "RS256"], "one key of each algorithm");
     let listed = ws.json(&["keys", "list"]);
     let keys = listed.as_array().unwrap();
-    assert_eq!(keys.len(), 2);
-    assert_eq!(keys[0]["kid"], second["kid"]);
-    assert_eq!(keys[0]["status"], "signing");
-    assert_eq!(
-        keys[1]["status"], "published",
-        "the previous key stays until its tokens expire"
+    assert_eq!(keys.len(), 4);
+    let statuses = key_statuses(&listed);
+    for alg in ["EdDSA", "RS256"] {
+        let of_alg: Vec<&str> = statuses
+            .iter()
+            .filter(|(_, a, _)| a == alg)
+            .map(|(_, _, status)| status.as_str())
+            .collect();
+        assert_eq!(
+            of_alg,
+            ["signing", "published"],
+            "{alg}: the previous key stays until its tokens expire"
+        );
+    }
+    assert!(
+        statuses
+            .iter()
+            .any(|(kid, _, status)| kid == second["kid"].as_str().unwrap() && status == "signing")
     );
-    assert!(!keys[1]["retire_after"].is_null());
-    assert_eq!(
-        keys[0]["encrypted"], false,
-        "no KEY_ENCRYPTION_KEY in this environment"
+    assert!(
+        keys.iter().all(|k| k["encrypted"] == false),
+        "no KEY_ENCRYPTION_KEY here"
+    );
+    assert!(
+        keys.iter()
+            .filter(|k| k["status"] == "published")
+            .all(|k| !k["retire_after"].is_null())
     );
 
     // After a compromise: the previous keys leave the JWKS at once.
     let third = ws.json(&["keys", "rotate", "--retire-previous-now"]);
-    let listed = ws.json(&["keys", "list"]);
-    let statuses: Vec<(&str, &str)> = listed
+    let third_kids: Vec<&str> = third["keys"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| (k["kid"].as_str().unwrap(), k["status"].as_str().unwrap()))
+        .map(|k| k["kid"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        statuses,
-        [
-            (third["kid"].as_str().unwrap(), "signing"),
-            (second["kid"].as_str().unwrap(), "retired"),
-            (first["kid"].as_str().unwrap(), "retired"),
-        ]
-    );
+    let listed = ws.json(&["keys", "list"]);
+    for (kid, _, status) in key_statuses(&listed) {
+        let expected = if third_kids.contains(&kid.as_str()) {
+            "signing"
+        } else {
+            "retired"
+        };
+        assert_eq!(status, expected, "{kid}");
+    }
+    assert!(third_kids.contains(&third["kid"].as_str().unwrap()));
+    assert!(!third_kids.contains(&first["kid"].as_str().unwrap()));
 }
 
 #[test]

@@ -7,43 +7,9 @@ use oauth2::{
 };
 
 use crate::support::browser::location;
+use crate::support::http_client::http_client;
 use crate::support::oauth_client::{ClientOptions, query_param};
 use crate::support::servers::spawn_app;
-
-#[derive(Debug)]
-struct HttpError(String);
-
-impl std::fmt::Display for HttpError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for HttpError {}
-
-async fn http_client(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, HttpError> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| HttpError(e.to_string()))?;
-    let mut builder = client
-        .request(request.method().clone(), request.uri().to_string())
-        .body(request.body().clone());
-    for (name, value) in request.headers() {
-        builder = builder.header(name, value);
-    }
-    let response = builder.send().await.map_err(|e| HttpError(e.to_string()))?;
-    let mut http = oauth2::http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        http = http.header(name, value);
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| HttpError(e.to_string()))?
-        .to_vec();
-    http.body(body).map_err(|e| HttpError(e.to_string()))
-}
 
 #[actix_web::test]
 async fn the_oauth2_crate_completes_the_flow() {

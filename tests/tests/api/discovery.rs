@@ -39,7 +39,14 @@ async fn metadata_lists_the_endpoints_and_capabilities() {
     );
     assert_eq!(
         m["scopes_supported"],
-        serde_json::json!(["tasks:read", "tasks:write"])
+        serde_json::json!([
+            "openid",
+            "profile",
+            "email",
+            "offline_access",
+            "tasks:read",
+            "tasks:write"
+        ])
     );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],
@@ -49,16 +56,24 @@ async fn metadata_lists_the_endpoints_and_capabilities() {
 }
 
 #[actix_web::test]
-async fn the_jwks_publishes_the_signing_key_without_its_private_part() {
+async fn the_jwks_publishes_the_signing_keys_without_their_private_parts() {
     let app = spawn_app().await;
     let jwks: serde_json::Value = app.visitor().get("/jwks.json").await.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0]["kty"], "OKP");
-    assert_eq!(keys[0]["crv"], "Ed25519");
-    assert_eq!(keys[0]["alg"], "EdDSA");
-    assert_eq!(keys[0]["use"], "sig");
-    assert!(keys[0].get("d").is_none());
+    assert_eq!(keys.len(), 2, "one Ed25519 and one RSA key: {keys:?}");
+    let okp = keys.iter().find(|k| k["kty"] == "OKP").unwrap();
+    assert_eq!(okp["crv"], "Ed25519");
+    assert_eq!(okp["alg"], "EdDSA");
+    assert_eq!(okp["use"], "sig");
+    assert!(okp.get("d").is_none());
+    let rsa = keys.iter().find(|k| k["kty"] == "RSA").unwrap();
+    assert_eq!(rsa["alg"], "RS256");
+    assert_eq!(rsa["use"], "sig");
+    assert_eq!(rsa["e"], "AQAB");
+    for private in ["d", "p", "q", "dp", "dq", "qi"] {
+        assert!(rsa.get(private).is_none(), "{private}");
+    }
+    assert_ne!(okp["kid"], rsa["kid"]);
 }
 
 #[actix_web::test]
@@ -98,8 +113,11 @@ async fn instances_on_one_database_share_the_key_and_it_is_encrypted_at_rest() {
                 .load(c)
         })
         .await;
-    assert_eq!(stored.len(), 1);
-    assert!(stored[0].starts_with("v1:"), "encrypted at rest");
+    assert_eq!(stored.len(), 2, "an Ed25519 and an RSA key");
+    assert!(
+        stored.iter().all(|key| key.starts_with("v1:")),
+        "encrypted at rest"
+    );
 
     // The tokens of one instance verify with the keys of the other.
     let client = first.register_client(ClientOptions::default()).await;
@@ -113,7 +131,13 @@ async fn instances_on_one_database_share_the_key_and_it_is_encrypted_at_rest() {
         .await
         .unwrap();
     let header = jsonwebtoken::decode_header(body["access_token"].as_str().unwrap()).unwrap();
-    assert_eq!(header.kid.as_deref(), b["keys"][0]["kid"].as_str());
+    let ed25519 = b["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == "EdDSA")
+        .unwrap();
+    assert_eq!(header.kid.as_deref(), ed25519["kid"].as_str());
 
     // Without the right secret the key cannot be used: startup says why.
     let wrong = auth_server::startup::build(test_settings(
@@ -169,14 +193,22 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
                 .load(c)
         })
         .await;
-    assert_eq!(stored.len(), 2, "a new key was added: {stored:?}");
+    assert_eq!(
+        stored.len(),
+        4,
+        "a new key of each kind was added: {stored:?}"
+    );
     assert!(
         stored.iter().all(|(_, key, _)| key.starts_with("v1:")),
         "no private key is left in the clear"
     );
-    let (new_kid, _, _) = stored.iter().find(|(kid, _, _)| *kid != old_kid).unwrap();
-    let retiring = stored.iter().find(|(kid, _, _)| *kid == old_kid).unwrap();
-    assert!(retiring.2.is_some(), "the old key is retiring");
+    let retiring: Vec<&str> = stored
+        .iter()
+        .filter(|(_, _, retire_after)| retire_after.is_some())
+        .map(|(kid, _, _)| kid.as_str())
+        .collect();
+    assert_eq!(retiring.len(), 2, "the old keys are retiring: {stored:?}");
+    assert!(retiring.contains(&old_kid.as_str()));
 
     // The old key stays published, so the token it signed still verifies; the new one signs.
     let jwks: serde_json::Value = reqwest::get(format!("{sealed_url}/jwks.json"))
@@ -192,9 +224,9 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
         .map(|k| k["kid"].as_str().unwrap())
         .collect();
     published.sort_unstable();
-    let mut expected = vec![old_kid.as_str(), new_kid.as_str()];
+    let mut expected: Vec<&str> = stored.iter().map(|(kid, _, _)| kid.as_str()).collect();
     expected.sort_unstable();
-    assert_eq!(published, expected);
+    assert_eq!(published, expected, "the old keys stay published");
     let body: serde_json::Value = reqwest::Client::new()
         .post(format!("{sealed_url}/token"))
         .basic_auth(&client.client_id, client.secret.as_deref())
@@ -209,7 +241,11 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
         .await
         .unwrap();
     let header = jsonwebtoken::decode_header(body["access_token"].as_str().unwrap()).unwrap();
-    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
+    let new_kid = header.kid.unwrap();
+    assert!(
+        !retiring.contains(&new_kid.as_str()),
+        "a new key signs: {new_kid}"
+    );
 
     // Another start with the secret changes nothing more.
     let again = auth_server::startup::build(test_settings(&url, &secret))
@@ -219,5 +255,5 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
     let count: i64 = development
         .query(|c| signing_keys::table.count().get_result(c))
         .await;
-    assert_eq!(count, 2);
+    assert_eq!(count, 4);
 }

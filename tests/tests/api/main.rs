@@ -26,6 +26,7 @@ mod key_rotation;
 mod login;
 mod native_apps;
 mod oauth_flow;
+mod openid_connect;
 mod pages;
 mod properties;
 mod rate_limits;

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod database;
+pub mod http_client;
 pub mod oauth_client;
 pub mod servers;
 pub mod tokens;

@@ -63,12 +63,13 @@ pub async fn user_token(stack: &TestStack, scope: &str) -> String {
     tokens["access_token"].as_str().unwrap().to_owned()
 }
 
-/// The signing key as stored (development keeps it unencrypted) and its kid.
+/// The access-token signing key as stored (development keeps it unencrypted) and its kid.
 pub async fn signing_key(stack: &TestStack) -> (EncodingKey, String) {
     let (kid, private_key): (String, String) = stack
         .auth
         .query(|c| {
             signing_keys::table
+                .filter(signing_keys::alg.eq("EdDSA"))
                 .select((signing_keys::kid, signing_keys::private_key))
                 .first(c)
         })
