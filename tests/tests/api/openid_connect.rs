@@ -205,12 +205,12 @@ async fn a_client_registered_for_eddsa_gets_eddsa_id_tokens() {
         id_token.signing_alg().unwrap(),
         &CoreJwsSigningAlgorithm::EdDsa
     );
-    // The library's default allows RS256 only; this client registered EdDSA.
-    assert!(
-        id_token
-            .claims(&rp.client.id_token_verifier(), &nonce)
-            .is_err()
-    );
+    // A relying party that allows RS256 alone refuses it: the algorithm is the client's.
+    let rs256_only = rp
+        .client
+        .id_token_verifier()
+        .set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
+    assert!(id_token.claims(&rs256_only, &nonce).is_err());
     let verifier = rp
         .client
         .id_token_verifier()

@@ -145,8 +145,14 @@ async fn every_claim_and_the_signature_are_checked() {
         .json()
         .await
         .unwrap();
+    let ed25519 = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kty"] == "OKP")
+        .unwrap();
     let public = URL_SAFE_NO_PAD
-        .decode(jwks["keys"][0]["x"].as_str().unwrap())
+        .decode(ed25519["x"].as_str().unwrap())
         .unwrap();
     let mut hs = Header::new(Algorithm::HS256);
     hs.typ = Some("at+jwt".into());
