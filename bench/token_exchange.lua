@@ -7,6 +7,8 @@ local authorize_path = os.getenv("AUTHORIZE_PATH")
 local cookie = os.getenv("SESSION_COOKIE")
 local basic = os.getenv("CLIENT_BASIC")
 local token_body = os.getenv("TOKEN_BODY_PREFIX")
+-- "yes": every token answer must carry an id_token (an openid request); "no": none may.
+local expect_id_token = os.getenv("EXPECT_ID_TOKEN") == "yes"
 local codes = {}
 -- The shared checks (fail, setup, done), from this script's folder.
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "checks.lua")
@@ -30,7 +32,8 @@ response = function(status, headers, body)
       table.insert(codes, code)
       return
     end
-  elseif status == 200 and body:find("access_token", 1, true) then
+  elseif status == 200 and body:find("access_token", 1, true)
+    and (body:find("\"id_token\"", 1, true) ~= nil) == expect_id_token then
     return
   end
   fail("response", status, body)
