@@ -14,6 +14,7 @@ use crate::accounts::sessions;
 use crate::error::AppError;
 use crate::oauth::housekeeping::{self, Pruned};
 use crate::oauth::keys::KeyError;
+use crate::oidc::logout::BackChannel;
 use crate::password_hash::PasswordHashing;
 use crate::routes;
 use crate::state::AppState;
@@ -34,12 +35,14 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     let password_hashing = PasswordHashing::start(&settings.password_hashing).map_err(|e| {
         StartupError::Fatal(format!("cannot start the password-hashing threads: {e}"))
     })?;
+    let back_channel = BackChannel::new(&settings.urls.issuer).map_err(StartupError::Fatal)?;
     let state = web::Data::new(AppState::new(
         foundation.db.clone(),
         foundation.audit.clone(),
         settings.clone(),
         foundation.limiter.clone(),
         password_hashing,
+        back_channel,
     ));
     load_signing_keys(&state, foundation.readiness.is_migrated()).await?;
     spawn_key_refresher(state.clone());

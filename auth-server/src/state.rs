@@ -14,6 +14,7 @@ use crate::accounts::sessions::SessionPolicy;
 use crate::oauth::client_cache::ClientCache;
 use crate::oauth::keys::Keys;
 use crate::oauth::minting::TokenPolicy;
+use crate::oidc::logout::BackChannel;
 use crate::password_hash::PasswordHashing;
 use crate::web::cookies::CookiePolicy;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub tokens: TokenPolicy,
     /// Clients that authenticated, to authenticate them again without a read.
     pub clients: ClientCache,
+    /// Tells apps when a person's session ends (OpenID Connect back-channel logout).
+    pub back_channel: BackChannel,
 }
 
 impl AppState {
@@ -43,8 +46,10 @@ impl AppState {
         settings: Arc<Settings>,
         limiter: Limiter,
         password_hashing: PasswordHashing,
+        back_channel: BackChannel,
     ) -> Self {
         Self {
+            back_channel,
             password_hashing,
             cookies: CookiePolicy::new(&settings.urls, &settings.sessions),
             sessions: SessionPolicy::from_settings(&settings.sessions),

@@ -40,6 +40,19 @@ pub struct LoginPage<'a> {
     pub signed_in_as: Option<&'a str>,
 }
 
+/// The RP-initiated logout confirmation (OpenID Connect RP-Initiated Logout 1.0 §2): shown
+/// unless the request's `id_token_hint` proves it comes from an app of this very session.
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage<'a> {
+    pub csrf_token: &'a str,
+    pub username: &'a str,
+    pub client_name: Option<&'a str>,
+    pub redirect_host: Option<String>,
+    /// The logout request's query string, as received, to act on once confirmed.
+    pub request: &'a str,
+}
+
 #[derive(Template)]
 #[template(path = "register.html")]
 pub struct RegisterPage<'a> {

@@ -75,6 +75,8 @@ diesel::table! {
         disabled_at -> Nullable<Timestamp>,
         is_resource_server -> Bool,
         id_token_signed_response_alg -> Text,
+        post_logout_redirect_uris -> Text,
+        backchannel_logout_uri -> Nullable<Text>,
     }
 }
 

@@ -43,6 +43,13 @@ pub enum ClientsCommand {
         /// every OpenID Connect library supports) or EdDSA.
         #[arg(long = "id-token-alg")]
         id_token_alg: Option<String>,
+        /// An exact URI the app may send a person back to after signing them out
+        /// (OpenID Connect RP-initiated logout); repeat for several.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Where the app receives back-channel logout tokens when a person's session ends.
+        #[arg(long = "backchannel-logout-uri")]
+        backchannel_logout_uri: Option<String>,
     },
     /// List every client.
     List,
@@ -70,6 +77,8 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> Result<
             grant_types,
             resource_server,
             id_token_alg,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
         } => {
             let grant_types = if grant_types.is_empty() && !resource_server {
                 vec![
@@ -89,6 +98,8 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> Result<
                 require_pkce: !no_pkce,
                 is_resource_server: resource_server,
                 id_token_signed_response_alg: id_token_alg,
+                post_logout_redirect_uris,
+                backchannel_logout_uri,
             };
             // `register` refuses with a message naming the argument at fault.
             let (client, secret) = clients::register(&db, new).await.map_err(|e| match e {
@@ -147,6 +158,8 @@ fn client_json(client: &Client) -> Value {
         "require_pkce": client.require_pkce,
         "resource_server": client.is_resource_server,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "post_logout_redirect_uris": client.post_logout_redirect_uri_list().collect::<Vec<_>>(),
+        "backchannel_logout_uri": client.backchannel_logout_uri,
         "token_endpoint_auth_method": if client.is_public { "none" } else { "client_secret_basic" },
         "created_at": rfc3339(client.created_at),
         "disabled_at": client.disabled_at.map(rfc3339),

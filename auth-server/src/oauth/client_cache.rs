@@ -67,6 +67,8 @@ mod tests {
             disabled_at: None,
             is_resource_server: false,
             id_token_signed_response_alg: "RS256".into(),
+            post_logout_redirect_uris: String::new(),
+            backchannel_logout_uri: None,
         }
     }
 

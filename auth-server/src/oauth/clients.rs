@@ -39,6 +39,11 @@ pub struct NewClient {
     pub is_resource_server: bool,
     /// The JWS `alg` of the client's ID tokens (`RS256` when not given, or `EdDSA`).
     pub id_token_signed_response_alg: Option<String>,
+    /// Exact URIs a person may be sent to after RP-initiated logout (same rules as
+    /// redirect URIs).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where the client receives back-channel logout tokens: https, or http on loopback.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// Why a client was not registered.
@@ -116,6 +121,19 @@ pub async fn register(
     if grant_types.is_empty() && !new.is_resource_server {
         return Err(invalid("--grant-type: at least one is required".into()));
     }
+    for uri in &new.post_logout_redirect_uris {
+        RedirectUri::parse_registered(uri)
+            .map_err(|e| invalid(format!("--post-logout-redirect-uri `{uri}`: {e}")))?;
+    }
+    if let Some(uri) = &new.backchannel_logout_uri {
+        let parsed = RedirectUri::parse_registered(uri)
+            .map_err(|e| invalid(format!("--backchannel-logout-uri `{uri}`: {e}")))?;
+        if !matches!(parsed.url().scheme(), "https" | "http") {
+            return Err(invalid(format!(
+                "--backchannel-logout-uri `{uri}`: the server calls it, so it is https (or http on loopback)"
+            )));
+        }
+    }
     let id_token_alg = match new.id_token_signed_response_alg.as_deref() {
         None => KeyAlgorithm::RS256,
         Some(name) => KeyAlgorithm::parse(name).ok_or_else(|| {
@@ -144,6 +162,8 @@ pub async fn register(
         disabled_at: None,
         is_resource_server: new.is_resource_server,
         id_token_signed_response_alg: id_token_alg.as_str().to_owned(),
+        post_logout_redirect_uris: new.post_logout_redirect_uris.join(" "),
+        backchannel_logout_uri: new.backchannel_logout_uri.clone(),
     };
     let stored = client.clone();
     db.run(move |conn| Client::insert(conn, &stored)).await?;

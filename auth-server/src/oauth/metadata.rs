@@ -21,6 +21,11 @@ pub fn document(issuer: &str) -> Value {
         "jwks_uri": format!("{issuer}/jwks.json"),
         "revocation_endpoint": format!("{issuer}/revoke"),
         "introspection_endpoint": format!("{issuer}/introspect"),
+        // RP-Initiated Logout 1.0 §2.1, Back-Channel Logout 1.0 §2.1.
+        "end_session_endpoint": format!("{issuer}/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "frontchannel_logout_supported": false,
         "scopes_supported": scopes,
         "response_types_supported": ResponseType::ALL.map(ResponseType::as_str),
         "response_modes_supported": ["query"],

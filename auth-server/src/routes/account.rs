@@ -105,9 +105,14 @@ pub async fn end_session(
     csrf::verify_session(&signed_in.session.csrf_token, &form.csrf_token)?;
     let session_id = path.into_inner();
     let is_current = session_id == signed_in.session.id;
-    if !sessions::end_for_user(&state.db, signed_in.user.id, session_id).await? {
+    if !sessions::end_for_user(&state.db, signed_in.user.id, session_id.clone()).await? {
         return Err(AppError::NotFound);
     }
+    // The apps that follow that session are told (OpenID Connect back-channel logout).
+    state
+        .back_channel
+        .session_ended(&state.db, state.keys.current(), session_id)
+        .await?;
     if is_current {
         let removal = state.cookies.removal(state.cookies.session_name);
         return Ok(with_cookie(see_other("/login?signed_out=1"), Some(removal)));

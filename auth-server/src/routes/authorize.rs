@@ -105,7 +105,7 @@ pub async fn with_flow_csp(
     response
 }
 
-fn set_csp(response: &mut HttpResponse, form_action_source: &CspSource) {
+pub(super) fn set_csp(response: &mut HttpResponse, form_action_source: &CspSource) {
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
         &page_csp_allowing_form_action(form_action_source),
     ) {

@@ -54,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .route("/login", web::post().to(login::submit))
         .route("/register", web::get().to(register::show))
         .route("/register", web::post().to(register::submit))
+        .route("/logout", web::get().to(logout::request))
         .route("/logout", web::post().to(logout::submit))
         .route("/account", web::get().to(account::show))
         .route(

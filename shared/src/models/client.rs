@@ -28,6 +28,10 @@ pub struct Client {
     pub is_resource_server: bool,
     /// The JWS `alg` of this client's ID tokens: `RS256` (the default) or `EdDSA`.
     pub id_token_signed_response_alg: String,
+    /// Space-separated, exact URIs a person may be sent to after RP-initiated logout.
+    pub post_logout_redirect_uris: String,
+    /// Where the client receives back-channel logout tokens, if it asked for them.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// Leaves the secret hash out of logs.
@@ -45,6 +49,10 @@ impl std::fmt::Debug for Client {
 impl Client {
     pub fn redirect_uri_list(&self) -> impl Iterator<Item = &str> {
         self.redirect_uris.split_whitespace()
+    }
+
+    pub fn post_logout_redirect_uri_list(&self) -> impl Iterator<Item = &str> {
+        self.post_logout_redirect_uris.split_whitespace()
     }
 
     pub fn scope_list(&self) -> impl Iterator<Item = &str> {

@@ -23,7 +23,61 @@ pub struct Grant {
     pub session_id: Option<String>,
 }
 
+/// A client to tell that a session ended (OpenID Connect Back-Channel Logout 1.0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutReceiver {
+    pub client_id: String,
+    pub backchannel_logout_uri: String,
+    pub id_token_signed_response_alg: String,
+    pub user_id: String,
+}
+
 impl Grant {
+    /// The live grants approved from the session `session_id`: (id, scope).
+    pub fn live_in_session(
+        conn: &mut DbConnection,
+        session_id: &str,
+    ) -> Result<Vec<(String, String)>, DbError> {
+        Ok(native!(conn, |conn| grants::table
+            .filter(grants::session_id.eq(session_id))
+            .filter(grants::revoked_at.is_null())
+            .select((grants::id, grants::scope))
+            .load(conn))?)
+    }
+
+    /// Every client with a back-channel logout URI that a person authorized from the
+    /// session `session_id` (with the grant's user), once each.
+    pub fn logout_receivers(
+        conn: &mut DbConnection,
+        session_id: &str,
+    ) -> Result<Vec<LogoutReceiver>, DbError> {
+        use crate::schema::clients;
+        let rows: Vec<(String, Option<String>, String, Option<String>)> =
+            native!(conn, |conn| grants::table
+                .inner_join(clients::table)
+                .filter(grants::session_id.eq(session_id))
+                .filter(clients::backchannel_logout_uri.is_not_null())
+                .select((
+                    clients::client_id,
+                    clients::backchannel_logout_uri,
+                    clients::id_token_signed_response_alg,
+                    grants::user_id,
+                ))
+                .distinct()
+                .load(conn))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(client_id, uri, alg, user_id)| {
+                Some(LogoutReceiver {
+                    client_id,
+                    backchannel_logout_uri: uri?,
+                    id_token_signed_response_alg: alg,
+                    user_id: user_id?,
+                })
+            })
+            .collect())
+    }
+
     /// The live grants of a user to a client (for revoking an app).
     pub fn live_for(
         conn: &mut DbConnection,

@@ -94,6 +94,8 @@ async fn clients_not_registered_for_it_are_refused() {
             require_pkce: true,
             is_resource_server: false,
             id_token_signed_response_alg: None,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         },
     )
     .await;

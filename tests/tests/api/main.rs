@@ -24,6 +24,7 @@ mod introspection;
 mod jwks_refetch;
 mod key_rotation;
 mod login;
+mod logout;
 mod native_apps;
 mod oauth_flow;
 mod openid_connect;

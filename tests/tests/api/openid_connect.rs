@@ -692,6 +692,8 @@ async fn registration_refuses_an_unknown_id_token_algorithm() {
             require_pkce: true,
             is_resource_server: false,
             id_token_signed_response_alg: Some("HS256".into()),
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         },
     )
     .await;

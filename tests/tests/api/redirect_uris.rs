@@ -185,6 +185,8 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
                 require_pkce: true,
                 is_resource_server: false,
                 id_token_signed_response_alg: None,
+                post_logout_redirect_uris: Vec::new(),
+                backchannel_logout_uri: None,
             },
         )
         .await;
@@ -206,6 +208,8 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
             require_pkce: true,
             is_resource_server: false,
             id_token_signed_response_alg: None,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         },
     )
     .await

@@ -20,6 +20,7 @@ use super::signer::TokenSigner;
 use super::store::{ensure_key, retirement_delay};
 use super::verified::VerifiedTokens;
 use super::{KeyAlgorithm, KeyError};
+use crate::oidc::logout::LOGOUT_TOKEN_TYPE;
 
 /// A key that signs: its `kid` and its signer, built once.
 pub struct ActiveKey {
@@ -48,6 +49,9 @@ pub struct KeyRing {
     /// Sign ID tokens (`typ` JWT): RS256, and EdDSA for the clients registered for it.
     id_token_rs256: TokenSigner,
     id_token_eddsa: TokenSigner,
+    /// Sign back-channel logout tokens (`typ` logout+jwt), with the client's ID-token alg.
+    logout_rs256: TokenSigner,
+    logout_eddsa: TokenSigner,
     /// The JWKS document (RFC 7517), serialised once.
     pub jwks: String,
     /// Public keys by `kid`, to verify tokens we issued (revocation, introspection).
@@ -82,6 +86,14 @@ impl KeyRing {
             KeyAlgorithm::EdDSA => &self.id_token_eddsa,
         }
     }
+
+    /// The signer of back-channel logout tokens with `alg`.
+    pub fn logout_token_signer(&self, alg: KeyAlgorithm) -> &TokenSigner {
+        match alg {
+            KeyAlgorithm::RS256 => &self.logout_rs256,
+            KeyAlgorithm::EdDSA => &self.logout_eddsa,
+        }
+    }
 }
 
 /// The newest published key of `alg` among `rows` (newest first), parsed.
@@ -109,14 +121,16 @@ pub fn load(conn: &mut DbConnection, kek: Option<&KeyEncryptionKey>) -> Result<K
     // PKCS#8 v1 as stored (the public key is derived from the seed).
     let ed25519 =
         || Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|_| unreadable(ed25519_row));
-    let (rsa_row, der) = newest_of(&rows, KeyAlgorithm::RS256, kek)?;
-    let rsa = RsaKeyPair::from_pkcs8(&der).map_err(|_| unreadable(rsa_row))?;
+    let (rsa_row, rsa_der) = newest_of(&rows, KeyAlgorithm::RS256, kek)?;
+    let rsa = || RsaKeyPair::from_pkcs8(&rsa_der).map_err(|_| unreadable(rsa_row));
     let signing = ActiveKey {
         signer: TokenSigner::ed25519(ed25519()?, &ed25519_row.kid, ACCESS_TOKEN_TYPE),
         kid: ed25519_row.kid.clone(),
     };
     let id_token_eddsa = TokenSigner::ed25519(ed25519()?, &ed25519_row.kid, ID_TOKEN_TYPE);
-    let id_token_rs256 = TokenSigner::rs256(rsa, &rsa_row.kid, ID_TOKEN_TYPE);
+    let id_token_rs256 = TokenSigner::rs256(rsa()?, &rsa_row.kid, ID_TOKEN_TYPE);
+    let logout_eddsa = TokenSigner::ed25519(ed25519()?, &ed25519_row.kid, LOGOUT_TOKEN_TYPE);
+    let logout_rs256 = TokenSigner::rs256(rsa()?, &rsa_row.kid, LOGOUT_TOKEN_TYPE);
     let mut published = Vec::with_capacity(rows.len());
     let mut verifying = HashMap::with_capacity(rows.len());
     for row in &rows {
@@ -132,6 +146,8 @@ pub fn load(conn: &mut DbConnection, kek: Option<&KeyEncryptionKey>) -> Result<K
         signing,
         id_token_rs256,
         id_token_eddsa,
+        logout_rs256,
+        logout_eddsa,
         jwks,
         verifying,
         verified: VerifiedTokens::default(),

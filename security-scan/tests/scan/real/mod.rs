@@ -109,6 +109,8 @@ async fn register_client(
             require_pkce: true,
             is_resource_server: false,
             id_token_signed_response_alg: None,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         },
     )
     .await
@@ -131,6 +133,8 @@ async fn register_service(db: &Db) -> ServiceClient {
             require_pkce: false,
             is_resource_server: false,
             id_token_signed_response_alg: None,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         },
     )
     .await

@@ -32,6 +32,8 @@ pub struct ClientOptions {
     pub resource_server: bool,
     /// `--id-token-alg`: `None` registers the default (RS256).
     pub id_token_alg: Option<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl Default for ClientOptions {
@@ -46,6 +48,8 @@ impl Default for ClientOptions {
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             resource_server: false,
             id_token_alg: None,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         }
     }
 }
@@ -157,6 +161,8 @@ impl TestApp {
                 require_pkce: options.require_pkce,
                 is_resource_server: options.resource_server,
                 id_token_signed_response_alg: options.id_token_alg,
+                post_logout_redirect_uris: options.post_logout_redirect_uris,
+                backchannel_logout_uri: options.backchannel_logout_uri,
             },
         )
         .await
