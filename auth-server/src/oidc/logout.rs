@@ -156,7 +156,9 @@ pub async fn validate(
         Some(token) => match verify_hint(ring, issuer, token) {
             Some(hint) => Some(hint),
             None => {
-                return page("The sign-out request's id_token_hint is not an ID token issued here.");
+                return page(
+                    "The sign-out request's id_token_hint is not an ID token issued here.",
+                );
             }
         },
     };

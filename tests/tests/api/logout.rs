@@ -13,6 +13,7 @@ use jsonwebtoken::{DecodingKey, Validation};
 use crate::support::browser::{TestUser, hidden_field, location};
 use crate::support::oauth_client::{ClientOptions, TestClient, pkce, query_param};
 use crate::support::servers::{TestApp, spawn_app};
+use crate::support::tokens::unverified_claims;
 
 const AFTER_LOGOUT: &str = "https://app.example.com/signed-out";
 
@@ -216,14 +217,7 @@ async fn signing_out_sends_a_logout_token_that_validates() {
         .await;
     let alice = app.signed_in_user("alice").await;
     let id_token = id_token(&app, &alice, &client).await;
-    let id_claims: serde_json::Value = {
-        let payload = id_token.split('.').nth(1).unwrap();
-        serde_json::from_slice(
-            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let id_claims = unverified_claims(&id_token);
     let csrf = alice.account_csrf().await;
     assert_eq!(
         alice
@@ -331,4 +325,50 @@ async fn logout_ends_the_sessions_grants_without_offline_access() {
         live, 0,
         "Back-Channel Logout §2.7: an openid grant without offline_access ends with its session"
     );
+}
+
+#[actix_web::test]
+async fn ending_a_session_from_the_account_page_tells_its_apps() {
+    let app = spawn_app().await;
+    let receiver = receiver().await;
+    let client = app
+        .register_client(logout_client(Some(receiver.uri.clone())))
+        .await;
+    let laptop = app.signed_in_user("alice").await;
+    let phone = app.visitor();
+    assert_eq!(
+        phone
+            .login("alice", crate::support::browser::PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let token = id_token(&app, &phone, &client).await;
+    let claims = unverified_claims(&token);
+    let phone_session = claims["sid"].as_str().unwrap().to_owned();
+    let csrf = laptop.account_csrf().await;
+    let ended = laptop
+        .post_form(
+            &format!("/account/sessions/{phone_session}/end"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(ended.status(), 303);
+    let mut sids = Vec::new();
+    for _ in 0..50 {
+        sids = receiver
+            .received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|token| unverified_claims(token)["sid"].as_str().unwrap().to_owned())
+            .collect();
+        if !sids.is_empty() {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(sids, [phone_session], "the phone's session, and only it");
+    assert!(is_signed_in(&laptop).await);
+    assert!(!is_signed_in(&phone).await);
 }

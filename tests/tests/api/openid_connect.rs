@@ -22,6 +22,7 @@ use crate::support::browser::{TestUser, location};
 use crate::support::http_client::localhost_at;
 use crate::support::oauth_client::{ClientOptions, TestClient, pkce, query_param};
 use crate::support::servers::{TestApp, TestStack, spawn_app_with, spawn_stack_with};
+use crate::support::tokens::unverified_claims;
 
 const ISSUER: &str = "http://localhost";
 const SCOPE: &str = "openid profile email offline_access tasks:read";
@@ -364,13 +365,7 @@ async fn auth_time_of(app: &TestApp, client: &TestClient, redirect: &str) -> i64
         .await
         .unwrap();
     let id_token = body["id_token"].as_str().expect("an ID token");
-    let payload = id_token.split('.').nth(1).unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["auth_time"].as_i64().unwrap()
+    unverified_claims(id_token)["auth_time"].as_i64().unwrap()
 }
 
 #[actix_web::test]
