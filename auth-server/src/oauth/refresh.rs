@@ -83,7 +83,8 @@ pub async fn refresh(
     match outcome {
         Ok(Outcome::Issued(mut response, id_token)) => {
             if let Some(id_token) = id_token {
-                response.id_token = Some(id_token.sign(&signing_ring).map_err(IssueError::from)?);
+                let signed = id_token.sign_in_background(signing_ring).await;
+                response.id_token = Some(signed.map_err(IssueError::from)?);
             }
             Ok(response)
         }

@@ -117,6 +117,12 @@ impl TokenSigner {
 #[error("{0}")]
 pub struct SignError(String);
 
+impl SignError {
+    pub fn from_message(message: &str) -> Self {
+        Self(message.to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ed25519_dalek::SigningKey;
