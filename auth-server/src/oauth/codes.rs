@@ -116,12 +116,8 @@ pub async fn exchange(
         })
         .await;
     match outcome {
-        Ok(Outcome::Issued(mut response, id_token)) => {
-            if let Some(id_token) = id_token {
-                let signed = id_token.sign_in_background(signing_ring).await;
-                response.id_token = Some(signed.map_err(IssueError::from)?);
-            }
-            Ok(response)
+        Ok(Outcome::Issued(response, id_token)) => {
+            Ok(id_token::with_id_token(response, id_token, signing_ring).await?)
         }
         Ok(Outcome::Refused(error)) => Err(error.into()),
         Ok(Outcome::Detected(error, event)) => {
@@ -260,14 +256,7 @@ fn exchange_in_transaction(
             nonce: code.nonce.as_deref(),
             session_id: code.session_id.as_deref(),
         };
-        UnsignedIdToken::new(
-            &policy.issuer,
-            &authentication,
-            id_token::client_alg(client),
-            &access_token,
-            at,
-            policy.access_token_ttl,
-        )
+        UnsignedIdToken::for_client(policy, client, &authentication, &access_token, at)
     });
     tracing::info!(target: "security", event = "tokens_issued", grant_type = "authorization_code", client_id = %client.client_id, grant_id = %grant.id);
     Ok(Outcome::Issued(

@@ -81,12 +81,8 @@ pub async fn refresh(
         })
         .await;
     match outcome {
-        Ok(Outcome::Issued(mut response, id_token)) => {
-            if let Some(id_token) = id_token {
-                let signed = id_token.sign_in_background(signing_ring).await;
-                response.id_token = Some(signed.map_err(IssueError::from)?);
-            }
-            Ok(response)
+        Ok(Outcome::Issued(response, id_token)) => {
+            Ok(id_token::with_id_token(response, id_token, signing_ring).await?)
         }
         Ok(Outcome::Refused(error)) => Err(error.into()),
         Ok(Outcome::Detected(error, event)) => {
@@ -188,13 +184,12 @@ fn refresh_in_transaction(
                 nonce: None,
                 session_id: grant.session_id.as_deref(),
             };
-            Some(UnsignedIdToken::new(
-                &policy.issuer,
+            Some(UnsignedIdToken::for_client(
+                policy,
+                client,
                 &authentication,
-                id_token::client_alg(client),
                 &access_token,
                 at,
-                policy.access_token_ttl,
             ))
         }
         _ => None,

@@ -10,7 +10,10 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
 
+use shared::models::client::Client;
+
 use crate::oauth::keys::{KeyAlgorithm, KeyRing, SignError};
+use crate::oauth::minting::{IssueError, TokenPolicy, TokenResponse};
 
 /// How every sign-in authenticates today (RFC 8176 §2): a password.
 const AMR_PASSWORD: &str = "pwd";
@@ -83,6 +86,25 @@ impl UnsignedIdToken {
         Self { alg, claims }
     }
 
+    /// The ID token for `client` beside `access_token`, issued at `at` under `policy`: the
+    /// algorithm the client registered, valid as long as the access token.
+    pub fn for_client(
+        policy: &TokenPolicy,
+        client: &Client,
+        authentication: &Authentication<'_>,
+        access_token: &str,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self::new(
+            &policy.issuer,
+            authentication,
+            client_alg(client),
+            access_token,
+            at,
+            policy.access_token_ttl,
+        )
+    }
+
     pub fn sign(&self, ring: &KeyRing) -> Result<String, SignError> {
         ring.id_token_signer(self.alg).sign(&self.claims)
     }
@@ -113,8 +135,20 @@ pub fn at_hash(alg: KeyAlgorithm, access_token: &str) -> String {
     }
 }
 
+/// Adds the signed `id_token`, if any, to a response whose tokens have been committed.
+pub async fn with_id_token(
+    mut response: TokenResponse,
+    id_token: Option<UnsignedIdToken>,
+    ring: Arc<KeyRing>,
+) -> Result<TokenResponse, IssueError> {
+    if let Some(id_token) = id_token {
+        response.id_token = Some(id_token.sign_in_background(ring).await?);
+    }
+    Ok(response)
+}
+
 /// The signing algorithm a client registered for its ID tokens (RS256 if unreadable).
-pub fn client_alg(client: &shared::models::client::Client) -> KeyAlgorithm {
+pub fn client_alg(client: &Client) -> KeyAlgorithm {
     KeyAlgorithm::parse(&client.id_token_signed_response_alg).unwrap_or(KeyAlgorithm::RS256)
 }
 

@@ -292,35 +292,29 @@ async fn a_receiver_that_never_answers_does_not_slow_sign_out() {
     assert!(!is_signed_in(&alice).await);
 }
 
+async fn live_grants(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use shared::schema::grants;
+    app.query(|c| {
+        grants::table
+            .filter(grants::revoked_at.is_null())
+            .count()
+            .get_result(c)
+    })
+    .await
+}
+
 #[actix_web::test]
 async fn logout_ends_the_sessions_grants_without_offline_access() {
     let app = spawn_app().await;
     let client = app.register_client(logout_client(None)).await;
     let alice = app.signed_in_user("alice").await;
     let _ = id_token(&app, &alice, &client).await;
-    let live: i64 = app
-        .query(|c| {
-            use diesel::prelude::*;
-            use shared::schema::grants;
-            grants::table
-                .filter(grants::revoked_at.is_null())
-                .count()
-                .get_result(c)
-        })
-        .await;
+    let live = live_grants(&app).await;
     assert_eq!(live, 1);
     let csrf = alice.account_csrf().await;
     alice.post_form("/logout", &[("csrf_token", &csrf)]).await;
-    let live: i64 = app
-        .query(|c| {
-            use diesel::prelude::*;
-            use shared::schema::grants;
-            grants::table
-                .filter(grants::revoked_at.is_null())
-                .count()
-                .get_result(c)
-        })
-        .await;
+    let live = live_grants(&app).await;
     assert_eq!(
         live, 0,
         "Back-Channel Logout §2.7: an openid grant without offline_access ends with its session"

@@ -20,7 +20,7 @@ use openidconnect::{
 
 use crate::support::browser::{TestUser, location};
 use crate::support::http_client::localhost_at;
-use crate::support::oauth_client::{ClientOptions, TestClient, pkce, query_param};
+use crate::support::oauth_client::{ClientOptions, Pkce, TestClient, pkce, query_param};
 use crate::support::servers::{TestApp, TestStack, spawn_app_with, spawn_stack_with};
 use crate::support::tokens::unverified_claims;
 
@@ -256,20 +256,32 @@ async fn a_wrong_nonce_or_audience_fails_the_librarys_validation() {
     );
 }
 
-/// A raw authorization request for `client`, with extra parameters.
-fn authorize_with(client: &TestClient, scope: &str, extra: &[(&str, &str)]) -> String {
-    let p = pkce();
+/// A raw authorization request for `client` (`state=s`), with PKCE when `pkce` is given
+/// and extra parameters.
+fn authorize_path_for(
+    client: &TestClient,
+    scope: &str,
+    pkce: Option<&Pkce>,
+    extra: &[(&str, &str)],
+) -> String {
     let mut params: Vec<(&str, &str)> = vec![
         ("response_type", "code"),
         ("client_id", &client.client_id),
         ("redirect_uri", &client.redirect_uri),
         ("scope", scope),
         ("state", "s"),
-        ("code_challenge", &p.challenge),
-        ("code_challenge_method", "S256"),
     ];
+    if let Some(pkce) = pkce {
+        params.push(("code_challenge", &pkce.challenge));
+        params.push(("code_challenge_method", "S256"));
+    }
     params.extend_from_slice(extra);
     crate::support::oauth_client::authorize_path(&params)
+}
+
+/// The same with a fresh PKCE challenge whose verifier is not needed.
+fn authorize_with(client: &TestClient, scope: &str, extra: &[(&str, &str)]) -> String {
+    authorize_path_for(client, scope, Some(&pkce()), extra)
 }
 
 #[actix_web::test]
@@ -378,16 +390,7 @@ async fn prompt_login_and_max_age_make_the_person_sign_in_again_and_move_auth_ti
         })
         .await;
     let alice = app.signed_in_user("alice").await;
-    let plain = |extra: &[(&str, &str)]| {
-        let mut params: Vec<(&str, &str)> = vec![
-            ("response_type", "code"),
-            ("client_id", &client.client_id),
-            ("redirect_uri", &client.redirect_uri),
-            ("scope", "openid"),
-        ];
-        params.extend_from_slice(extra);
-        crate::support::oauth_client::authorize_path(&params)
-    };
+    let plain = |extra: &[(&str, &str)]| authorize_path_for(&client, "openid", None, extra);
     let first = location(&alice.authorize(&plain(&[]), "allow").await);
     let first_auth_time = auth_time_of(&app, &client, &first).await;
 
@@ -484,7 +487,7 @@ async fn userinfo_answers_rfc_6750_errors_and_refuses_tokens_without_openid() {
 
     // A task-API token without openid: insufficient_scope.
     let p = pkce();
-    let plain_path = authorize_with_pkce(&client, "tasks:read", &p);
+    let plain_path = authorize_path_for(&client, "tasks:read", Some(&p), &[]);
     let code = query_param(
         &location(&alice.authorize(&plain_path, "allow").await),
         "code",
@@ -519,7 +522,7 @@ async fn userinfo_answers_rfc_6750_errors_and_refuses_tokens_without_openid() {
     // An openid token works by header and by form body (RFC 6750 §2.2), not both; once
     // revoked, it is refused.
     let p = pkce();
-    let path = authorize_with_pkce(&client, "openid email tasks:read", &p);
+    let path = authorize_path_for(&client, "openid email tasks:read", Some(&p), &[]);
     let code = query_param(&location(&alice.authorize(&path, "allow").await), "code").unwrap();
     let tokens: serde_json::Value = app
         .exchange_code(&client, &code, Some(&p.verifier))
@@ -561,6 +564,18 @@ async fn userinfo_answers_rfc_6750_errors_and_refuses_tokens_without_openid() {
         .await
         .unwrap();
     assert_eq!(both.status(), 400);
+    let repeated = reqwest::Client::new()
+        .post(app.url("/userinfo"))
+        .form(&[
+            ("access_token", access_token),
+            ("access_token", access_token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(repeated.status(), 400);
+    let body: serde_json::Value = repeated.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
 
     // An ID token is no access token, for userinfo or the task API.
     assert_eq!(userinfo(Some(id_token)).send().await.unwrap().status(), 401);
@@ -576,22 +591,6 @@ async fn userinfo_answers_rfc_6750_errors_and_refuses_tokens_without_openid() {
         userinfo(Some(access_token)).send().await.unwrap().status(),
         401
     );
-}
-
-fn authorize_with_pkce(
-    client: &TestClient,
-    scope: &str,
-    p: &crate::support::oauth_client::Pkce,
-) -> String {
-    crate::support::oauth_client::authorize_path(&[
-        ("response_type", "code"),
-        ("client_id", &client.client_id),
-        ("redirect_uri", &client.redirect_uri),
-        ("scope", scope),
-        ("state", "s"),
-        ("code_challenge", &p.challenge),
-        ("code_challenge_method", "S256"),
-    ])
 }
 
 #[actix_web::test]
