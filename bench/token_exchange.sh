@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: the authorization-code exchange end to end (GET /authorize -> code ->
 # POST /token) on SQLite and PostgreSQL, plain OAuth and with `openid` (the token response
-# then carries an RS256-signed ID token), next to GET /healthz on the same server as the
-# baseline measured in the same run.
+# then carries an ID token: RS256 for one client, EdDSA for another, so the difference
+# between the two openid lines is the signature's own cost), next to GET /healthz on the
+# same server as the baseline measured in the same run.
 #
 #   bash bench/token_exchange.sh            # both backends
 #   BACKENDS=sqlite bash bench/token_exchange.sh
@@ -32,9 +33,14 @@ for backend in $BACKENDS; do
   export DATABASE_URL=$url RUST_LOG=error
   "$BIN/auth-server" migrate >/dev/null
   printf '%s' 'violet-anchor-tundra-42' | "$BIN/auth-server" users create --username bench --email bench@example.com >/dev/null
-  client=$("$BIN/auth-server" clients create --name Bench --redirect-uri "$REDIRECT" --scope "openid offline_access tasks:read tasks:write")
-  client_id=$(printf '%s' "$client" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
-  secret=$(printf '%s' "$client" | sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p')
+  # One client per ID-token algorithm; the plain variant uses the RS256 one.
+  declare -A client_id secret
+  for alg in RS256 EdDSA; do
+    client=$("$BIN/auth-server" clients create --name "Bench $alg" --redirect-uri "$REDIRECT" \
+      --scope "openid offline_access tasks:read tasks:write" --id-token-alg "$alg")
+    client_id[$alg]=$(printf '%s' "$client" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
+    secret[$alg]=$(printf '%s' "$client" | sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p')
+  done
   start_auth_server "$url" "$PORT"
   base="http://127.0.0.1:$PORT"
 
@@ -42,26 +48,29 @@ for backend in $BACKENDS; do
   jar="$WORK/cookies"
   sign_in "$base" "$jar" bench violet-anchor-tundra-42
   session=$(awk '$6 == "session" { print $7 }' "$jar")
-  authorize_for() {
+  authorize_for() { # CLIENT_ID SCOPE
     printf '/authorize?response_type=code&client_id=%s&redirect_uri=https%%3A%%2F%%2Fapp.example.com%%2Fcallback&scope=%s&state=bench&nonce=n-0S6_WzA2Mj&code_challenge=%s&code_challenge_method=S256' \
-      "$client_id" "$1" "$CHALLENGE"
+      "$1" "$2" "$CHALLENGE"
   }
-  allow_consent "$base" "$jar" "$base$(authorize_for 'openid%20offline_access%20tasks%3Aread%20tasks%3Awrite')"
+  for alg in RS256 EdDSA; do
+    allow_consent "$base" "$jar" "$base$(authorize_for "${client_id[$alg]}" 'openid%20offline_access%20tasks%3Aread%20tasks%3Awrite')"
+  done
 
   read -r rps p50 p99 bad _ < <(load "$base/healthz")
   printf '%-9s %-22s %10s %9s %9s %8s %s\n' "$backend" "GET /healthz" "$rps" "$p50" "$p99" "$bad" "baseline"
   base_rps=$rps
 
   export SESSION_COOKIE="session=$session"
-  export CLIENT_BASIC=$(printf '%s:%s' "$client_id" "$secret" | base64 -w0)
   export TOKEN_BODY_PREFIX="grant_type=authorization_code&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&code_verifier=$VERIFIER"
-  for variant in plain openid; do
+  openid_scope='openid%20offline_access%20tasks%3Aread%20tasks%3Awrite'
+  for variant in plain openid-RS256 openid-EdDSA; do
+    # offline_access: a refresh token too, so every variant writes the same rows.
     case $variant in
-      plain) scope='tasks%3Aread%20tasks%3Awrite' EXPECT_ID_TOKEN=no label="authorize+token" ;;
-      # offline_access: a refresh token too, so both variants write the same rows.
-      openid) scope='openid%20offline_access%20tasks%3Aread%20tasks%3Awrite' EXPECT_ID_TOKEN=yes label="authorize+token openid" ;;
+      plain) alg=RS256 scope='tasks%3Aread%20tasks%3Awrite' EXPECT_ID_TOKEN=no label="authorize+token" ;;
+      openid-*) alg=${variant#openid-} scope=$openid_scope EXPECT_ID_TOKEN=yes label="authorize+token $alg" ;;
     esac
-    export AUTHORIZE_PATH=$(authorize_for "$scope") EXPECT_ID_TOKEN
+    export AUTHORIZE_PATH=$(authorize_for "${client_id[$alg]}" "$scope") EXPECT_ID_TOKEN
+    export CLIENT_BASIC=$(printf '%s:%s' "${client_id[$alg]}" "${secret[$alg]}" | base64 -w0)
     before=$(cpu_ticks "$SERVER_PID")
     read -r rps p50 p99 bad requests < <(load "$base" -s "$(dirname "$0")/token_exchange.lua")
     after=$(cpu_ticks "$SERVER_PID")

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod cli;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod oauth;
 pub mod oidc;
 pub mod password_hash;

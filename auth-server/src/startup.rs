@@ -12,6 +12,7 @@ use shared::startup::{Application, Foundation, StartupError};
 
 use crate::accounts::sessions;
 use crate::error::AppError;
+use crate::mail::Mailer;
 use crate::oauth::housekeeping::{self, Pruned};
 use crate::oauth::keys::KeyError;
 use crate::oidc::logout::BackChannel;
@@ -36,6 +37,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         StartupError::Fatal(format!("cannot start the password-hashing threads: {e}"))
     })?;
     let back_channel = BackChannel::new(&settings.urls.issuer).map_err(StartupError::Fatal)?;
+    let mailer = Mailer::start(&settings.mail).map_err(StartupError::Fatal)?;
     let state = web::Data::new(AppState::new(
         foundation.db.clone(),
         foundation.audit.clone(),
@@ -43,6 +45,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         foundation.limiter.clone(),
         password_hashing,
         back_channel,
+        mailer,
     ));
     load_signing_keys(&state, foundation.readiness.is_migrated()).await?;
     spawn_key_refresher(state.clone());

@@ -10,7 +10,9 @@ use shared::ratelimit::Limiter;
 
 use crate::accounts::ip_slowdown::IpSlowdown;
 use crate::accounts::login::LoginPolicy;
+use crate::accounts::password_reset::Outbox;
 use crate::accounts::sessions::SessionPolicy;
+use crate::mail::Mailer;
 use crate::oauth::client_cache::ClientCache;
 use crate::oauth::keys::Keys;
 use crate::oauth::minting::TokenPolicy;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub clients: ClientCache,
     /// Tells apps when a person's session ends (OpenID Connect back-channel logout).
     pub back_channel: BackChannel,
+    /// Sends verification and password-reset messages in the background.
+    pub mailer: Mailer,
 }
 
 impl AppState {
@@ -47,9 +51,11 @@ impl AppState {
         limiter: Limiter,
         password_hashing: PasswordHashing,
         back_channel: BackChannel,
+        mailer: Mailer,
     ) -> Self {
         Self {
             back_channel,
+            mailer,
             password_hashing,
             cookies: CookiePolicy::new(&settings.urls, &settings.sessions),
             sessions: SessionPolicy::from_settings(&settings.sessions),
@@ -62,6 +68,16 @@ impl AppState {
             db,
             audit,
             settings,
+        }
+    }
+
+    /// What a password-reset request needs off the request path.
+    pub fn outbox(&self) -> Outbox {
+        Outbox {
+            db: self.db.clone(),
+            mailer: self.mailer.clone(),
+            audit: self.audit.clone(),
+            issuer: self.settings.urls.issuer.clone(),
         }
     }
 }

@@ -53,6 +53,53 @@ pub struct LogoutPage<'a> {
     pub request: &'a str,
 }
 
+/// A page that only says something: "check your email", "email verified", a dead link.
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct NoticePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub link: &'a str,
+    pub link_text: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+pub struct ForgotPasswordPage<'a> {
+    pub csrf_token: &'a str,
+    pub login: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// The new-password form a reset link opens.
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage<'a> {
+    pub csrf_token: &'a str,
+    pub token: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// What a verification link opens: one button, so a mail scanner that fetches the link
+/// does not use it up.
+#[derive(Template)]
+#[template(path = "verify_email.html")]
+pub struct VerifyEmailPage<'a> {
+    pub csrf_token: &'a str,
+    pub token: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "change_password.html")]
+pub struct ChangePasswordPage<'a> {
+    pub csrf_token: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    pub current_error: Option<&'a str>,
+    pub new_error: Option<&'a str>,
+}
+
 #[derive(Template)]
 #[template(path = "register.html")]
 pub struct RegisterPage<'a> {
@@ -84,6 +131,9 @@ pub struct AccountPage<'a> {
     pub username: &'a str,
     pub email: &'a str,
     pub member_since: String,
+    pub email_verified: bool,
+    /// `REQUIRE_VERIFIED_EMAIL`: apps wait for the address to be verified.
+    pub require_verified_email: bool,
     pub sessions: Vec<SessionRow>,
     pub notice: Option<&'a str>,
 }

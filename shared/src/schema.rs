@@ -1,6 +1,19 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        email -> Nullable<Text>,
+        password_fingerprint -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     access_tokens (jti) {
         jti -> Text,
         grant_id -> Nullable<Text>,
@@ -181,10 +194,12 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_verified_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(access_tokens -> grants (grant_id));
+diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(authorization_codes -> clients (client_id));
 diesel::joinable!(authorization_codes -> grants (grant_id));
@@ -199,6 +214,7 @@ diesel::joinable!(tasks -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
+    account_tokens,
     api_keys,
     audit_events,
     authorization_codes,

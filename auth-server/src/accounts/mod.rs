@@ -1,11 +1,16 @@
 //! Account logic with no HTTP types: registering, signing in (with lockout and per-IP
-//! slow-down), browser sessions and API keys. Handlers in `routes` parse input and call
+//! slow-down), browser sessions, API keys, and recovery: email verification, password
+//! reset and change, through single-use links sent by mail. Handlers in `routes` parse input and call
 //! these; failures are `AccountError`, which the web layer turns into pages.
 
 pub mod api_keys;
+pub mod email_verification;
 pub mod error;
 pub mod ip_slowdown;
 pub mod login;
+pub mod mail_links;
+pub mod password_change;
+pub mod password_reset;
 pub mod register;
 pub mod sessions;
 

@@ -1,12 +1,14 @@
 //! Deleting what can no longer be used: expired codes (kept a day past expiry, so a late
 //! replay still revokes what the code issued), access-token records and revocations of
 //! tokens no verifier accepts anymore (kept past `exp` for the verifiers' leeway: until
-//! then a revoked token must stay refused), expired refresh tokens, and audit events older
+//! then a revoked token must stay refused), expired refresh tokens, mailed account links a day
+//! past expiry (their rows count towards the per-hour mail limits), and audit events older
 //! than `AUDIT_RETENTION`.
 
 use shared::claims::accepted_expiry_floor;
 use shared::db::{Db, DbError};
 use shared::models::access_token::AccessTokenRecord;
+use shared::models::account_token::AccountToken;
 use shared::models::audit_event::AuditEventRow;
 use shared::models::authorization_code::AuthorizationCode;
 use shared::models::now;
@@ -22,6 +24,7 @@ pub struct Pruned {
     pub access_tokens: usize,
     pub token_revocations: usize,
     pub refresh_tokens: usize,
+    pub account_links: usize,
     pub audit_events: usize,
 }
 
@@ -35,6 +38,7 @@ pub async fn prune(db: &Db, audit_retention: std::time::Duration) -> Result<Prun
             access_tokens: AccessTokenRecord::delete_expired(conn, accepted_expiry_floor(at))?,
             token_revocations: TokenRevocation::delete_expired(conn, accepted_expiry_floor(at))?,
             refresh_tokens: RefreshToken::delete_expired(conn, at)?,
+            account_links: AccountToken::delete_expired(conn, at - CODE_RETENTION)?,
             audit_events: match at.checked_sub_signed(audit_retention) {
                 Some(before) => AuditEventRow::delete_older_than(conn, before)?,
                 None => 0,

@@ -35,7 +35,7 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
 ];
 
 /// The userinfo response (Core §5.3.2). `name` is the username: accounts keep no other
-/// name. `email_verified` is false until email addresses are verified.
+/// name. `email_verified` says whether the address was proven by a link sent to it.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct UserInfo {
     pub sub: String,
@@ -108,6 +108,6 @@ pub async fn claims_for(
         preferred_username: profile.then(|| user.username.clone()),
         name: profile.then_some(user.username),
         email: email.then_some(user.email),
-        email_verified: email.then_some(false),
+        email_verified: email.then_some(user.email_verified_at.is_some()),
     })
 }

@@ -17,6 +17,30 @@ use crate::web::session::CurrentUser;
 #[derive(Debug, Deserialize)]
 pub struct AccountQuery {
     ended: Option<String>,
+    /// What "send the link again" did: `sent`, `verified`, `too_many`.
+    verification: Option<String>,
+    /// `changed` after a password change.
+    password: Option<String>,
+}
+
+impl AccountQuery {
+    fn notice(&self) -> Option<&'static str> {
+        if self.ended.is_some() {
+            return Some("The session has ended.");
+        }
+        if self.password.as_deref() == Some("changed") {
+            return Some("Your password has been changed, and your other sessions signed out.");
+        }
+        match self.verification.as_deref()? {
+            "sent" => Some("We have sent a new verification link to your email address."),
+            "verified" => Some("Your email address is verified already."),
+            "too_many" => Some(
+                "Several links were sent in the last hour: check your inbox and spam folder, \
+                 or try again later.",
+            ),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -87,8 +111,10 @@ pub async fn show(
         username: &signed_in.user.username,
         email: &signed_in.user.email,
         member_since: signed_in.user.created_at.format("%B %Y").to_string(),
+        email_verified: signed_in.user.email_verified_at.is_some(),
+        require_verified_email: state.settings.mail.require_verified_email,
         sessions: rows,
-        notice: query.ended.is_some().then_some("The session has ended."),
+        notice: query.notice(),
     };
     Ok(render(actix_web::http::StatusCode::OK, &page))
 }

@@ -16,7 +16,7 @@ use crate::oauth::params::Params;
 use crate::oauth::redirect_uri::RedirectUri;
 use crate::oauth::scope::Scope;
 use crate::state::AppState;
-use crate::templates::{ConsentPage, ScopeLine, render};
+use crate::templates::{ConsentPage, NoticePage, ScopeLine, render};
 use crate::web::csrf;
 use crate::web::return_to::{login_url, percent_encode};
 use crate::web::session::CurrentUser;
@@ -186,6 +186,15 @@ pub async fn start(
         let continue_with = format!("/authorize?{}", without_fresh_login(req.query_string())?);
         return Ok(see_other(&login_url_with_hint(&continue_with, hint)));
     }
+    if needs_verified_email(&state, &signed_in, &request) {
+        if prompt.none {
+            return interaction_needed(
+                ErrorCode::InteractionRequired,
+                "the user's email address is not verified yet",
+            );
+        }
+        return Ok(verify_email_first());
+    }
     match consent::question(&state.db, &signed_in.user.id, &request).await? {
         ConsentQuestion::NotNeeded => {
             approve(&state, &signed_in, &request, StatusCode::FOUND).await
@@ -213,6 +222,30 @@ pub async fn start(
             &this_request,
         )),
     }
+}
+
+/// `REQUIRE_VERIFIED_EMAIL`: a third-party app waits until the person's address is proven.
+fn needs_verified_email(
+    state: &AppState,
+    signed_in: &SignedIn,
+    request: &AuthorizationRequest,
+) -> bool {
+    state.settings.mail.require_verified_email
+        && !request.client.is_first_party
+        && signed_in.user.email_verified_at.is_none()
+}
+
+fn verify_email_first() -> HttpResponse {
+    render(
+        StatusCode::FORBIDDEN,
+        &NoticePage {
+            title: "Verify your email address first",
+            message: "Before you connect apps to your account, open the link we sent to your \
+                      email address. Your account page can send it again.",
+            link: "/account",
+            link_text: "Go to your account",
+        },
+    )
 }
 
 /// `/login?return_to=…`, with the username prefilled from `login_hint` when there is one.
@@ -317,6 +350,7 @@ pub async fn decide(
         Err(error) => return refusal(error, &state, StatusCode::SEE_OTHER),
     };
     match decision.as_str() {
+        "allow" if needs_verified_email(&state, &signed_in, &request) => Ok(verify_email_first()),
         "allow" => {
             consent::remember(&state.db, &signed_in.user.id, &request).await?;
             approve(&state, &signed_in, &request, StatusCode::SEE_OTHER).await

@@ -22,6 +22,8 @@ const MAX_PASSWORD_INPUT: usize = 1024;
 pub struct LoginQuery {
     return_to: Option<String>,
     signed_out: Option<String>,
+    /// Set after a password reset.
+    password_reset: Option<String>,
     /// OpenID Connect `login_hint`, passed on by `/authorize`: prefills the username.
     login_hint: Option<String>,
 }
@@ -74,10 +76,16 @@ pub async fn show(
     query: web::Query<LoginQuery>,
     current: CurrentUser,
 ) -> HttpResponse {
-    let notice = query
-        .signed_out
-        .is_some()
-        .then_some("You have been signed out.");
+    let notice = if query.password_reset.is_some() {
+        Some(
+            "Your password has been changed and every session signed out. Sign in with the new password.",
+        )
+    } else {
+        query
+            .signed_out
+            .is_some()
+            .then_some("You have been signed out.")
+    };
     let return_to = query.return_to.as_deref().unwrap_or_default();
     let messages = Messages {
         error: None,

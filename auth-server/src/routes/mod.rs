@@ -11,10 +11,13 @@ mod discovery;
 mod introspect;
 mod login;
 mod logout;
+mod password;
+mod password_reset;
 mod register;
 mod revoke;
 mod token;
 mod userinfo;
+mod verify_email;
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
@@ -54,9 +57,30 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .route("/login", web::post().to(login::submit))
         .route("/register", web::get().to(register::show))
         .route("/register", web::post().to(register::submit))
+        .route(
+            "/forgot-password",
+            web::get().to(password_reset::show_forgot),
+        )
+        .route(
+            "/forgot-password",
+            web::post().to(password_reset::submit_forgot),
+        )
+        .route("/reset-password", web::get().to(password_reset::show_reset))
+        .route(
+            "/reset-password",
+            web::post().to(password_reset::submit_reset),
+        )
+        .route("/verify-email", web::get().to(verify_email::show))
+        .route("/verify-email", web::post().to(verify_email::confirm))
         .route("/logout", web::get().to(logout::request))
         .route("/logout", web::post().to(logout::submit))
         .route("/account", web::get().to(account::show))
+        .route("/account/password", web::get().to(password::show))
+        .route("/account/password", web::post().to(password::submit))
+        .route(
+            "/account/email/verification",
+            web::post().to(verify_email::resend),
+        )
         .route(
             "/account/sessions/{id}/end",
             web::post().to(account::end_session),

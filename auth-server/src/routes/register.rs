@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::authorize::with_flow_csp;
 use super::{see_other, with_cookie};
 use crate::accounts::register::{self, NewAccount, RegisterError};
-use crate::accounts::{AccountError, sessions};
+use crate::accounts::{AccountError, email_verification, sessions};
 use crate::domain::{EmailAddress, NewPassword, Username};
 use crate::error::{self, AppError};
 use crate::state::AppState;
@@ -125,6 +125,18 @@ pub async fn submit(
 
     match register::create_account(&state.db, &state.password_hashing, account).await {
         Ok(user) => {
+            // The account exists whether or not the link can be stored now: the account
+            // page sends it again.
+            if let Err(error) = email_verification::send(
+                &state.db,
+                &state.mailer,
+                &state.settings.urls.issuer,
+                &user,
+            )
+            .await
+            {
+                tracing::warn!(error = %error, "verification link not sent at sign-up");
+            }
             let replacing = current.0.map(|signed_in| signed_in.session.id);
             let client = client_info(&req, &state);
             let token =

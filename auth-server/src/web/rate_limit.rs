@@ -23,8 +23,13 @@ const TOKEN_ENDPOINTS: [&str; 3] = ["/token", "/revoke", "/introspect"];
 /// The stricter limit a request falls under, if any.
 fn scope_of(method: &Method, path: &str) -> Option<Scope> {
     match (method, path) {
-        (&Method::POST, "/login") => Some(Scope::Login),
-        (&Method::POST, "/register") => Some(Scope::Register),
+        // Every form that checks a password or sends a reset link counts as a sign-in.
+        (
+            &Method::POST,
+            "/login" | "/forgot-password" | "/reset-password" | "/account/password",
+        ) => Some(Scope::Login),
+        // Sending mail (sign-up sends a verification link) counts as a sign-up.
+        (&Method::POST, "/register" | "/account/email/verification") => Some(Scope::Register),
         (_, "/authorize") => Some(Scope::Authorize),
         (&Method::POST, path) if TOKEN_ENDPOINTS.contains(&path) => Some(Scope::Token),
         _ => None,
@@ -96,6 +101,13 @@ mod tests {
             "showing the form is cheap"
         );
         assert_eq!(scope_of(&Method::POST, "/register"), Some(Scope::Register));
+        for path in ["/forgot-password", "/reset-password", "/account/password"] {
+            assert_eq!(scope_of(&Method::POST, path), Some(Scope::Login), "{path}");
+        }
+        assert_eq!(
+            scope_of(&Method::POST, "/account/email/verification"),
+            Some(Scope::Register)
+        );
         assert_eq!(scope_of(&Method::GET, "/authorize"), Some(Scope::Authorize));
         assert_eq!(
             scope_of(&Method::POST, "/authorize"),

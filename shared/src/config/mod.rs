@@ -15,14 +15,15 @@
 //! - [`source`]: the TOML file.
 //! - [`urls`]: database URLs, our public URLs, browser origins.
 //! - [`secret`]: values kept out of `Debug`.
-//! - [`database`], [`http`], [`accounts`], [`tokens`], [`rate_limits`]: the sections, each
-//!   with the declarations of its settings.
+//! - [`database`], [`http`], [`accounts`], [`tokens`], [`mail`], [`rate_limits`]: the
+//!   sections, each with the declarations of its settings.
 //! - [`settings`]: the process-wide settings, and reading them all.
 
 pub mod accounts;
 pub mod database;
 pub mod declare;
 pub mod http;
+pub mod mail;
 pub mod rate_limits;
 pub mod secret;
 mod settings;
@@ -41,6 +42,7 @@ pub use self::accounts::{LoginSettings, PasswordHashSettings, SessionSettings};
 pub use self::database::DatabaseSettings;
 pub use self::declare::Declaration;
 pub use self::http::{HttpSettings, PublicUrls};
+pub use self::mail::{MailSettings, MailTransport};
 pub use self::rate_limits::RateLimitSettings;
 pub use self::secret::SecretString;
 pub use self::tokens::{KeySettings, TokenSettings};
@@ -80,6 +82,8 @@ pub struct Settings {
     /// Sign-in and sign-up password hashing: its threads and queue.
     pub password_hashing: PasswordHashSettings,
     pub tokens: TokenSettings,
+    /// Verification and password-reset messages.
+    pub mail: MailSettings,
     /// Request limits per IP, client and user (SECURITY.md 26).
     pub rate_limits: RateLimitSettings,
     pub audit: AuditSettings,

@@ -120,13 +120,13 @@ pub const RATE_LIMIT_LOGIN: Setting<Rule> = Setting {
     name: "RATE_LIMIT_LOGIN",
     default: Value("10/1m"),
     parse: bucket,
-    doc: r#"sign-in attempts (`POST /login`) per IP"#,
+    doc: r#"sign-in attempts (`POST /login`), password-reset requests and uses, and password changes per IP"#,
 };
 pub const RATE_LIMIT_REGISTER: Setting<Rule> = Setting {
     name: "RATE_LIMIT_REGISTER",
     default: Value("20/1h"),
     parse: window,
-    doc: r#"sign-ups (`POST /register`) per IP, as a sliding window"#,
+    doc: r#"sign-ups (`POST /register`) and verification mails sent again, per IP, as a sliding window"#,
 };
 pub const RATE_LIMIT_AUTHORIZE: Setting<Rule> = Setting {
     name: "RATE_LIMIT_AUTHORIZE",

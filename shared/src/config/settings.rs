@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::declare::Default::Value;
 use super::declare::{Declaration, Setting, Source};
 use super::{
-    AuditSettings, ConfigError, LogFormat, Mode, Settings, accounts, database, http, rate_limits,
-    tokens,
+    AuditSettings, ConfigError, LogFormat, Mode, Settings, accounts, database, http, mail,
+    rate_limits, tokens,
 };
 use crate::parse;
 
@@ -64,6 +64,7 @@ pub fn read(mut source: Source) -> Result<(Settings, Vec<Declaration>), ConfigEr
         login: accounts::read_login(&mut source)?,
         password_hashing: accounts::read_password_hashing(&mut source)?,
         tokens: tokens::read_tokens(&mut source)?,
+        mail: mail::read(&mut source)?,
         rate_limits: rate_limits::read(&mut source)?,
         audit: AuditSettings {
             retention: source.get(&AUDIT_RETENTION)?,
@@ -79,6 +80,13 @@ pub fn read(mut source: Source) -> Result<(Settings, Vec<Declaration>), ConfigEr
         }
         if settings.keys.encryption_key.is_none() {
             missing.push("KEY_ENCRYPTION_KEY (the secret that encrypts signing keys)".to_owned());
+        }
+        if settings.mail.transport == mail::MailTransport::Log {
+            missing.push(
+                "SMTP_URL, or MAIL_TRANSPORT=file:DIR (the log transport would write \
+                 password-reset links to the log)"
+                    .to_owned(),
+            );
         }
         if !missing.is_empty() {
             return Err(ConfigError::MissingForProduction(missing));

@@ -157,14 +157,17 @@ fn production_lists_everything_missing() {
     assert!(message.contains("https"), "{message}");
     assert!(message.contains("DATABASE_URL"), "{message}");
     assert!(message.contains("KEY_ENCRYPTION_KEY"), "{message}");
+    assert!(message.contains("SMTP_URL"), "{message}");
 
     let ok = Settings::from_values(values(&[
         ("APP_ENV", "production"),
         ("ISSUER", "https://auth.example.com/"),
         ("DATABASE_URL", "postgres://app@db/prod"),
         ("KEY_ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"),
+        ("SMTP_URL", "smtps://mailer:smtp-secret-1@mail.example.com"),
     ]))
     .unwrap();
+    assert!(!format!("{ok:?}").contains("smtp-secret-1"));
     assert_eq!(ok.urls.issuer, "https://auth.example.com");
     assert!(ok.is_https());
     assert!(!format!("{ok:?}").contains("0123456789abcdef"));

@@ -91,6 +91,16 @@ impl AuthorizationCode {
         .execute(conn))?)
     }
 
+    /// Deletes every code of the user not yet exchanged, for any client.
+    pub fn delete_unused_of_user(conn: &mut DbConnection, user_id: &str) -> Result<usize, DbError> {
+        Ok(native!(conn, |conn| diesel::delete(
+            authorization_codes::table
+                .filter(authorization_codes::user_id.eq(user_id))
+                .filter(authorization_codes::used_at.is_null()),
+        )
+        .execute(conn))?)
+    }
+
     /// Removes codes that expired before `cutoff`, used or not.
     pub fn delete_expired(
         conn: &mut DbConnection,

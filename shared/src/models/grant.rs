@@ -92,6 +92,15 @@ impl Grant {
             .load(conn))?)
     }
 
+    /// Every live grant of a user, to any client (a password reset revokes them all).
+    pub fn live_of_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, DbError> {
+        Ok(native!(conn, |conn| grants::table
+            .filter(grants::user_id.eq(user_id))
+            .filter(grants::revoked_at.is_null())
+            .select(grants::id)
+            .load(conn))?)
+    }
+
     /// A user's grants that still carry a usable token — an unexpired, unrevoked refresh
     /// or access token — with each client's name: every family the person could revoke.
     pub fn in_use_by(

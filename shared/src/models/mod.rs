@@ -7,6 +7,7 @@
 //! LIMIT again on every use: a sixth of a refresh grant's CPU went there.)
 
 pub mod access_token;
+pub mod account_token;
 pub mod api_key;
 pub mod audit_event;
 pub mod authorization_code;

@@ -111,6 +111,27 @@ impl Session {
         Ok(deleted > 0)
     }
 
+    /// Deletes every session of the user but `keep` (the one making the request, if any);
+    /// returns the ids of those deleted, so their apps can be told.
+    pub fn delete_all_for_user(
+        conn: &mut DbConnection,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>, DbError> {
+        let doomed: Vec<String> = native!(conn, |conn| sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep.unwrap_or("")))
+            .select(sessions::id)
+            .load(conn))?;
+        if !doomed.is_empty() {
+            native!(conn, |conn| diesel::delete(
+                sessions::table.filter(sessions::id.eq_any(&doomed))
+            )
+            .execute(conn))?;
+        }
+        Ok(doomed)
+    }
+
     /// Keeps the user's `keep` newest sessions and deletes the rest; returns how many ended.
     pub fn delete_oldest_beyond(
         conn: &mut DbConnection,

@@ -15,6 +15,8 @@ pub struct User {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the current email address was proven by a link sent to it.
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 /// Leaves the password hash out of logs.
@@ -58,6 +60,50 @@ impl User {
             .select(User::as_select())
             .get_result(conn))
         .optional()?)
+    }
+
+    /// The account a "forgot password" form names, by username or by email address
+    /// (both stored normalised: lower-case).
+    pub fn find_by_username_or_email(
+        conn: &mut DbConnection,
+        login: &str,
+    ) -> Result<Option<User>, DbError> {
+        Ok(native!(conn, |conn| users::table
+            .filter(users::username.eq(login).or(users::email.eq(login)))
+            .select(User::as_select())
+            .get_result(conn))
+        .optional()?)
+    }
+
+    /// Stores a new password hash; returns whether the user exists.
+    pub fn set_password_hash(
+        conn: &mut DbConnection,
+        id: &str,
+        password_hash: &str,
+        at: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        let updated = native!(conn, |conn| diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::updated_at.eq(at),
+            ))
+            .execute(conn))?;
+        Ok(updated == 1)
+    }
+
+    /// Records `email` as proven, if it is still the user's address.
+    pub fn mark_email_verified(
+        conn: &mut DbConnection,
+        id: &str,
+        email: &str,
+        at: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        let updated = native!(conn, |conn| diesel::update(
+            users::table.find(id).filter(users::email.eq(email))
+        )
+        .set((users::email_verified_at.eq(at), users::updated_at.eq(at)))
+        .execute(conn))?;
+        Ok(updated == 1)
     }
 
     pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {

@@ -1,0 +1,182 @@
+//! What each message says: a subject and two bodies, plain text and HTML, from the
+//! templates in `templates/mail/` (askama escapes the HTML body's values).
+
+use askama::Template;
+
+/// A message to one person. Links carry a secret: they are built into the bodies only.
+pub enum Mail {
+    /// Sign-up, a changed address, or "resend" on the account page.
+    VerifyEmail {
+        username: String,
+        email: String,
+        link: String,
+        valid_hours: i64,
+    },
+    /// "Forgot password?" named this account.
+    ResetPassword {
+        username: String,
+        link: String,
+        valid_minutes: i64,
+    },
+    /// The password changed, through the account page or a reset link.
+    PasswordChanged {
+        username: String,
+        reset: bool,
+        forgot_link: String,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify_email.txt")]
+struct VerifyEmailText<'a> {
+    username: &'a str,
+    email: &'a str,
+    link: &'a str,
+    valid_hours: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify_email.html")]
+struct VerifyEmailHtml<'a> {
+    username: &'a str,
+    email: &'a str,
+    link: &'a str,
+    valid_hours: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reset_password.txt")]
+struct ResetPasswordText<'a> {
+    username: &'a str,
+    link: &'a str,
+    valid_minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reset_password.html")]
+struct ResetPasswordHtml<'a> {
+    username: &'a str,
+    link: &'a str,
+    valid_minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.txt")]
+struct PasswordChangedText<'a> {
+    username: &'a str,
+    reset: bool,
+    forgot_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.html")]
+struct PasswordChangedHtml<'a> {
+    username: &'a str,
+    reset: bool,
+    forgot_link: &'a str,
+}
+
+impl Mail {
+    /// A name for log lines (never the content).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Mail::VerifyEmail { .. } => "verify_email",
+            Mail::ResetPassword { .. } => "reset_password",
+            Mail::PasswordChanged { .. } => "password_changed",
+        }
+    }
+
+    pub fn subject(&self) -> &'static str {
+        match self {
+            Mail::VerifyEmail { .. } => "Confirm your email address",
+            Mail::ResetPassword { .. } => "Reset your Tasks Account password",
+            Mail::PasswordChanged { .. } => "Your Tasks Account password was changed",
+        }
+    }
+
+    /// The plain-text and the HTML body.
+    pub fn bodies(&self) -> askama::Result<(String, String)> {
+        match self {
+            Mail::VerifyEmail {
+                username,
+                email,
+                link,
+                valid_hours,
+            } => Ok((
+                VerifyEmailText {
+                    username,
+                    email,
+                    link,
+                    valid_hours: *valid_hours,
+                }
+                .render()?,
+                VerifyEmailHtml {
+                    username,
+                    email,
+                    link,
+                    valid_hours: *valid_hours,
+                }
+                .render()?,
+            )),
+            Mail::ResetPassword {
+                username,
+                link,
+                valid_minutes,
+            } => Ok((
+                ResetPasswordText {
+                    username,
+                    link,
+                    valid_minutes: *valid_minutes,
+                }
+                .render()?,
+                ResetPasswordHtml {
+                    username,
+                    link,
+                    valid_minutes: *valid_minutes,
+                }
+                .render()?,
+            )),
+            Mail::PasswordChanged {
+                username,
+                reset,
+                forgot_link,
+            } => Ok((
+                PasswordChangedText {
+                    username,
+                    reset: *reset,
+                    forgot_link,
+                }
+                .render()?,
+                PasswordChangedHtml {
+                    username,
+                    reset: *reset,
+                    forgot_link,
+                }
+                .render()?,
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_bodies_escape_what_a_person_typed() {
+        let mail = Mail::VerifyEmail {
+            username: "<b>eve</b>".into(),
+            email: "eve@example.com".into(),
+            link: "https://auth.example.com/verify-email?token=ev_x".into(),
+            valid_hours: 24,
+        };
+        let (text, html) = mail.bodies().unwrap();
+        assert!(text.contains("https://auth.example.com/verify-email?token=ev_x"));
+        assert!(
+            text.contains("<b>eve</b>"),
+            "plain text is not escaped: {text}"
+        );
+        assert!(!html.contains("<b>eve</b>"), "{html}");
+        assert!(html.contains("&lt;b&gt;eve&lt;/b&gt;"), "{html}");
+    }
+}
