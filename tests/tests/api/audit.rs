@@ -14,7 +14,7 @@ use crate::support::servers::{TestApp, spawn_app, spawn_app_with};
 
 /// The events of `kind` once there are at least `count` (the background writer may take a
 /// moment), oldest first.
-async fn events(app: &TestApp, kind: &'static str, count: usize) -> Vec<AuditEventRow> {
+pub(crate) async fn events(app: &TestApp, kind: &'static str, count: usize) -> Vec<AuditEventRow> {
     let mut rows = Vec::new();
     for _ in 0..50 {
         rows = app
@@ -34,7 +34,7 @@ async fn events(app: &TestApp, kind: &'static str, count: usize) -> Vec<AuditEve
     rows
 }
 
-fn detail(row: &AuditEventRow) -> serde_json::Value {
+pub(crate) fn detail(row: &AuditEventRow) -> serde_json::Value {
     serde_json::from_str(&row.detail).unwrap()
 }
 

@@ -348,6 +348,14 @@ async fn ending_a_session_from_the_account_page_tells_its_apps() {
         )
         .await;
     assert_eq!(ended.status(), 303);
+    let sids = sids_received(&receiver).await;
+    assert_eq!(sids, [phone_session], "the phone's session, and only it");
+    assert!(is_signed_in(&laptop).await);
+    assert!(!is_signed_in(&phone).await);
+}
+
+/// The `sid`s of the logout tokens `receiver` got, once there is one (or after 5 s).
+async fn sids_received(receiver: &Receiver) -> Vec<String> {
     let mut sids = Vec::new();
     for _ in 0..50 {
         sids = receiver
@@ -362,7 +370,37 @@ async fn ending_a_session_from_the_account_page_tells_its_apps() {
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(sids, [phone_session], "the phone's session, and only it");
+    sids
+}
+
+#[actix_web::test]
+async fn a_password_change_tells_the_apps_of_the_sessions_it_ends() {
+    let app = spawn_app().await;
+    let receiver = receiver().await;
+    let client = app
+        .register_client(logout_client(Some(receiver.uri.clone())))
+        .await;
+    let laptop = app.signed_in_user("alice").await;
+    let phone = app.visitor();
+    let password = crate::support::browser::PASSWORD;
+    assert_eq!(phone.login("alice", password).await.status(), 303);
+    let phone_session = unverified_claims(&id_token(&app, &phone, &client).await)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csrf = laptop.csrf_from("/account/password").await;
+    let changed = laptop
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", password),
+                ("new_password", "marble-heron-lantern-97"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), 303);
+    assert_eq!(sids_received(&receiver).await, [phone_session]);
     assert!(is_signed_in(&laptop).await);
     assert!(!is_signed_in(&phone).await);
 }

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod account_recovery;
 mod api_keys;
 mod apps;
 mod audit;
