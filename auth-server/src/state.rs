@@ -11,6 +11,7 @@ use shared::ratelimit::Limiter;
 use crate::accounts::ip_slowdown::IpSlowdown;
 use crate::accounts::login::LoginPolicy;
 use crate::accounts::password_reset::Outbox;
+use crate::accounts::reauthentication::Checker;
 use crate::accounts::sessions::SessionPolicy;
 use crate::mail::Mailer;
 use crate::oauth::client_cache::ClientCache;
@@ -68,6 +69,16 @@ impl AppState {
             db,
             audit,
             settings,
+        }
+    }
+
+    /// Checks a signed-in person's password again (changing it, deleting the account).
+    pub fn password_checker(&self) -> Checker<'_> {
+        Checker {
+            db: &self.db,
+            hashing: &self.password_hashing,
+            audit: &self.audit,
+            policy: self.login,
         }
     }
 

@@ -101,6 +101,14 @@ pub struct ChangePasswordPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "delete_account.html")]
+pub struct DeleteAccountPage<'a> {
+    pub csrf_token: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
 #[template(path = "register.html")]
 pub struct RegisterPage<'a> {
     pub csrf_token: &'a str,

@@ -123,6 +123,43 @@ fn users_create_reads_the_password_from_stdin() {
 }
 
 #[test]
+fn an_operator_hands_over_a_reset_link_and_deletes_an_account() {
+    let ws = Workspace::new();
+    let created = ws.run(
+        &[
+            "users",
+            "create",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.com",
+        ],
+        Some("violet-anchor-tundra-42"),
+    );
+    assert!(created.status.success());
+    let reset = ws.json(&["users", "reset-password", "--username", "Alice"]);
+    assert_eq!(reset["username"], "alice");
+    assert_eq!(reset["expires_in"], 1800);
+    let link = reset["reset_link"].as_str().unwrap();
+    assert!(
+        link.starts_with("http://127.0.0.1:8080/reset-password?token=pr_"),
+        "{link}"
+    );
+
+    let deleted = ws.json(&["users", "delete", "--username", "alice"]);
+    assert_eq!(deleted["username"], "alice");
+    let events = ws.json(&["audit", "list", "--kind", "account_deleted"]);
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["user_id"], deleted["deleted"]);
+    assert_eq!(events[0]["detail"]["by"], "operator");
+    for command in ["reset-password", "delete"] {
+        let gone = ws.run(&["users", command, "--username", "alice"], None);
+        assert_eq!(gone.status.code(), Some(3), "{command}: not found");
+    }
+}
+
+#[test]
 fn clients_are_created_listed_shown_disabled_and_rotated() {
     let ws = Workspace::new();
     let created = ws.json(&[
@@ -619,6 +656,16 @@ fn every_command_prints_only_its_json_on_stdout_and_logs_on_stderr() {
             ],
             None,
             Some("api_key_created"),
+        );
+        check(
+            &["users", "reset-password", "--username", "alice"],
+            None,
+            Some("password_reset_link_issued"),
+        );
+        check(
+            &["users", "delete", "--username", "alice"],
+            None,
+            Some("account_deleted"),
         );
         check(&["audit", "list"], None, None);
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::db::DbPool;
+use crate::db::{DbConnection, DbError, DbPool};
 use crate::models::audit_event::AuditEventRow;
 use crate::models::now;
 
@@ -84,32 +84,7 @@ impl AuditLog {
 
     /// Logs the event (a warning, unless it is routine) and queues its row.
     pub fn record(&self, event: AuditEvent) {
-        macro_rules! log {
-            ($level:ident) => {
-                tracing::$level!(
-                    target: "security",
-                    event = event.kind,
-                    user_id = event.user_id.as_deref(),
-                    client_id = event.client_id.as_deref(),
-                    ip = event.ip.as_deref(),
-                    detail = %event.detail,
-                )
-            };
-        }
-        if ROUTINE.contains(&event.kind) {
-            log!(info);
-        } else {
-            log!(warn);
-        }
-        let row = AuditEventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            at: now(),
-            kind: event.kind.to_owned(),
-            user_id: event.user_id,
-            client_id: event.client_id,
-            ip: event.ip,
-            detail: event.detail.to_string(),
-        };
+        let row = log_and_row(event);
         let sender = self.sender.get_or_init(|| self.start_writer());
         match sender.try_send(row) {
             Ok(()) => {}
@@ -122,6 +97,13 @@ impl AuditLog {
         }
     }
 
+    /// Logs the event and inserts its row on `conn`, inside the caller's transaction: for
+    /// a change whose record must commit with it (an account deleted, of which nothing
+    /// else remains).
+    pub fn record_in(conn: &mut DbConnection, event: AuditEvent) -> Result<(), DbError> {
+        AuditEventRow::insert_all(conn, &[log_and_row(event)])
+    }
+
     fn start_writer(&self) -> SyncSender<AuditEventRow> {
         let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE);
         let pool = self.pool.clone();
@@ -132,6 +114,36 @@ impl AuditLog {
             tracing::error!(error = %error, "could not start the audit writer");
         }
         sender
+    }
+}
+
+/// Logs `event` (a warning, unless it is routine) and makes its row.
+fn log_and_row(event: AuditEvent) -> AuditEventRow {
+    macro_rules! log {
+        ($level:ident) => {
+            tracing::$level!(
+                target: "security",
+                event = event.kind,
+                user_id = event.user_id.as_deref(),
+                client_id = event.client_id.as_deref(),
+                ip = event.ip.as_deref(),
+                detail = %event.detail,
+            )
+        };
+    }
+    if ROUTINE.contains(&event.kind) {
+        log!(info);
+    } else {
+        log!(warn);
+    }
+    AuditEventRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        at: now(),
+        kind: event.kind.to_owned(),
+        user_id: event.user_id,
+        client_id: event.client_id,
+        ip: event.ip,
+        detail: event.detail.to_string(),
     }
 }
 

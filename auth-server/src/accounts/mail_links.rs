@@ -1,6 +1,6 @@
 //! The single-use links accounts send by mail: a 256-bit random token behind a prefix
 //! that says what it is for (`ev_` verifies an email address, `pr_` resets a password),
-//! stored as its SHA-256 only (SECURITY.md 13), used once, and short-lived.
+//! stored as its SHA-256 only, used once, and short-lived (SECURITY.md 31).
 
 use chrono::Duration;
 use shared::db::{DbConnection, DbError};

@@ -1,9 +1,10 @@
 //! Account logic with no HTTP types: registering, signing in (with lockout and per-IP
 //! slow-down), browser sessions, API keys, and recovery: email verification, password
-//! reset and change, through single-use links sent by mail. Handlers in `routes` parse input and call
+//! reset and change, through single-use links sent by mail; and deleting an account. Handlers in `routes` parse input and call
 //! these; failures are `AccountError`, which the web layer turns into pages.
 
 pub mod api_keys;
+pub mod deletion;
 pub mod email_verification;
 pub mod error;
 pub mod ip_slowdown;
@@ -11,6 +12,7 @@ pub mod login;
 pub mod mail_links;
 pub mod password_change;
 pub mod password_reset;
+pub mod reauthentication;
 pub mod register;
 pub mod sessions;
 

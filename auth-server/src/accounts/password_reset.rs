@@ -1,4 +1,4 @@
-//! "Forgot password?" (SECURITY.md 24): the form names an account by username or email
+//! "Forgot password?" (SECURITY.md 32): the form names an account by username or email
 //! and always gets the same answer after the same work — one lookup — whether or not the
 //! account exists; the link (if any) is stored and mailed off the request path. The link
 //! carries a 256-bit single-use token, valid 30 minutes, bound to the password it was
@@ -23,6 +23,7 @@ use super::mail_links::{
 };
 use crate::domain::{NewPassword, username};
 use crate::mail::{Mail, Mailer};
+use crate::oidc::logout::{EndedSession, sessions_ending};
 use crate::password_hash::PasswordHashing;
 
 /// Reset messages one account may be sent within an hour; more requests are answered the
@@ -125,8 +126,8 @@ pub async fn account_for(db: &Db, token: &str) -> Result<Option<User>, AccountEr
 #[derive(Debug)]
 pub struct Reset {
     pub user: User,
-    /// The sessions it ended, for their apps to be told (back-channel logout).
-    pub ended_sessions: Vec<String>,
+    /// The apps of the sessions it ended, to be told (back-channel logout).
+    pub ended_sessions: Vec<EndedSession>,
 }
 
 /// Uses the link: `None` when it no longer works (used meanwhile, expired, or the
@@ -155,7 +156,8 @@ pub async fn reset(
             }
             AccountToken::retire_all(conn, &user.id, Purpose::ResetPassword, at)?;
             User::set_password_hash(conn, &user.id, &new_hash, at)?;
-            let ended_sessions = Session::delete_all_for_user(conn, &user.id, None)?;
+            let ended = Session::delete_all_for_user(conn, &user.id, None)?;
+            let ended_sessions = sessions_ending(conn, &ended)?;
             let codes = AuthorizationCode::delete_unused_of_user(conn, &user.id)?;
             let grants = Grant::live_of_user(conn, &user.id)?;
             for grant_id in &grants {
@@ -163,10 +165,16 @@ pub async fn reset(
             }
             // Whoever reads the mailbox is the owner: the lockout on the name ends too.
             LoginThrottle::clear(conn, &user.username)?;
-            Ok::<_, DbError>(Some((user, ended_sessions, codes, grants.len())))
+            Ok::<_, DbError>(Some((
+                user,
+                ended.len(),
+                ended_sessions,
+                codes,
+                grants.len(),
+            )))
         })
         .await?;
-    let Some((user, ended_sessions, codes, grants)) = outcome else {
+    let Some((user, sessions_ended, ended_sessions, codes, grants)) = outcome else {
         return Ok(None);
     };
     audit.record(
@@ -174,7 +182,7 @@ pub async fn reset(
             .user(Some(&user.id))
             .ip(ip)
             .detail(json!({
-                "sessions_ended": ended_sessions.len(),
+                "sessions_ended": sessions_ended,
                 "grants_revoked": grants,
                 "codes_burned": codes,
             })),

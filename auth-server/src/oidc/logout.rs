@@ -251,26 +251,26 @@ impl BackChannel {
         ring: Option<Arc<KeyRing>>,
         session_id: String,
     ) -> Result<(), DbError> {
-        let id = session_id.clone();
         let receivers = db
-            .run(move |conn| -> Result<Vec<LogoutReceiver>, DbError> {
-                let at = now();
-                for (grant_id, scope) in Grant::live_in_session(conn, &id)? {
-                    let scope = Scope::from_stored(&scope);
-                    if scope.is_openid() && !scope.allows_refresh() {
-                        Grant::revoke_family(conn, &grant_id, at)?;
-                    }
-                }
-                Grant::logout_receivers(conn, &id)
-            })
+            .run(move |conn| sessions_ending(conn, &[session_id]))
             .await?;
+        self.tell(ring, receivers);
+        Ok(())
+    }
+
+    /// Sends each app its logout token, in the background (see [`sessions_ending`]).
+    pub fn tell(&self, ring: Option<Arc<KeyRing>>, receivers: Vec<EndedSession>) {
         let Some(ring) = ring else {
             if !receivers.is_empty() {
                 tracing::warn!("signing keys not loaded: back-channel logout tokens not sent");
             }
-            return Ok(());
+            return;
         };
-        for receiver in receivers {
+        for EndedSession {
+            session_id,
+            receiver,
+        } in receivers
+        {
             let token = match self.logout_token(&ring, &receiver, &session_id) {
                 Ok(token) => token,
                 Err(error) => {
@@ -281,7 +281,6 @@ impl BackChannel {
             let http = self.http.clone();
             actix_web::rt::spawn(deliver(http, receiver, token));
         }
-        Ok(())
     }
 
     fn logout_token(
@@ -305,6 +304,41 @@ impl BackChannel {
             .unwrap_or(KeyAlgorithm::RS256);
         ring.logout_token_signer(alg).sign(&claims)
     }
+}
+
+/// An app to tell that one of its sessions ended.
+#[derive(Debug)]
+pub struct EndedSession {
+    pub session_id: String,
+    pub receiver: LogoutReceiver,
+}
+
+/// In the transaction that ends `session_ids` (or just after): revokes their grants
+/// without `offline_access` (Back-Channel Logout 1.0 §2.7) and lists the apps to tell,
+/// read now, while the grants that name them still exist.
+pub fn sessions_ending(
+    conn: &mut shared::db::DbConnection,
+    session_ids: &[String],
+) -> Result<Vec<EndedSession>, DbError> {
+    let at = now();
+    let mut ended = Vec::new();
+    for session_id in session_ids {
+        for (grant_id, scope) in Grant::live_in_session(conn, session_id)? {
+            let scope = Scope::from_stored(&scope);
+            if scope.is_openid() && !scope.allows_refresh() {
+                Grant::revoke_family(conn, &grant_id, at)?;
+            }
+        }
+        ended.extend(
+            Grant::logout_receivers(conn, session_id)?
+                .into_iter()
+                .map(|receiver| EndedSession {
+                    session_id: session_id.clone(),
+                    receiver,
+                }),
+        );
+    }
+    Ok(ended)
 }
 
 /// POSTs the logout token (§2.5), retrying a failed or refused delivery.

@@ -24,6 +24,8 @@ pub struct LoginQuery {
     signed_out: Option<String>,
     /// Set after a password reset.
     password_reset: Option<String>,
+    /// Set after the account was deleted.
+    account_deleted: Option<String>,
     /// OpenID Connect `login_hint`, passed on by `/authorize`: prefills the username.
     login_hint: Option<String>,
 }
@@ -76,7 +78,9 @@ pub async fn show(
     query: web::Query<LoginQuery>,
     current: CurrentUser,
 ) -> HttpResponse {
-    let notice = if query.password_reset.is_some() {
+    let notice = if query.account_deleted.is_some() {
+        Some("Your account has been deleted.")
+    } else if query.password_reset.is_some() {
         Some(
             "Your password has been changed and every session signed out. Sign in with the new password.",
         )

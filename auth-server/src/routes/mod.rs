@@ -7,6 +7,7 @@ mod apps;
 mod assets;
 pub mod authorize;
 mod client_request;
+mod delete_account;
 mod discovery;
 mod introspect;
 mod login;
@@ -75,6 +76,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .route("/logout", web::get().to(logout::request))
         .route("/logout", web::post().to(logout::submit))
         .route("/account", web::get().to(account::show))
+        .route("/account/delete", web::get().to(delete_account::show))
+        .route("/account/delete", web::post().to(delete_account::submit))
         .route("/account/password", web::get().to(password::show))
         .route("/account/password", web::post().to(password::submit))
         .route(

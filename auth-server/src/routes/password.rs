@@ -100,37 +100,27 @@ pub async fn submit(
         current: current_password,
         new,
     };
-    let outcome = match password_change::change(
-        &state.db,
-        &state.password_hashing,
-        &state.audit,
-        state.login,
-        change,
-        client.ip.as_deref(),
-    )
-    .await
-    {
-        Err(crate::accounts::AccountError::PasswordHashingBusy) => {
-            let response = page(
-                &signed_in,
-                StatusCode::SERVICE_UNAVAILABLE,
-                Errors {
-                    form: Some(error::BUSY_MESSAGE),
-                    ..Errors::default()
-                },
-            );
-            return Ok(error::retry_soon(response));
-        }
-        outcome => outcome?,
-    };
+    let outcome =
+        match password_change::change(state.password_checker(), change, client.ip.as_deref()).await
+        {
+            Err(crate::accounts::AccountError::PasswordHashingBusy) => {
+                let response = page(
+                    &signed_in,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Errors {
+                        form: Some(error::BUSY_MESSAGE),
+                        ..Errors::default()
+                    },
+                );
+                return Ok(error::retry_soon(response));
+            }
+            outcome => outcome?,
+        };
     match outcome {
         ChangeOutcome::Changed { ended_sessions } => {
-            for session_id in ended_sessions {
-                state
-                    .back_channel
-                    .session_ended(&state.db, state.keys.current(), session_id)
-                    .await?;
-            }
+            state
+                .back_channel
+                .tell(state.keys.current(), ended_sessions);
             state.mailer.send(
                 &user.email,
                 &Mail::PasswordChanged {

@@ -205,12 +205,9 @@ pub async fn submit_reset(
     let Some(reset) = reset else {
         return Ok(dead_link());
     };
-    for session_id in reset.ended_sessions {
-        state
-            .back_channel
-            .session_ended(&state.db, state.keys.current(), session_id)
-            .await?;
-    }
+    state
+        .back_channel
+        .tell(state.keys.current(), reset.ended_sessions);
     state.mailer.send(
         &reset.user.email,
         &Mail::PasswordChanged {

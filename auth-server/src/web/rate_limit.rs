@@ -26,7 +26,8 @@ fn scope_of(method: &Method, path: &str) -> Option<Scope> {
         // Every form that checks a password or sends a reset link counts as a sign-in.
         (
             &Method::POST,
-            "/login" | "/forgot-password" | "/reset-password" | "/account/password",
+            "/login" | "/forgot-password" | "/reset-password" | "/account/password"
+            | "/account/delete",
         ) => Some(Scope::Login),
         // Sending mail (sign-up sends a verification link) counts as a sign-up.
         (&Method::POST, "/register" | "/account/email/verification") => Some(Scope::Register),

@@ -16,7 +16,7 @@ pub const APP_ENV: Setting<Mode> = Setting {
     name: "APP_ENV",
     default: Value("development"),
     parse: mode,
-    doc: r#"`production` refuses to start without an https `ISSUER`, an explicit `DATABASE_URL` and `KEY_ENCRYPTION_KEY`, and says which is missing"#,
+    doc: r#"`production` refuses to start without an https `ISSUER`, an explicit `DATABASE_URL`, `KEY_ENCRYPTION_KEY` and a mail transport other than the log (`SMTP_URL`), and says which is missing"#,
 };
 pub const LOG_FORMAT: Setting<LogFormat> = Setting {
     name: "LOG_FORMAT",

@@ -106,6 +106,14 @@ impl User {
         Ok(updated == 1)
     }
 
+    /// Deletes the user; the schema's cascades remove every row that names them (but the
+    /// audit table's). Returns whether the user existed.
+    pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+        let deleted = native!(conn, |conn| diesel::delete(users::table.find(id))
+            .execute(conn))?;
+        Ok(deleted == 1)
+    }
+
     pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {
         Ok(native!(conn, |conn| users::table
             .find(id)

@@ -438,3 +438,129 @@ async fn with_require_verified_email_third_party_apps_wait_for_the_link() {
     let consent = browser.get(&request).await;
     assert_eq!(consent.status(), 200, "the consent page, once verified");
 }
+
+/// Rows of every table that names a user, for `user_id`.
+async fn rows_of(app: &TestApp, user_id: String) -> Vec<(&'static str, i64)> {
+    use shared::schema::{api_keys, consents, grants, sessions, tasks};
+    app.query(move |c| {
+        Ok(vec![
+            (
+                "users",
+                users::table
+                    .filter(users::id.eq(&user_id))
+                    .count()
+                    .get_result(c)?,
+            ),
+            (
+                "sessions",
+                sessions::table
+                    .filter(sessions::user_id.eq(&user_id))
+                    .count()
+                    .get_result(c)?,
+            ),
+            (
+                "grants",
+                grants::table
+                    .filter(grants::user_id.eq(&user_id))
+                    .count()
+                    .get_result(c)?,
+            ),
+            (
+                "consents",
+                consents::table
+                    .filter(consents::user_id.eq(&user_id))
+                    .count()
+                    .get_result(c)?,
+            ),
+            (
+                "tasks",
+                tasks::table
+                    .filter(tasks::user_id.eq(&user_id))
+                    .count()
+                    .get_result(c)?,
+            ),
+            (
+                "api_keys",
+                api_keys::table
+                    .filter(api_keys::user_id.eq(&user_id))
+                    .count()
+                    .get_result(c)?,
+            ),
+            (
+                "account_tokens",
+                account_tokens::table
+                    .filter(account_tokens::user_id.eq(&user_id))
+                    .count()
+                    .get_result(c)?,
+            ),
+        ])
+    })
+    .await
+}
+
+#[actix_web::test]
+async fn deleting_the_account_needs_the_password_and_leaves_only_the_audit_row() {
+    let (app, mail) = app_with_mail(&[]).await;
+    let browser = sign_up(&app, "alice").await;
+    mail.next_to("alice@example.com").await;
+    let elsewhere = app.visitor();
+    assert_eq!(elsewhere.login("alice", PASSWORD).await.status(), 303);
+    let client = app.register_client(ClientOptions::default()).await;
+    let tokens = browser.tokens_for(&client).await;
+    let access_token = field(&tokens, "access_token");
+    let user_id: String = app
+        .query(|c| {
+            users::table
+                .filter(users::username.eq("alice"))
+                .select(users::id)
+                .get_result(c)
+        })
+        .await;
+    assert!(
+        rows_of(&app, user_id.clone())
+            .await
+            .iter()
+            .all(|(table, n)| *n > 0 || ["tasks", "api_keys"].contains(table))
+    );
+
+    let csrf = browser.csrf_from("/account/delete").await;
+    let wrong = browser
+        .post_form(
+            "/account/delete",
+            &[("csrf_token", &csrf), ("password", "not-it")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong.text().await.unwrap().contains("Nothing was deleted"));
+    assert_eq!(rows_of(&app, user_id.clone()).await[0], ("users", 1));
+
+    let deleted = browser
+        .post_form(
+            "/account/delete",
+            &[("csrf_token", &csrf), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(location(&deleted), "/login?account_deleted=1");
+    for (table, count) in rows_of(&app, user_id.clone()).await {
+        assert_eq!(count, 0, "{table} keeps no row of the user");
+    }
+    assert_eq!(
+        elsewhere.get("/account").await.status(),
+        303,
+        "signed out everywhere"
+    );
+    let introspected = app
+        .introspect(
+            &app.register_client(crate::support::oauth_client::resource_server())
+                .await,
+            &access_token,
+        )
+        .await;
+    assert_eq!(introspected["active"], false, "the access token is dead");
+    assert_eq!(app.visitor().login("alice", PASSWORD).await.status(), 401);
+    let recorded = events(&app, "account_deleted", 1).await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].user_id.as_deref(), Some(user_id.as_str()));
+    assert_eq!(detail(&recorded[0])["by"], "owner");
+}
