@@ -111,3 +111,51 @@ async fn logout_and_ending_sessions_need_the_sessions_token() {
         .await;
     assert_eq!(count, 1);
 }
+
+#[actix_web::test]
+async fn password_changes_and_deletions_need_the_sessions_token() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let alice = app.visitor();
+    assert_eq!(alice.login("alice", PASSWORD).await.status(), 303);
+    let wrong = alice.csrf_from("/login").await;
+    let changed = alice
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf_token", &wrong),
+                ("current_password", PASSWORD),
+                ("new_password", "marble-heron-lantern-97"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), 403);
+    let deleted = alice
+        .post_form(
+            "/account/delete",
+            &[("csrf_token", &wrong), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(deleted.status(), 403);
+    let forgot = app
+        .visitor()
+        .post_form(
+            "/forgot-password",
+            &[("csrf_token", &wrong), ("login", "alice")],
+        )
+        .await;
+    assert_eq!(
+        forgot.status(),
+        403,
+        "the token belongs to another browser's cookie"
+    );
+    assert_eq!(
+        app.visitor().login("alice", PASSWORD).await.status(),
+        303,
+        "unchanged"
+    );
+    let count: i64 = app
+        .query(|conn| users::table.count().get_result(conn))
+        .await;
+    assert_eq!(count, 1);
+}
