@@ -55,7 +55,7 @@ pub async fn request(outbox: &Outbox, login: &str, ip: Option<&str>) -> Result<(
     if let Some(user) = user {
         let outbox = outbox.clone();
         let ip = ip.map(str::to_owned);
-        actix_web::rt::spawn(async move {
+        tokio::spawn(async move {
             if let Err(error) = issue_and_mail(&outbox, user, ip.as_deref()).await {
                 tracing::warn!(error = %error, "password reset link not sent");
             }

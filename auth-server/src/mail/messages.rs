@@ -177,6 +177,6 @@ mod tests {
             "plain text is not escaped: {text}"
         );
         assert!(!html.contains("<b>eve</b>"), "{html}");
-        assert!(html.contains("&lt;b&gt;eve&lt;/b&gt;"), "{html}");
+        assert!(html.contains("&#60;b&#62;eve&#60;/b&#62;"), "{html}");
     }
 }
