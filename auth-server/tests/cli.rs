@@ -53,6 +53,26 @@ impl Workspace {
         child.wait_with_output().unwrap()
     }
 
+    /// `users create` for alice, which must work.
+    fn create_alice(&self) {
+        let output = self.run(
+            &[
+                "users",
+                "create",
+                "--username",
+                "alice",
+                "--email",
+                "alice@example.com",
+            ],
+            Some("violet-anchor-tundra-42"),
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     fn json(&self, args: &[&str]) -> serde_json::Value {
         let output = self.run(args, None);
         assert!(
@@ -125,18 +145,7 @@ fn users_create_reads_the_password_from_stdin() {
 #[test]
 fn an_operator_hands_over_a_reset_link_and_deletes_an_account() {
     let ws = Workspace::new();
-    let created = ws.run(
-        &[
-            "users",
-            "create",
-            "--username",
-            "alice",
-            "--email",
-            "alice@example.com",
-        ],
-        Some("violet-anchor-tundra-42"),
-    );
-    assert!(created.status.success());
+    ws.create_alice();
     let reset = ws.json(&["users", "reset-password", "--username", "Alice"]);
     assert_eq!(reset["username"], "alice");
     assert_eq!(reset["expires_in"], 1800);
@@ -401,18 +410,7 @@ fn resource_servers_and_service_clients_are_registered() {
 #[test]
 fn api_keys_are_created_for_a_user() {
     let ws = Workspace::new();
-    let output = ws.run(
-        &[
-            "users",
-            "create",
-            "--username",
-            "alice",
-            "--email",
-            "alice@example.com",
-        ],
-        Some("violet-anchor-tundra-42"),
-    );
-    assert!(output.status.success());
+    ws.create_alice();
     let key = ws.json(&[
         "api-keys",
         "create",

@@ -32,6 +32,22 @@ impl LoginPolicy {
         }
     }
 
+    /// Counts a wrong password for the name `key` (the lockout window is the lockout's
+    /// length); says whether it locked the name now.
+    pub async fn count_failure(self, db: &Db, key: String) -> Result<FailureOutcome, DbError> {
+        db.run(move |conn| {
+            LoginThrottle::record_failure(
+                conn,
+                &key,
+                now(),
+                self.max_failures,
+                self.lockout,
+                self.lockout,
+            )
+        })
+        .await
+    }
+
     pub fn lockout_minutes(&self) -> i64 {
         (self.lockout.num_seconds() + 59) / 60
     }
@@ -93,18 +109,7 @@ pub async fn authenticate(
         return Ok(LoginOutcome::SignedIn(Box::new(user)));
     }
 
-    let outcome = db
-        .run(move |conn| {
-            LoginThrottle::record_failure(
-                conn,
-                &key,
-                now(),
-                policy.max_failures,
-                policy.lockout,
-                policy.lockout,
-            )
-        })
-        .await?;
+    let outcome = policy.count_failure(db, key).await?;
     // The typed username is kept only when it names an account (a mistyped password
     // can land in the username field).
     audit.record(

@@ -82,19 +82,9 @@ impl Checker<'_> {
         {
             return Ok(Verdict::Confirmed);
         }
-        let (key, policy) = (user.username.clone(), self.policy);
         let outcome = self
-            .db
-            .run(move |conn| {
-                LoginThrottle::record_failure(
-                    conn,
-                    &key,
-                    now(),
-                    policy.max_failures,
-                    policy.lockout,
-                    policy.lockout,
-                )
-            })
+            .policy
+            .count_failure(self.db, user.username.clone())
             .await?;
         self.audit.record(
             AuditEvent::new(action.refused())

@@ -168,29 +168,23 @@ pub async fn submit_reset(
     let Some(user) = password_reset::account_for(&state.db, &token).await? else {
         return Ok(dead_link());
     };
-    if password.len() > MAX_PASSWORD_INPUT {
-        let message = "A password is at most 128 characters long.";
-        return Ok(reset_page(
+    let refuse = |message: &str| {
+        let page = reset_page(
             &req,
             &state,
             StatusCode::BAD_REQUEST,
             &token,
             &user.username,
             Some(message),
-        ));
+        );
+        Ok(page)
+    };
+    if password.len() > MAX_PASSWORD_INPUT {
+        return refuse("A password is at most 128 characters long.");
     }
     let password = match NewPassword::parse(&password, &user.username, &user.email) {
         Ok(password) => password,
-        Err(message) => {
-            return Ok(reset_page(
-                &req,
-                &state,
-                StatusCode::BAD_REQUEST,
-                &token,
-                &user.username,
-                Some(&message),
-            ));
-        }
+        Err(message) => return refuse(&message),
     };
     let client = client_info(&req, &state);
     let reset = password_reset::reset(

@@ -76,6 +76,17 @@ async fn ask_for_reset(browser: &TestUser, login: &str) -> (reqwest::StatusCode,
     (response.status(), response.text().await.unwrap())
 }
 
+/// Moves every mailed link's expiry into the past.
+async fn expire_every_link(app: &TestApp) {
+    let past = shared::models::now() - chrono::Duration::seconds(1);
+    app.query(move |c| {
+        diesel::update(account_tokens::table)
+            .set(account_tokens::expires_at.eq(past))
+            .execute(c)
+    })
+    .await;
+}
+
 async fn reset_mail(app: &TestApp, mail: &MailServer, username: &str) -> ReceivedMail {
     let (status, _) = ask_for_reset(&app.visitor(), username).await;
     assert_eq!(status, 200);
@@ -144,14 +155,7 @@ async fn a_verification_link_expires_and_dies_when_the_address_changes() {
         .next_to("alice@example.com")
         .await
         .link("/verify-email");
-    app.query(|c| {
-        diesel::update(account_tokens::table)
-            .set(
-                account_tokens::expires_at.eq(shared::models::now() - chrono::Duration::seconds(1)),
-            )
-            .execute(c)
-    })
-    .await;
+    expire_every_link(&app).await;
     assert_eq!(browser.get(&first).await.status(), 400, "expired");
 
     // A new link, then the address changes before it is used.
@@ -313,14 +317,7 @@ async fn a_reset_link_expires_and_dies_when_the_password_changes() {
     let expired = reset_mail(&app, &mail, "alice")
         .await
         .link("/reset-password");
-    app.query(|c| {
-        diesel::update(account_tokens::table)
-            .set(
-                account_tokens::expires_at.eq(shared::models::now() - chrono::Duration::seconds(1)),
-            )
-            .execute(c)
-    })
-    .await;
+    expire_every_link(&app).await;
     let page = app.visitor().get(&expired).await;
     assert_eq!(page.status(), 400);
     assert!(page.text().await.unwrap().contains("expired"));
@@ -439,61 +436,28 @@ async fn with_require_verified_email_third_party_apps_wait_for_the_link() {
     assert_eq!(consent.status(), 200, "the consent page, once verified");
 }
 
-/// Rows of every table that names a user, for `user_id`.
+/// How many rows of each table that names a user name `user_id`.
 async fn rows_of(app: &TestApp, user_id: String) -> Vec<(&'static str, i64)> {
     use shared::schema::{api_keys, consents, grants, sessions, tasks};
+    macro_rules! counts {
+        ($conn:expr, $($table:ident . $column:ident),+) => {
+            vec![$((
+                stringify!($table),
+                $table::table.filter($table::$column.eq(&user_id)).count().get_result($conn)?,
+            )),+]
+        };
+    }
     app.query(move |c| {
-        Ok(vec![
-            (
-                "users",
-                users::table
-                    .filter(users::id.eq(&user_id))
-                    .count()
-                    .get_result(c)?,
-            ),
-            (
-                "sessions",
-                sessions::table
-                    .filter(sessions::user_id.eq(&user_id))
-                    .count()
-                    .get_result(c)?,
-            ),
-            (
-                "grants",
-                grants::table
-                    .filter(grants::user_id.eq(&user_id))
-                    .count()
-                    .get_result(c)?,
-            ),
-            (
-                "consents",
-                consents::table
-                    .filter(consents::user_id.eq(&user_id))
-                    .count()
-                    .get_result(c)?,
-            ),
-            (
-                "tasks",
-                tasks::table
-                    .filter(tasks::user_id.eq(&user_id))
-                    .count()
-                    .get_result(c)?,
-            ),
-            (
-                "api_keys",
-                api_keys::table
-                    .filter(api_keys::user_id.eq(&user_id))
-                    .count()
-                    .get_result(c)?,
-            ),
-            (
-                "account_tokens",
-                account_tokens::table
-                    .filter(account_tokens::user_id.eq(&user_id))
-                    .count()
-                    .get_result(c)?,
-            ),
-        ])
+        Ok(counts!(
+            c,
+            users.id,
+            sessions.user_id,
+            grants.user_id,
+            consents.user_id,
+            tasks.user_id,
+            api_keys.user_id,
+            account_tokens.user_id
+        ))
     })
     .await
 }
