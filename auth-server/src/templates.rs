@@ -101,6 +101,17 @@ pub struct ChangePasswordPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "change_email.html")]
+pub struct ChangeEmailPage<'a> {
+    pub csrf_token: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub new_email: &'a str,
+    pub error: Option<&'a str>,
+    pub email_error: Option<&'a str>,
+}
+
+#[derive(Template)]
 #[template(path = "delete_account.html")]
 pub struct DeleteAccountPage<'a> {
     pub csrf_token: &'a str,

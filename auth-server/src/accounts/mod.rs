@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod deletion;
+pub mod email_change;
 pub mod email_verification;
 pub mod error;
 pub mod ip_slowdown;

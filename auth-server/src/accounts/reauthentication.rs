@@ -1,5 +1,5 @@
 //! Asking a signed-in person for their password again before a change only the owner may
-//! make (a new password, deleting the account): a wrong password counts towards the
+//! make (a new password or email address, deleting the account): a wrong password counts towards the
 //! sign-in lockout as at `/login` (SECURITY.md 24), and a locked name is refused before
 //! any password is checked.
 
@@ -17,6 +17,7 @@ use crate::password_hash::PasswordHashing;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     ChangePassword,
+    ChangeEmail,
     DeleteAccount,
 }
 
@@ -24,6 +25,7 @@ impl Action {
     fn refused(self) -> &'static str {
         match self {
             Action::ChangePassword => "password_change_refused",
+            Action::ChangeEmail => "email_change_refused",
             Action::DeleteAccount => "account_deletion_refused",
         }
     }
@@ -31,6 +33,7 @@ impl Action {
     fn refused_locked(self) -> &'static str {
         match self {
             Action::ChangePassword => "password_change_refused_locked",
+            Action::ChangeEmail => "email_change_refused_locked",
             Action::DeleteAccount => "account_deletion_refused_locked",
         }
     }

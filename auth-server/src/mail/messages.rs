@@ -18,6 +18,8 @@ pub enum Mail {
         link: String,
         valid_minutes: i64,
     },
+    /// To the old address, when the account's address changed.
+    EmailChanged { username: String, new_email: String },
     /// The password changed, through the account page or a reset link.
     PasswordChanged {
         username: String,
@@ -61,6 +63,20 @@ struct ResetPasswordHtml<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/email_changed.txt")]
+struct EmailChangedText<'a> {
+    username: &'a str,
+    new_email: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_changed.html")]
+struct EmailChangedHtml<'a> {
+    username: &'a str,
+    new_email: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "mail/password_changed.txt")]
 struct PasswordChangedText<'a> {
     username: &'a str,
@@ -82,6 +98,7 @@ impl Mail {
         match self {
             Mail::VerifyEmail { .. } => "verify_email",
             Mail::ResetPassword { .. } => "reset_password",
+            Mail::EmailChanged { .. } => "email_changed",
             Mail::PasswordChanged { .. } => "password_changed",
         }
     }
@@ -90,6 +107,7 @@ impl Mail {
         match self {
             Mail::VerifyEmail { .. } => "Confirm your email address",
             Mail::ResetPassword { .. } => "Reset your Tasks Account password",
+            Mail::EmailChanged { .. } => "Your Tasks Account email address was changed",
             Mail::PasswordChanged { .. } => "Your Tasks Account password was changed",
         }
     }
@@ -133,6 +151,21 @@ impl Mail {
                     username,
                     link,
                     valid_minutes: *valid_minutes,
+                }
+                .render()?,
+            )),
+            Mail::EmailChanged {
+                username,
+                new_email,
+            } => Ok((
+                EmailChangedText {
+                    username,
+                    new_email,
+                }
+                .render()?,
+                EmailChangedHtml {
+                    username,
+                    new_email,
                 }
                 .render()?,
             )),

@@ -21,6 +21,8 @@ pub struct AccountQuery {
     verification: Option<String>,
     /// `changed` after a password change.
     password: Option<String>,
+    /// `changed` after an email change.
+    email: Option<String>,
 }
 
 impl AccountQuery {
@@ -30,6 +32,11 @@ impl AccountQuery {
         }
         if self.password.as_deref() == Some("changed") {
             return Some("Your password has been changed, and your other sessions signed out.");
+        }
+        if self.email.as_deref() == Some("changed") {
+            return Some(
+                "Your email address has been changed. Open the link we sent to it to verify it.",
+            );
         }
         match self.verification.as_deref()? {
             "sent" => Some("We have sent a new verification link to your email address."),

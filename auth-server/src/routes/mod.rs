@@ -9,6 +9,7 @@ pub mod authorize;
 mod client_request;
 mod delete_account;
 mod discovery;
+mod email;
 mod introspect;
 mod login;
 mod logout;
@@ -76,6 +77,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .route("/logout", web::get().to(logout::request))
         .route("/logout", web::post().to(logout::submit))
         .route("/account", web::get().to(account::show))
+        .route("/account/email", web::get().to(email::show))
+        .route("/account/email", web::post().to(email::submit))
         .route("/account/delete", web::get().to(delete_account::show))
         .route("/account/delete", web::post().to(delete_account::submit))
         .route("/account/password", web::get().to(password::show))

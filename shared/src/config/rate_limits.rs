@@ -120,7 +120,7 @@ pub const RATE_LIMIT_LOGIN: Setting<Rule> = Setting {
     name: "RATE_LIMIT_LOGIN",
     default: Value("10/1m"),
     parse: bucket,
-    doc: r#"sign-in attempts (`POST /login`), password-reset requests and uses, and password changes per IP"#,
+    doc: r#"sign-in attempts (`POST /login`), password-reset requests and uses, and every form that asks for the password again (change password or email, delete account) per IP"#,
 };
 pub const RATE_LIMIT_REGISTER: Setting<Rule> = Setting {
     name: "RATE_LIMIT_REGISTER",

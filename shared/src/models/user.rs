@@ -91,6 +91,24 @@ impl User {
         Ok(updated == 1)
     }
 
+    /// Gives the user a new, not yet proven, email address; a taken one comes back as a
+    /// unique violation.
+    pub fn set_email(
+        conn: &mut DbConnection,
+        id: &str,
+        email: &str,
+        at: NaiveDateTime,
+    ) -> Result<bool, DbError> {
+        let updated = native!(conn, |conn| diesel::update(users::table.find(id))
+            .set((
+                users::email.eq(email),
+                users::email_verified_at.eq(None::<NaiveDateTime>),
+                users::updated_at.eq(at),
+            ))
+            .execute(conn))?;
+        Ok(updated == 1)
+    }
+
     /// Records `email` as proven, if it is still the user's address.
     pub fn mark_email_verified(
         conn: &mut DbConnection,

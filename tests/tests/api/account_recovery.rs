@@ -528,3 +528,66 @@ async fn deleting_the_account_needs_the_password_and_leaves_only_the_audit_row()
     assert_eq!(recorded[0].user_id.as_deref(), Some(user_id.as_str()));
     assert_eq!(detail(&recorded[0])["by"], "owner");
 }
+
+async fn change_email(browser: &TestUser, email: &str, password: &str) -> reqwest::Response {
+    let csrf = browser.csrf_from("/account/email").await;
+    browser
+        .post_form(
+            "/account/email",
+            &[
+                ("csrf_token", &csrf),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+}
+
+#[actix_web::test]
+async fn a_new_email_address_is_verified_anew_and_the_old_one_is_told() {
+    let (app, mail) = app_with_mail(&[]).await;
+    let browser = sign_up(&app, "alice").await;
+    let old_link = mail
+        .next_to("alice@example.com")
+        .await
+        .link("/verify-email");
+    app.create_user("bob").await;
+
+    let wrong = change_email(&browser, "alice@new.example", "not-it").await;
+    assert_eq!(wrong.status(), 400, "the password is required");
+    let taken = change_email(&browser, "bob@example.com", PASSWORD).await;
+    assert_eq!(taken.status(), 409);
+    assert!(taken.text().await.unwrap().contains("cannot be used"));
+
+    let changed = change_email(&browser, "Alice@New.example", PASSWORD).await;
+    assert_eq!(location(&changed), "/account?email=changed");
+    let notice = mail.next_to("alice@example.com").await;
+    assert_eq!(
+        notice.subject,
+        "Your Tasks Account email address was changed"
+    );
+    assert!(notice.text.contains("alice@new.example"), "{}", notice.text);
+    let verification = mail.next_to("alice@new.example").await;
+    assert_eq!(
+        browser.get(&old_link).await.status(),
+        400,
+        "the old address's link is dead"
+    );
+    assert_eq!(
+        follow_and_submit(&browser, &verification.link("/verify-email"), &[])
+            .await
+            .status(),
+        200
+    );
+    assert!(email_verified_at(&app, "alice").await.is_some());
+    let email: String = app
+        .query(|c| {
+            users::table
+                .filter(users::username.eq("alice"))
+                .select(users::email)
+                .get_result(c)
+        })
+        .await;
+    assert_eq!(email, "alice@new.example");
+    assert_eq!(events(&app, "email_changed", 1).await.len(), 1);
+}

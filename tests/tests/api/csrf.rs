@@ -113,7 +113,7 @@ async fn logout_and_ending_sessions_need_the_sessions_token() {
 }
 
 #[actix_web::test]
-async fn password_changes_and_deletions_need_the_sessions_token() {
+async fn password_and_email_changes_and_deletions_need_the_sessions_token() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let alice = app.visitor();
@@ -137,6 +137,17 @@ async fn password_changes_and_deletions_need_the_sessions_token() {
         )
         .await;
     assert_eq!(deleted.status(), 403);
+    let email = alice
+        .post_form(
+            "/account/email",
+            &[
+                ("csrf_token", &wrong),
+                ("email", "mallory@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(email.status(), 403);
     let forgot = app
         .visitor()
         .post_form(

@@ -28,6 +28,7 @@ async fn every_page_and_error_carries_the_security_headers() {
         "/register",
         "/account",
         "/account/password",
+        "/account/email",
         "/account/delete",
         "/forgot-password",
         "/reset-password?token=pr_unknown",
