@@ -18,6 +18,20 @@ pub const BUSY_MESSAGE: &str = "Too many people are signing in right now. Nothin
 /// both tend to clear within moments.
 const RETRY_AFTER_SECONDS: &str = "5";
 
+/// What a form that asks for the password again says while the username is locked.
+pub fn wrong_passwords_message(lockout_minutes: i64) -> String {
+    format!("Too many wrong passwords. Wait {lockout_minutes} minutes and try again.")
+}
+
+/// A page refused while a username is locked (429), with `Retry-After` for the lock.
+pub fn retry_after_lockout(mut response: HttpResponse, lockout_minutes: i64) -> HttpResponse {
+    response.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(lockout_minutes * 60),
+    );
+    response
+}
+
 /// A 503 page with `Retry-After`, so a client knows to try again soon.
 pub fn retry_soon(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(

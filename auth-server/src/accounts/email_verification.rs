@@ -2,6 +2,7 @@
 //! account page, at most a few an hour), valid for 24 hours, used once, and dead when the
 //! account's address changes before it is used.
 
+use shared::audit::{AuditEvent, AuditLog};
 use shared::db::{Db, DbError};
 use shared::models::account_token::{AccountToken, Purpose};
 use shared::models::now;
@@ -78,10 +79,10 @@ pub async fn is_live(db: &Db, token: &str) -> Result<bool, AccountError> {
 }
 
 /// Uses the link: the address it names is marked verified if it is still the account's.
-/// Returns the user id, or `None` for an unknown, used, expired or outdated link.
-pub async fn confirm(db: &Db, token: &str) -> Result<Option<String>, AccountError> {
+/// `false` for an unknown, used, expired or outdated link.
+pub async fn confirm(db: &Db, audit: &AuditLog, token: &str) -> Result<bool, AccountError> {
     let Some(hash) = mail_links::lookup_hash(Purpose::VerifyEmail, token) else {
-        return Ok(None);
+        return Ok(false);
     };
     let verified = db
         .write(move |conn| {
@@ -102,7 +103,7 @@ pub async fn confirm(db: &Db, token: &str) -> Result<Option<String>, AccountErro
         })
         .await?;
     if let Some(user_id) = &verified {
-        tracing::info!(target: "security", event = "email_verified", user_id = %user_id);
+        audit.record(AuditEvent::new("email_verified").user(Some(user_id)));
     }
-    Ok(verified)
+    Ok(verified.is_some())
 }

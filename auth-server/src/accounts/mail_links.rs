@@ -19,6 +19,8 @@ const MAX_TOKEN_LEN: usize = 64;
 /// The public paths the links open.
 pub const VERIFY_EMAIL_PATH: &str = "/verify-email";
 pub const RESET_PASSWORD_PATH: &str = "/reset-password";
+/// Where a notice sends a person who did not make the change.
+pub const FORGOT_PASSWORD_PATH: &str = "/forgot-password";
 
 fn prefix(purpose: Purpose) -> &'static str {
     match purpose {
@@ -84,16 +86,23 @@ pub fn lookup_hash(purpose: Purpose, presented: &str) -> Option<HashedToken> {
         .then(|| HashedToken::of(presented))
 }
 
-/// The link a message carries: `issuer` (which may have a path of its own) + `path`, with
-/// the token as a query parameter encoded by the URL serialiser.
+/// The public URL of our page `path`: `issuer` (which may have a path of its own) +
+/// `path`.
+pub fn page_url(issuer: &str, path: &str) -> String {
+    format!("{}{path}", issuer.trim_end_matches('/'))
+}
+
+/// The link a message carries: [`page_url`] with the token as a query parameter, encoded
+/// by the URL serialiser.
 pub fn link(issuer: &str, path: &str, token: &PlainToken) -> String {
-    match url::Url::parse(&format!("{}{path}", issuer.trim_end_matches('/'))) {
+    let page = page_url(issuer, path);
+    match url::Url::parse(&page) {
         Ok(mut url) => {
             url.query_pairs_mut().append_pair("token", token.expose());
             url.into()
         }
         // The issuer was parsed at startup; this cannot fail, but never panic over it.
-        Err(_) => format!("{issuer}{path}?token={}", token.expose()),
+        Err(_) => format!("{page}?token={}", token.expose()),
     }
 }
 

@@ -13,10 +13,9 @@ use crate::error::{self, AppError};
 use crate::state::AppState;
 use crate::templates::{DeleteAccountPage, render};
 use crate::web::csrf;
+use crate::web::forms::MAX_PASSWORD_INPUT;
 use crate::web::return_to::login_url;
 use crate::web::session::{CurrentUser, client_info};
-
-const MAX_PASSWORD_INPUT: usize = 1024;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,13 +85,9 @@ pub async fn submit(
         }
         Verdict::LockedOut => {
             let minutes = state.login.lockout_minutes();
-            let message =
-                format!("Too many wrong passwords. Wait {minutes} minutes and try again.");
-            return Ok(page(
-                &signed_in,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(&message),
-            ));
+            let message = error::wrong_passwords_message(minutes);
+            let response = page(&signed_in, StatusCode::TOO_MANY_REQUESTS, Some(&message));
+            return Ok(error::retry_after_lockout(response, minutes));
         }
     }
     let deleted =

@@ -13,10 +13,9 @@ use crate::error::{self, AppError};
 use crate::state::AppState;
 use crate::templates::{ChangeEmailPage, render};
 use crate::web::csrf;
+use crate::web::forms::MAX_PASSWORD_INPUT;
 use crate::web::return_to::login_url;
 use crate::web::session::{CurrentUser, client_info};
-
-const MAX_INPUT: usize = 1024;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,7 +86,7 @@ pub async fn submit(
         Ok(new_email) => new_email,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, None, Some(&message)),
     };
-    if password.is_empty() || password.len() > MAX_INPUT {
+    if password.is_empty() || password.len() > MAX_PASSWORD_INPUT {
         return refuse(StatusCode::BAD_REQUEST, Some("Enter your password."), None);
     }
     let client = client_info(&req, &state);
@@ -118,9 +117,9 @@ pub async fn submit(
         ),
         Ok(ChangeOutcome::LockedOut) => {
             let minutes = state.login.lockout_minutes();
-            let message =
-                format!("Too many wrong passwords. Wait {minutes} minutes and try again.");
-            refuse(StatusCode::TOO_MANY_REQUESTS, Some(&message), None)
+            let message = error::wrong_passwords_message(minutes);
+            let response = refuse(StatusCode::TOO_MANY_REQUESTS, Some(&message), None);
+            response.map(|page| error::retry_after_lockout(page, minutes))
         }
         Err(crate::accounts::AccountError::PasswordHashingBusy) => {
             let response = refuse(

@@ -12,11 +12,11 @@ use crate::error::{self, AppError};
 use crate::state::AppState;
 use crate::templates::{LoginPage, render};
 use crate::web::csrf;
+use crate::web::forms::MAX_PASSWORD_INPUT;
 use crate::web::return_to;
 use crate::web::session::{CurrentUser, client_info};
 
 const MAX_USERNAME_INPUT: usize = 256;
-const MAX_PASSWORD_INPUT: usize = 1024;
 
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
@@ -215,11 +215,8 @@ pub async fn submit(
             let message = format!(
                 "Too many failed sign-in attempts for this username. Wait {minutes} minutes and try again."
             );
-            let mut response = show_error(StatusCode::TOO_MANY_REQUESTS, &message);
-            response.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from(minutes * 60),
-            );
+            let response = show_error(StatusCode::TOO_MANY_REQUESTS, &message);
+            let response = error::retry_after_lockout(response, minutes);
             Ok(with_flow_csp(&state, &return_to, response).await)
         }
     }

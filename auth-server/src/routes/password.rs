@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::see_other;
+use crate::accounts::mail_links::{self, FORGOT_PASSWORD_PATH};
 use crate::accounts::password_change::{self, ChangeOutcome, PasswordChange};
 use crate::accounts::sessions::SignedIn;
 use crate::domain::NewPassword;
@@ -14,10 +15,9 @@ use crate::mail::Mail;
 use crate::state::AppState;
 use crate::templates::{ChangePasswordPage, render};
 use crate::web::csrf;
+use crate::web::forms::MAX_PASSWORD_INPUT;
 use crate::web::return_to::login_url;
 use crate::web::session::{CurrentUser, client_info};
-
-const MAX_PASSWORD_INPUT: usize = 1024;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,7 +126,10 @@ pub async fn submit(
                 &Mail::PasswordChanged {
                     username: user.username.clone(),
                     reset: false,
-                    forgot_link: format!("{}/forgot-password", state.settings.urls.issuer),
+                    forgot_link: mail_links::page_url(
+                        &state.settings.urls.issuer,
+                        FORGOT_PASSWORD_PATH,
+                    ),
                 },
             );
             Ok(see_other("/account?password=changed"))
@@ -137,16 +140,13 @@ pub async fn submit(
         }),
         ChangeOutcome::LockedOut => {
             let minutes = state.login.lockout_minutes();
-            let message =
-                format!("Too many wrong passwords. Wait {minutes} minutes and try again.");
-            Ok(page(
-                &signed_in,
-                StatusCode::TOO_MANY_REQUESTS,
-                Errors {
-                    form: Some(&message),
-                    ..Errors::default()
-                },
-            ))
+            let message = error::wrong_passwords_message(minutes);
+            let errors = Errors {
+                form: Some(&message),
+                ..Errors::default()
+            };
+            let response = page(&signed_in, StatusCode::TOO_MANY_REQUESTS, errors);
+            Ok(error::retry_after_lockout(response, minutes))
         }
     }
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{see_other, with_cookie};
-use crate::accounts::mail_links::RESET_PASSWORD_VALIDITY;
+use crate::accounts::mail_links::{self, FORGOT_PASSWORD_PATH, RESET_PASSWORD_VALIDITY};
 use crate::accounts::password_reset;
 use crate::domain::NewPassword;
 use crate::error::AppError;
@@ -15,10 +15,10 @@ use crate::mail::Mail;
 use crate::state::AppState;
 use crate::templates::{ForgotPasswordPage, NoticePage, ResetPasswordPage, render};
 use crate::web::csrf;
+use crate::web::forms::MAX_PASSWORD_INPUT;
 use crate::web::session::client_info;
 
 const MAX_LOGIN_INPUT: usize = 256;
-const MAX_PASSWORD_INPUT: usize = 1024;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,7 +207,7 @@ pub async fn submit_reset(
         &Mail::PasswordChanged {
             username: reset.user.username.clone(),
             reset: true,
-            forgot_link: format!("{}/forgot-password", state.settings.urls.issuer),
+            forgot_link: mail_links::page_url(&state.settings.urls.issuer, FORGOT_PASSWORD_PATH),
         },
     );
     // The browser's own session (if any) ended with the others.

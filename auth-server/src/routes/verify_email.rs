@@ -70,12 +70,9 @@ pub async fn confirm(
     form: web::Form<VerifyForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf::verify_anonymous(&req, &state.cookies, &form.csrf_token)?;
-    let Some(user_id) = email_verification::confirm(&state.db, &form.token).await? else {
+    if !email_verification::confirm(&state.db, &state.audit, &form.token).await? {
         return Ok(dead_link());
-    };
-    state
-        .audit
-        .record(shared::audit::AuditEvent::new("email_verified").user(Some(&user_id)));
+    }
     Ok(render(
         StatusCode::OK,
         &NoticePage {

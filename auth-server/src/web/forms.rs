@@ -11,6 +11,10 @@ use crate::error::AppError;
 
 pub const FORM_LIMIT_BYTES: usize = 16 * 1024;
 
+/// The longest password field any form reads; longer input is refused before it is
+/// hashed (a password is at most 128 characters, which UTF-8 keeps within this).
+pub const MAX_PASSWORD_INPUT: usize = 1024;
+
 pub fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(FORM_LIMIT_BYTES)

@@ -90,7 +90,7 @@ fn transport_without_relay(value: &str) -> Result<MailTransport, String> {
 }
 
 /// Reads `smtp://` and `smtps://` URLs with the WHATWG parser; user and password are
-/// percent-decoded.
+/// percent-decoded (`%40` is `@`; `+` stays `+`).
 fn smtp_url(value: &str) -> Result<SmtpRelay, String> {
     let url = Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
     let mut security = match url.scheme() {
@@ -120,7 +120,10 @@ fn smtp_url(value: &str) -> Result<SmtpRelay, String> {
         );
     }
     let decode = |part: &str| {
-        percent_decode(part).ok_or_else(|| "the user or password is not valid UTF-8".to_owned())
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .map(|decoded| decoded.into_owned())
+            .map_err(|_| "the user or password is not valid UTF-8".to_owned())
     };
     let username = (!url.username().is_empty())
         .then(|| decode(url.username()))
@@ -157,12 +160,6 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
-}
-
-fn percent_decode(part: &str) -> Option<String> {
-    url::form_urlencoded::parse(format!("x={}", part.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned())
 }
 
 pub fn read(source: &mut Source) -> Result<MailSettings, ConfigError> {
@@ -205,7 +202,7 @@ mod tests {
 
     #[test]
     fn smtp_means_starttls_and_smtps_means_tls() {
-        let relay = smtp_url("smtp://mailer:p%40ss@mail.example.com:2525").unwrap();
+        let relay = smtp_url("smtp://mailer:p%40ss+1@mail.example.com:2525").unwrap();
         assert_eq!(relay.security, SmtpSecurity::StartTls);
         assert_eq!(
             (relay.host.as_str(), relay.port),
@@ -214,7 +211,11 @@ mod tests {
         assert_eq!(relay.username.as_deref(), Some("mailer"));
         assert_eq!(
             relay.password.as_ref().map(SecretString::expose),
-            Some("p@ss")
+            Some("p@ss+1")
+        );
+        assert!(
+            smtp_url("smtp://mailer:%FF@mail.example.com").is_err(),
+            "not UTF-8"
         );
         let relay = smtp_url("smtps://mail.example.com").unwrap();
         assert_eq!(

@@ -229,6 +229,9 @@ async fn forgot_password_answers_the_same_for_any_account_in_about_the_same_time
     );
     assert_eq!(known_page, email_page);
     assert!(known_page.contains("Check your email"));
+    let (empty_status, empty_page) = ask_for_reset(&visitor, "  ").await;
+    assert_eq!(empty_status, 400, "an empty form is sent back");
+    assert!(empty_page.contains("Enter your username or email address."));
     // By username and by email address: two messages to the account, none elsewhere.
     mail.next_to("alice@example.com").await;
     mail.next_to("alice@example.com").await;
@@ -405,6 +408,7 @@ async fn wrong_current_passwords_count_towards_the_lockout() {
     }
     let locked = change_password(&browser, "wrong-one", NEW_PASSWORD).await;
     assert_eq!(locked.status(), 429);
+    assert_eq!(locked.headers()["retry-after"], "900", "the 15-minute lock");
     let still_locked = change_password(&browser, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(still_locked.status(), 429, "even the right password waits");
     assert_eq!(app.visitor().login("alice", PASSWORD).await.status(), 429);

@@ -144,6 +144,23 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
             .contains("cannot reach its database")
     );
 
+    // Nor do the recovery pages pretend: no "check your email" when nothing could be
+    // looked up, and no link judged dead when it could not be read.
+    let csrf = visitor.csrf_from("/forgot-password").await;
+    let forgot = visitor
+        .post_form(
+            "/forgot-password",
+            &[("csrf_token", &csrf), ("login", "outage")],
+        )
+        .await;
+    assert_eq!(forgot.status(), 503);
+    for link in [
+        "/reset-password?token=pr_unreadable",
+        "/verify-email?token=ev_unreadable",
+    ] {
+        assert_eq!(visitor.get(link).await.status(), 503, "{link}");
+    }
+
     // The database comes back: no restart needed.
     match (blocker, proxy_port) {
         (Some(base), _) => {

@@ -321,25 +321,45 @@ async fn logout_ends_the_sessions_grants_without_offline_access() {
     );
 }
 
-#[actix_web::test]
-async fn ending_a_session_from_the_account_page_tells_its_apps() {
-    let app = spawn_app().await;
+/// alice signed in on a laptop and on a phone, and from the phone to an app with a
+/// back-channel logout URI: the receiver, both browsers and the phone's session id.
+struct TwoDevices {
+    receiver: Receiver,
+    laptop: TestUser,
+    phone: TestUser,
+    phone_session: String,
+}
+
+async fn two_devices(app: &TestApp) -> TwoDevices {
     let receiver = receiver().await;
     let client = app
         .register_client(logout_client(Some(receiver.uri.clone())))
         .await;
     let laptop = app.signed_in_user("alice").await;
     let phone = app.visitor();
-    assert_eq!(
-        phone
-            .login("alice", crate::support::browser::PASSWORD)
-            .await
-            .status(),
-        303
-    );
-    let token = id_token(&app, &phone, &client).await;
-    let claims = unverified_claims(&token);
-    let phone_session = claims["sid"].as_str().unwrap().to_owned();
+    let password = crate::support::browser::PASSWORD;
+    assert_eq!(phone.login("alice", password).await.status(), 303);
+    let phone_session = unverified_claims(&id_token(app, &phone, &client).await)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    TwoDevices {
+        receiver,
+        laptop,
+        phone,
+        phone_session,
+    }
+}
+
+#[actix_web::test]
+async fn ending_a_session_from_the_account_page_tells_its_apps() {
+    let app = spawn_app().await;
+    let TwoDevices {
+        receiver,
+        laptop,
+        phone,
+        phone_session,
+    } = two_devices(&app).await;
     let csrf = laptop.account_csrf().await;
     let ended = laptop
         .post_form(
@@ -376,25 +396,19 @@ async fn sids_received(receiver: &Receiver) -> Vec<String> {
 #[actix_web::test]
 async fn a_password_change_tells_the_apps_of_the_sessions_it_ends() {
     let app = spawn_app().await;
-    let receiver = receiver().await;
-    let client = app
-        .register_client(logout_client(Some(receiver.uri.clone())))
-        .await;
-    let laptop = app.signed_in_user("alice").await;
-    let phone = app.visitor();
-    let password = crate::support::browser::PASSWORD;
-    assert_eq!(phone.login("alice", password).await.status(), 303);
-    let phone_session = unverified_claims(&id_token(&app, &phone, &client).await)["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let TwoDevices {
+        receiver,
+        laptop,
+        phone,
+        phone_session,
+    } = two_devices(&app).await;
     let csrf = laptop.csrf_from("/account/password").await;
     let changed = laptop
         .post_form(
             "/account/password",
             &[
                 ("csrf_token", &csrf),
-                ("current_password", password),
+                ("current_password", crate::support::browser::PASSWORD),
                 ("new_password", "marble-heron-lantern-97"),
             ],
         )
