@@ -23,6 +23,11 @@ pub fn wrong_passwords_message(lockout_minutes: i64) -> String {
     format!("Too many wrong passwords. Wait {lockout_minutes} minutes and try again.")
 }
 
+/// The message of a form refused because wrong codes (or passwords) locked the account's name.
+pub fn wrong_codes_message(lockout_minutes: i64) -> String {
+    format!("Too many failed attempts. Wait {lockout_minutes} minutes and try again.")
+}
+
 /// A page refused while a username is locked (429), with `Retry-After` for the lock.
 pub fn retry_after_lockout(mut response: HttpResponse, lockout_minutes: i64) -> HttpResponse {
     response.headers_mut().insert(
@@ -84,6 +89,7 @@ impl From<AccountError> for AppError {
             AccountError::PasswordHashingBusy => Self::Busy,
             AccountError::Database(_)
             | AccountError::PasswordHashing(_)
+            | AccountError::SecondFactorUnreadable
             | AccountError::AccountVanished => Self::Internal(error.to_string()),
         }
     }

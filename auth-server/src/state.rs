@@ -10,16 +10,21 @@ use shared::ratelimit::Limiter;
 
 use crate::accounts::ip_slowdown::IpSlowdown;
 use crate::accounts::login::LoginPolicy;
+use crate::accounts::mail_links::{self, FORGOT_PASSWORD_PATH};
 use crate::accounts::password_reset::Outbox;
 use crate::accounts::reauthentication::Checker;
 use crate::accounts::sessions::SessionPolicy;
-use crate::mail::Mailer;
+use crate::accounts::two_factor::enrolment::Enroller;
+use crate::accounts::two_factor::second_step::Guard;
+use crate::mail::messages::TwoFactorChange;
+use crate::mail::{Mail, Mailer};
 use crate::oauth::client_cache::ClientCache;
-use crate::oauth::keys::Keys;
+use crate::oauth::keys::{KeyEncryptionKey, Keys};
 use crate::oauth::minting::TokenPolicy;
 use crate::oidc::logout::BackChannel;
 use crate::password_hash::PasswordHashing;
 use crate::web::cookies::CookiePolicy;
+use shared::models::user::User;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -42,6 +47,10 @@ pub struct AppState {
     pub back_channel: BackChannel,
     /// Sends verification and password-reset messages in the background.
     pub mailer: Mailer,
+    /// `KEY_ENCRYPTION_KEY`, which also seals TOTP secrets (`None` in development without it).
+    pub key_encryption_key: Option<KeyEncryptionKey>,
+    /// What authenticator apps show beside the account name: the issuer's host.
+    pub authenticator_label: String,
 }
 
 impl AppState {
@@ -66,6 +75,11 @@ impl AppState {
             limiter,
             tokens: TokenPolicy::from_settings(&settings.urls, &settings.tokens),
             clients: ClientCache::default(),
+            key_encryption_key: KeyEncryptionKey::from_settings(&settings.keys),
+            authenticator_label: url::Url::parse(&settings.urls.issuer)
+                .ok()
+                .and_then(|issuer| issuer.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "Tasks".into()),
             db,
             audit,
             settings,
@@ -80,6 +94,37 @@ impl AppState {
             audit: &self.audit,
             policy: self.login,
         }
+    }
+
+    /// Checks second-factor codes, with the sign-in lockout.
+    pub fn second_factor_guard(&self) -> Guard<'_> {
+        Guard {
+            db: &self.db,
+            audit: &self.audit,
+            kek: self.key_encryption_key.as_ref(),
+            policy: self.login,
+        }
+    }
+
+    /// Enrols authenticator apps.
+    pub fn enroller(&self) -> Enroller<'_> {
+        Enroller {
+            db: &self.db,
+            kek: self.key_encryption_key.as_ref(),
+            issuer_label: &self.authenticator_label,
+        }
+    }
+
+    /// Mails the account's owner that its two-factor sign-in changed.
+    pub fn tell_two_factor_change(&self, user: &User, change: TwoFactorChange) {
+        self.mailer.send(
+            &user.email,
+            &Mail::TwoFactorChanged {
+                username: user.username.clone(),
+                change,
+                forgot_link: mail_links::page_url(&self.settings.urls.issuer, FORGOT_PASSWORD_PATH),
+            },
+        );
     }
 
     /// What a password-reset request needs off the request path.

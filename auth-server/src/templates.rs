@@ -155,6 +155,41 @@ pub struct AccountPage<'a> {
     pub require_verified_email: bool,
     pub sessions: Vec<SessionRow>,
     pub notice: Option<&'a str>,
+    pub two_factor_on: bool,
+}
+
+/// The code asked after the password (`held` is the waiting sign-in's token), or later in a
+/// signed-in session (`held` empty) when an app requires the second factor.
+#[derive(Template)]
+#[template(path = "two_factor_code.html")]
+pub struct TwoFactorCodePage<'a> {
+    pub csrf_token: &'a str,
+    pub held: &'a str,
+    pub return_to: &'a str,
+    pub username: &'a str,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// `/account/two-factor`: enrolment while it is off, its settings while it is on.
+#[derive(Template)]
+#[template(path = "two_factor.html")]
+pub struct TwoFactorPage<'a> {
+    pub csrf_token: &'a str,
+    pub return_to: &'a str,
+    pub enrolment: Option<&'a crate::accounts::two_factor::enrolment::Enrolment>,
+    pub recovery_codes_left: i64,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// New recovery codes, shown this once.
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesPage<'a> {
+    pub codes: Vec<&'a str>,
+    pub continue_to: &'a str,
+    pub notice: Option<&'a str>,
 }
 
 /// One requested scope on the consent page.

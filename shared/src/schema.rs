@@ -69,6 +69,7 @@ diesel::table! {
         nonce -> Nullable<Text>,
         auth_time -> Nullable<Timestamp>,
         session_id -> Nullable<Text>,
+        second_factor -> Bool,
     }
 }
 
@@ -90,6 +91,7 @@ diesel::table! {
         id_token_signed_response_alg -> Text,
         post_logout_redirect_uris -> Text,
         backchannel_logout_uri -> Nullable<Text>,
+        require_mfa -> Bool,
     }
 }
 
@@ -113,6 +115,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         auth_time -> Nullable<Timestamp>,
         session_id -> Nullable<Text>,
+        second_factor -> Bool,
     }
 }
 
@@ -151,6 +154,16 @@ diesel::table! {
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
+        second_factor_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -187,6 +200,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    totp_factors (user_id) {
+        user_id -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_used_step -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         username -> Text,
@@ -209,8 +232,10 @@ diesel::joinable!(consents -> users (user_id));
 diesel::joinable!(grants -> clients (client_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tasks -> users (user_id));
+diesel::joinable!(totp_factors -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
@@ -222,10 +247,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     grants,
     login_throttles,
+    recovery_codes,
     refresh_tokens,
     sessions,
     signing_keys,
     tasks,
     token_revocations,
+    totp_factors,
     users,
 );

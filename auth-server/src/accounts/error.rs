@@ -20,6 +20,9 @@ pub enum AccountError {
     /// stored, and the same request may work in a moment (a 503 page with `Retry-After`).
     #[error("too many sign-ins and sign-ups are being processed right now")]
     PasswordHashingBusy,
+    /// A TOTP secret cannot be opened: sealed under another `KEY_ENCRYPTION_KEY`.
+    #[error("the two-factor secret cannot be decrypted with this KEY_ENCRYPTION_KEY")]
+    SecondFactorUnreadable,
     /// An account just stored could not be read back.
     #[error("the new account could not be read back")]
     AccountVanished,

@@ -1,7 +1,8 @@
 //! Signing in (SECURITY.md 24). An unknown username and a wrong password get the same
 //! answer after the same work (a dummy hash is verified); failures are counted per
 //! username as typed, and reaching the limit locks that username for a while, whether or
-//! not the account exists, so the lockout message reveals nothing either.
+//! not the account exists, so the lockout message reveals nothing either. An account with
+//! two-factor sign-in goes on to its code ([`super::two_factor::second_step`]).
 
 use serde_json::json;
 use shared::audit::{AuditEvent, AuditLog};
@@ -9,6 +10,7 @@ use shared::config::LoginSettings;
 use shared::db::{Db, DbError};
 use shared::models::login_throttle::{FailureOutcome, LoginThrottle};
 use shared::models::now;
+use shared::models::totp_factor::TotpFactor;
 use shared::models::user::User;
 
 use super::AccountError;
@@ -56,6 +58,9 @@ impl LoginPolicy {
 #[derive(Debug)]
 pub enum LoginOutcome {
     SignedIn(Box<User>),
+    /// The password was right and the account has two-factor sign-in: the code comes next
+    /// (the failure count is cleared only once it is right).
+    SecondFactorNeeded(Box<User>),
     /// Unknown username or wrong password: the two are never told apart.
     Refused,
     /// Too many recent failures for this username.
@@ -79,11 +84,15 @@ pub async fn authenticate(
         .collect();
 
     let lookup_key = key.clone();
-    let (locked_until, user) = db
+    let (locked_until, user, has_second_factor) = db
         .run(move |conn| {
             let locked = LoginThrottle::locked_until(conn, &lookup_key, now())?;
             let user = User::find_by_username(conn, &lookup_key)?;
-            Ok::<_, DbError>((locked, user))
+            let has_second_factor = match &user {
+                Some(user) => TotpFactor::is_enabled(conn, &user.id)?,
+                None => false,
+            };
+            Ok::<_, DbError>((locked, user, has_second_factor))
         })
         .await?;
 
@@ -104,6 +113,14 @@ pub async fn authenticate(
         return Ok(LoginOutcome::LockedOut);
     }
     if verified && let Some(user) = user {
+        if has_second_factor {
+            audit.record(
+                AuditEvent::new("login_second_factor_asked")
+                    .user(Some(&user.id))
+                    .ip(ip),
+            );
+            return Ok(LoginOutcome::SecondFactorNeeded(Box::new(user)));
+        }
         db.run(move |conn| LoginThrottle::clear(conn, &key)).await?;
         audit.record(AuditEvent::new("login_success").user(Some(&user.id)).ip(ip));
         return Ok(LoginOutcome::SignedIn(Box::new(user)));

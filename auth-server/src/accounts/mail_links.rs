@@ -1,6 +1,8 @@
 //! The single-use links accounts send by mail: a 256-bit random token behind a prefix
 //! that says what it is for (`ev_` verifies an email address, `pr_` resets a password),
-//! stored as its SHA-256 only, used once, and short-lived (SECURITY.md 31).
+//! stored as its SHA-256 only, used once, and short-lived (SECURITY.md 31). A sign-in
+//! waiting for its second factor holds a token of the same kind (`mfa_`), in its form
+//! rather than in a mail.
 
 use chrono::Duration;
 use shared::db::{DbConnection, DbError};
@@ -12,6 +14,8 @@ use shared::token::{HashedToken, PlainToken};
 pub const VERIFY_EMAIL_VALIDITY: Duration = Duration::hours(24);
 /// How long a password-reset link works.
 pub const RESET_PASSWORD_VALIDITY: Duration = Duration::minutes(30);
+/// How long the second-factor step of a sign-in waits after the right password.
+pub const SECOND_FACTOR_VALIDITY: Duration = Duration::minutes(5);
 /// The longest token a link can carry (prefix + 43 base64url characters); longer input is
 /// no token of ours and is not looked up.
 const MAX_TOKEN_LEN: usize = 64;
@@ -26,6 +30,7 @@ fn prefix(purpose: Purpose) -> &'static str {
     match purpose {
         Purpose::VerifyEmail => "ev_",
         Purpose::ResetPassword => "pr_",
+        Purpose::SecondFactor => "mfa_",
     }
 }
 
@@ -40,6 +45,8 @@ pub fn password_fingerprint(password_hash: &str) -> String {
 pub enum Binding<'a> {
     Email(&'a str),
     PasswordHash(&'a str),
+    /// A sign-in past its password (this hash), waiting for the second factor.
+    SecondFactorAfter(&'a str),
 }
 
 /// Stores a new token for `user_id` and returns it (the only copy).
@@ -58,6 +65,12 @@ pub fn issue(
         Binding::PasswordHash(hash) => (
             Purpose::ResetPassword,
             RESET_PASSWORD_VALIDITY,
+            None,
+            Some(password_fingerprint(hash)),
+        ),
+        Binding::SecondFactorAfter(hash) => (
+            Purpose::SecondFactor,
+            SECOND_FACTOR_VALIDITY,
             None,
             Some(password_fingerprint(hash)),
         ),

@@ -16,6 +16,7 @@ pub mod password_reset;
 pub mod reauthentication;
 pub mod register;
 pub mod sessions;
+pub mod two_factor;
 
 pub use error::AccountError;
 

@@ -51,6 +51,13 @@ pub struct SignedIn {
     pub user: User,
 }
 
+/// How the person proved who they are when a session starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInMethod {
+    Password,
+    PasswordAndSecondFactor,
+}
+
 /// Starts a session for `user_id`, ending `replacing` (the browser's previous session, so
 /// its id cannot be reused: session fixation) and the user's oldest sessions beyond the
 /// limit, all in one transaction. Returns the cookie value, which exists nowhere else.
@@ -60,6 +67,7 @@ pub async fn start(
     user_id: String,
     client: ClientInfo,
     replacing: Option<String>,
+    method: SignInMethod,
 ) -> Result<PlainToken, AccountError> {
     let token = PlainToken::generate(TOKEN_PREFIX);
     let token_hash = token.hash();
@@ -87,6 +95,8 @@ pub async fn start(
                     created_at: at,
                     last_seen_at: at,
                     expires_at: at + policy.absolute_lifetime,
+                    second_factor_at: (method == SignInMethod::PasswordAndSecondFactor)
+                        .then_some(at),
                 },
             )?;
             Session::delete_oldest_beyond(conn, &user_id, policy.max_per_user)
@@ -128,6 +138,13 @@ pub async fn resolve(
         })
         .await?;
     Ok(found)
+}
+
+/// Records that the person of a session proved their second factor now (step-up).
+pub async fn mark_second_factor(db: &Db, session_id: String) -> Result<(), AccountError> {
+    db.write(move |conn| Session::mark_second_factor(conn, &session_id, now()))
+        .await?;
+    Ok(())
 }
 
 /// Ends a session server-side (logout).

@@ -50,6 +50,10 @@ pub enum ClientsCommand {
         /// Where the app receives back-channel logout tokens when a person's session ends.
         #[arg(long = "backchannel-logout-uri")]
         backchannel_logout_uri: Option<String>,
+        /// Ask for the second factor (TOTP) before authorizing this app, even in a session
+        /// signed in with the password alone; people without one set it up first.
+        #[arg(long)]
+        require_mfa: bool,
     },
     /// List every client.
     List,
@@ -79,6 +83,7 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> Result<
             id_token_alg,
             post_logout_redirect_uris,
             backchannel_logout_uri,
+            require_mfa,
         } => {
             let grant_types = if grant_types.is_empty() && !resource_server {
                 vec![
@@ -100,6 +105,7 @@ pub(super) async fn run(settings: &Settings, command: ClientsCommand) -> Result<
                 id_token_signed_response_alg: id_token_alg,
                 post_logout_redirect_uris,
                 backchannel_logout_uri,
+                require_mfa,
             };
             // `register` refuses with a message naming the argument at fault.
             let (client, secret) = clients::register(&db, new).await.map_err(|e| match e {
@@ -160,6 +166,7 @@ fn client_json(client: &Client) -> Value {
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "post_logout_redirect_uris": client.post_logout_redirect_uri_list().collect::<Vec<_>>(),
         "backchannel_logout_uri": client.backchannel_logout_uri,
+        "require_mfa": client.require_mfa,
         "token_endpoint_auth_method": if client.is_public { "none" } else { "client_secret_basic" },
         "created_at": rfc3339(client.created_at),
         "disabled_at": client.disabled_at.map(rfc3339),

@@ -1,7 +1,9 @@
 //! `users create`: an account made by an operator, its password read from stdin (never an
 //! argument, which other users of the machine could see); prints the account as JSON.
 //! `users reset-password`: a password-reset link for the operator to hand over (nothing is
-//! mailed). `users delete`: the account and everything of it, as from its account page.
+//! mailed). `users disable-mfa`: turns two-factor sign-in off for a person who lost their
+//! authenticator and recovery codes. `users delete`: the account and everything of it, as
+//! from its account page.
 
 use std::io::Read as _;
 
@@ -16,6 +18,7 @@ use crate::accounts::AccountError;
 use crate::accounts::deletion::{self, DeletedBy};
 use crate::accounts::mail_links::{self, Binding, RESET_PASSWORD_PATH, RESET_PASSWORD_VALIDITY};
 use crate::accounts::register::{self, NewAccount, RegisterError};
+use crate::accounts::two_factor::enrolment;
 use crate::domain::{EmailAddress, NewPassword, Username};
 use crate::password_hash::PasswordHashing;
 
@@ -33,6 +36,12 @@ pub enum UsersCommand {
         #[arg(long)]
         username: String,
     },
+    /// Turn two-factor sign-in off (for a person who lost their authenticator app and
+    /// recovery codes, once you know it is them); they can set it up again.
+    DisableMfa {
+        #[arg(long)]
+        username: String,
+    },
     /// Delete a user with their tasks, API keys, sessions, consents and grants.
     Delete {
         #[arg(long)]
@@ -44,6 +53,7 @@ pub(super) async fn run(settings: &Settings, command: UsersCommand) -> Result<()
     match command {
         UsersCommand::Create { username, email } => create(settings, &username, &email).await,
         UsersCommand::ResetPassword { username } => reset_link(settings, &username).await,
+        UsersCommand::DisableMfa { username } => disable_mfa(settings, &username).await,
         UsersCommand::Delete { username } => delete(settings, &username).await,
     }
 }
@@ -66,6 +76,18 @@ async fn reset_link(settings: &Settings, username: &str) -> Result<(), CliError>
         "username": user.username,
         "reset_link": mail_links::link(&settings.urls.issuer, RESET_PASSWORD_PATH, &token),
         "expires_in": RESET_PASSWORD_VALIDITY.num_seconds(),
+    }))
+}
+
+async fn disable_mfa(settings: &Settings, username: &str) -> Result<(), CliError> {
+    let db = open_db(settings)?;
+    let user = existing_user(&db, username).await?;
+    let was_on = enrolment::turn_off(&db, &user.id, "operator", None)
+        .await
+        .map_err(account_error)?;
+    print_json_line(&serde_json::json!({
+        "username": user.username,
+        "mfa_disabled": was_on,
     }))
 }
 

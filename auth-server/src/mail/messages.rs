@@ -26,6 +26,41 @@ pub enum Mail {
         reset: bool,
         forgot_link: String,
     },
+    /// Two-factor sign-in was turned on or off, or a recovery code was spent.
+    TwoFactorChanged {
+        username: String,
+        change: TwoFactorChange,
+        forgot_link: String,
+    },
+}
+
+/// What happened to an account's two-factor sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TwoFactorChange {
+    TurnedOn,
+    TurnedOff,
+    RecoveryCodeUsed { remaining: i64 },
+}
+
+impl TwoFactorChange {
+    fn sentence(self) -> String {
+        match self {
+            TwoFactorChange::TurnedOn => {
+                "Two-factor sign-in was turned on for your Tasks Account: signing in now asks \
+                 for a code from your authenticator app."
+                    .into()
+            }
+            TwoFactorChange::TurnedOff => {
+                "Two-factor sign-in was turned off for your Tasks Account: the password alone \
+                 signs in now."
+                    .into()
+            }
+            TwoFactorChange::RecoveryCodeUsed { remaining } => format!(
+                "A recovery code was used to sign in to your Tasks Account. {remaining} unused \
+                 recovery code(s) are left; the account page can make new ones."
+            ),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -92,6 +127,22 @@ struct PasswordChangedHtml<'a> {
     forgot_link: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/two_factor_changed.txt")]
+struct TwoFactorChangedText<'a> {
+    username: &'a str,
+    sentence: &'a str,
+    forgot_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/two_factor_changed.html")]
+struct TwoFactorChangedHtml<'a> {
+    username: &'a str,
+    sentence: &'a str,
+    forgot_link: &'a str,
+}
+
 impl Mail {
     /// A name for log lines (never the content).
     pub fn kind(&self) -> &'static str {
@@ -100,6 +151,7 @@ impl Mail {
             Mail::ResetPassword { .. } => "reset_password",
             Mail::EmailChanged { .. } => "email_changed",
             Mail::PasswordChanged { .. } => "password_changed",
+            Mail::TwoFactorChanged { .. } => "two_factor_changed",
         }
     }
 
@@ -109,6 +161,7 @@ impl Mail {
             Mail::ResetPassword { .. } => "Reset your Tasks Account password",
             Mail::EmailChanged { .. } => "Your Tasks Account email address was changed",
             Mail::PasswordChanged { .. } => "Your Tasks Account password was changed",
+            Mail::TwoFactorChanged { .. } => "Two-factor sign-in on your Tasks Account",
         }
     }
 
@@ -187,6 +240,27 @@ impl Mail {
                 }
                 .render()?,
             )),
+            Mail::TwoFactorChanged {
+                username,
+                change,
+                forgot_link,
+            } => {
+                let sentence = change.sentence();
+                Ok((
+                    TwoFactorChangedText {
+                        username,
+                        sentence: &sentence,
+                        forgot_link,
+                    }
+                    .render()?,
+                    TwoFactorChangedHtml {
+                        username,
+                        sentence: &sentence,
+                        forgot_link,
+                    }
+                    .render()?,
+                ))
+            }
         }
     }
 }

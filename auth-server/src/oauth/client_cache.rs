@@ -69,6 +69,7 @@ mod tests {
             id_token_signed_response_alg: "RS256".into(),
             post_logout_redirect_uris: String::new(),
             backchannel_logout_uri: None,
+            require_mfa: false,
         }
     }
 

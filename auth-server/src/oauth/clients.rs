@@ -44,6 +44,8 @@ pub struct NewClient {
     pub post_logout_redirect_uris: Vec<String>,
     /// Where the client receives back-channel logout tokens: https, or http on loopback.
     pub backchannel_logout_uri: Option<String>,
+    /// Authorizations for the client need a sign-in with the second factor.
+    pub require_mfa: bool,
 }
 
 /// Why a client was not registered.
@@ -164,6 +166,7 @@ pub async fn register(
         id_token_signed_response_alg: id_token_alg.as_str().to_owned(),
         post_logout_redirect_uris: new.post_logout_redirect_uris.join(" "),
         backchannel_logout_uri: new.backchannel_logout_uri.clone(),
+        require_mfa: new.require_mfa,
     };
     let stored = client.clone();
     db.run(move |conn| Client::insert(conn, &stored)).await?;

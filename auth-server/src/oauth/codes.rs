@@ -36,6 +36,8 @@ pub struct Approval<'a> {
     pub user_id: &'a str,
     pub session_id: &'a str,
     pub auth_time: chrono::NaiveDateTime,
+    /// Whether the session's person proved their second factor.
+    pub second_factor: bool,
 }
 
 /// Stores a new code for the approved request and returns it (for the redirect only).
@@ -62,6 +64,7 @@ pub async fn issue(
         nonce: request.oidc.nonce.clone(),
         auth_time: Some(approval.auth_time),
         session_id: Some(approval.session_id.to_owned()),
+        second_factor: approval.second_factor,
     };
     db.write(move |conn| AuthorizationCode::insert(conn, &row))
         .await?;
@@ -220,6 +223,7 @@ fn exchange_in_transaction(
         revoked_at: None,
         auth_time: code.auth_time,
         session_id: code.session_id.clone(),
+        second_factor: code.second_factor,
     };
     Grant::insert(conn, &grant)?;
     let (access_token, expires_in) = issue_access_token(
@@ -255,6 +259,7 @@ fn exchange_in_transaction(
             auth_time: code.auth_time.unwrap_or(code.created_at),
             nonce: code.nonce.as_deref(),
             session_id: code.session_id.as_deref(),
+            second_factor: code.second_factor,
         };
         UnsignedIdToken::for_client(policy, client, &authentication, &access_token, at)
     });

@@ -183,6 +183,7 @@ fn refresh_in_transaction(
                 auth_time: grant.auth_time.unwrap_or(grant.created_at),
                 nonce: None,
                 session_id: grant.session_id.as_deref(),
+                second_factor: grant.second_factor,
             };
             Some(UnsignedIdToken::for_client(
                 policy,

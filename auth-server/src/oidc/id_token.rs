@@ -15,8 +15,10 @@ use shared::models::client::Client;
 use crate::oauth::keys::{KeyAlgorithm, KeyRing, SignError};
 use crate::oauth::minting::{IssueError, TokenPolicy, TokenResponse};
 
-/// How every sign-in authenticates today (RFC 8176 §2): a password.
+/// RFC 8176 §2 `pwd`: every sign-in starts with the password.
 const AMR_PASSWORD: &str = "pwd";
+/// RFC 8176 §2 `otp`: a one-time password (a TOTP code, or a recovery code in its place).
+const AMR_ONE_TIME_PASSWORD: &str = "otp";
 
 /// The claims of an ID token (Core §2; `sid` from Back-Channel Logout §2.1). `Debug` is
 /// derived: none of them is a secret (`at_hash` is half a hash of the access token).
@@ -58,6 +60,8 @@ pub struct Authentication<'a> {
     pub auth_time: NaiveDateTime,
     pub nonce: Option<&'a str>,
     pub session_id: Option<&'a str>,
+    /// Whether the sign-in included the second factor (TOTP or a recovery code).
+    pub second_factor: bool,
 }
 
 impl UnsignedIdToken {
@@ -78,7 +82,11 @@ impl UnsignedIdToken {
             iat: at.and_utc().timestamp(),
             auth_time: authentication.auth_time.and_utc().timestamp(),
             nonce: authentication.nonce.map(str::to_owned),
-            amr: vec![AMR_PASSWORD],
+            amr: if authentication.second_factor {
+                vec![AMR_PASSWORD, AMR_ONE_TIME_PASSWORD]
+            } else {
+                vec![AMR_PASSWORD]
+            },
             azp: authentication.client_id.to_owned(),
             at_hash: at_hash(alg, access_token),
             sid: authentication.session_id.map(str::to_owned),
@@ -182,6 +190,7 @@ mod tests {
             auth_time: at - chrono::Duration::minutes(5),
             nonce: None,
             session_id: Some("session-1"),
+            second_factor: false,
         };
         let token = UnsignedIdToken::new(
             "https://issuer.example",

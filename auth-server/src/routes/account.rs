@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::{see_other, with_cookie};
-use crate::accounts::sessions;
+use crate::accounts::{sessions, two_factor};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::templates::{AccountPage, SessionRow, render};
@@ -23,6 +23,8 @@ pub struct AccountQuery {
     password: Option<String>,
     /// `changed` after an email change.
     email: Option<String>,
+    /// `off` after two-factor sign-in was turned off.
+    two_factor: Option<String>,
 }
 
 impl AccountQuery {
@@ -32,6 +34,9 @@ impl AccountQuery {
         }
         if self.password.as_deref() == Some("changed") {
             return Some("Your password has been changed, and your other sessions signed out.");
+        }
+        if self.two_factor.as_deref() == Some("off") {
+            return Some("Two-factor sign-in is off: your password alone signs you in.");
         }
         if self.email.as_deref() == Some("changed") {
             return Some(
@@ -122,6 +127,7 @@ pub async fn show(
         require_verified_email: state.settings.mail.require_verified_email,
         sessions: rows,
         notice: query.notice(),
+        two_factor_on: two_factor::is_enabled(&state.db, &signed_in.user.id).await?,
     };
     Ok(render(actix_web::http::StatusCode::OK, &page))
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::http::security_headers::{CspSource, page_csp_allowing_form_action};
 
-use super::see_other;
+use super::{see_other, two_factor_login};
 use crate::accounts::sessions::SignedIn;
 use crate::error::AppError;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError};
@@ -126,6 +126,7 @@ async fn approve(
         user_id: &signed_in.user.id,
         session_id: &signed_in.session.id,
         auth_time: signed_in.session.created_at,
+        second_factor: signed_in.session.second_factor_at.is_some(),
     };
     let code = codes::issue(&state.db, &state.tokens, &approval, request).await?;
     tracing::info!(event = "authorization_granted", client_id = %request.client.client_id, user_id = %signed_in.user.id, scope = %request.scope);
@@ -195,6 +196,15 @@ pub async fn start(
         }
         return Ok(verify_email_first());
     }
+    if needs_second_factor(&state, &signed_in, &request) {
+        if prompt.none {
+            return interaction_needed(
+                ErrorCode::InteractionRequired,
+                "the app requires a sign-in with the second factor",
+            );
+        }
+        return Ok(see_other(&two_factor_login::step_up_url(&this_request)));
+    }
     match consent::question(&state.db, &signed_in.user.id, &request).await? {
         ConsentQuestion::NotNeeded => {
             approve(&state, &signed_in, &request, StatusCode::FOUND).await
@@ -222,6 +232,17 @@ pub async fn start(
             &this_request,
         )),
     }
+}
+
+/// `clients create --require-mfa`, `REQUIRE_MFA`: the app waits until this session's person
+/// has proven their second factor (step-up, or enrolment first).
+fn needs_second_factor(
+    state: &AppState,
+    signed_in: &SignedIn,
+    request: &AuthorizationRequest,
+) -> bool {
+    (state.settings.login.require_mfa || request.client.require_mfa)
+        && signed_in.session.second_factor_at.is_none()
 }
 
 /// `REQUIRE_VERIFIED_EMAIL`: a third-party app waits until the person's address is proven.
@@ -351,6 +372,9 @@ pub async fn decide(
     };
     match decision.as_str() {
         "allow" if needs_verified_email(&state, &signed_in, &request) => Ok(verify_email_first()),
+        "allow" if needs_second_factor(&state, &signed_in, &request) => Ok(see_other(
+            &two_factor_login::step_up_url(&format!("/authorize?{query}")),
+        )),
         "allow" => {
             consent::remember(&state.db, &signed_in.user.id, &request).await?;
             approve(&state, &signed_in, &request, StatusCode::SEE_OTHER).await

@@ -1,12 +1,14 @@
-//! `GET /login` and `POST /login`.
+//! `GET /login` and `POST /login`: the password; an account with two-factor sign-in goes
+//! on to its code (`two_factor_login`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::authorize::with_flow_csp;
-use super::{see_other, with_cookie};
+use super::{see_other, two_factor_login, with_cookie};
 use crate::accounts::login::{self, LoginOutcome};
+use crate::accounts::sessions::SignInMethod;
 use crate::accounts::{AccountError, sessions};
 use crate::error::{self, AppError};
 use crate::state::AppState;
@@ -26,6 +28,8 @@ pub struct LoginQuery {
     password_reset: Option<String>,
     /// Set after the account was deleted.
     account_deleted: Option<String>,
+    /// Set when a sign-in waited too long for its second factor.
+    expired: Option<String>,
     /// OpenID Connect `login_hint`, passed on by `/authorize`: prefills the username.
     login_hint: Option<String>,
 }
@@ -78,7 +82,9 @@ pub async fn show(
     query: web::Query<LoginQuery>,
     current: CurrentUser,
 ) -> HttpResponse {
-    let notice = if query.account_deleted.is_some() {
+    let notice = if query.expired.is_some() {
+        Some("The sign-in waited too long for its code. Sign in again.")
+    } else if query.account_deleted.is_some() {
         Some("Your account has been deleted.")
     } else if query.password_reset.is_some() {
         Some(
@@ -193,6 +199,7 @@ pub async fn submit(
                 user.id.clone(),
                 client,
                 replacing,
+                SignInMethod::Password,
             )
             .await?;
             let response = see_other(&return_to::or_default(Some(&return_to)));
@@ -200,6 +207,10 @@ pub async fn submit(
                 response,
                 Some(state.cookies.session(token.expose())),
             ))
+        }
+        LoginOutcome::SecondFactorNeeded(user) => {
+            state.ip_slowdown.record_success(&ip);
+            two_factor_login::ask_after_password(&req, &state, &user, &return_to).await
         }
         LoginOutcome::Refused => {
             state.ip_slowdown.record_failure(&ip);

@@ -18,6 +18,8 @@ mod password_reset;
 mod register;
 mod revoke;
 mod token;
+mod two_factor;
+mod two_factor_login;
 mod userinfo;
 mod verify_email;
 
@@ -57,6 +59,24 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
         .route("/static/style.css", web::get().to(assets::stylesheet))
         .route("/login", web::get().to(login::show))
         .route("/login", web::post().to(login::submit))
+        .route(
+            two_factor_login::PATH,
+            web::get().to(two_factor_login::show),
+        )
+        .route(
+            two_factor_login::PATH,
+            web::post().to(two_factor_login::submit),
+        )
+        .route("/account/two-factor", web::get().to(two_factor::show))
+        .route("/account/two-factor", web::post().to(two_factor::confirm))
+        .route(
+            "/account/two-factor/recovery-codes",
+            web::post().to(two_factor::renew_recovery_codes),
+        )
+        .route(
+            "/account/two-factor/disable",
+            web::post().to(two_factor::turn_off),
+        )
         .route("/register", web::get().to(register::show))
         .route("/register", web::post().to(register::submit))
         .route(

@@ -139,8 +139,15 @@ pub async fn submit(
             }
             let replacing = current.0.map(|signed_in| signed_in.session.id);
             let client = client_info(&req, &state);
-            let token =
-                sessions::start(&state.db, state.sessions, user.id, client, replacing).await?;
+            let token = sessions::start(
+                &state.db,
+                state.sessions,
+                user.id,
+                client,
+                replacing,
+                sessions::SignInMethod::Password,
+            )
+            .await?;
             let response = see_other(&return_to::or_default(Some(&return_to)));
             Ok(with_cookie(
                 response,

@@ -23,11 +23,19 @@ const TOKEN_ENDPOINTS: [&str; 3] = ["/token", "/revoke", "/introspect"];
 /// The stricter limit a request falls under, if any.
 fn scope_of(method: &Method, path: &str) -> Option<Scope> {
     match (method, path) {
-        // Every form that checks a password or sends a reset link counts as a sign-in.
+        // Every form that checks a password or a second-factor code, or sends a reset
+        // link, counts as a sign-in.
         (
             &Method::POST,
-            "/login" | "/forgot-password" | "/reset-password" | "/account/password"
-            | "/account/delete",
+            "/login"
+            | "/login/two-factor"
+            | "/forgot-password"
+            | "/reset-password"
+            | "/account/password"
+            | "/account/delete"
+            | "/account/two-factor"
+            | "/account/two-factor/recovery-codes"
+            | "/account/two-factor/disable",
         ) => Some(Scope::Login),
         // Sending mail (sign-up sends a verification link) counts as a sign-up.
         (&Method::POST, "/register" | "/account/email/verification") => Some(Scope::Register),
@@ -102,7 +110,14 @@ mod tests {
             "showing the form is cheap"
         );
         assert_eq!(scope_of(&Method::POST, "/register"), Some(Scope::Register));
-        for path in ["/forgot-password", "/reset-password", "/account/password"] {
+        for path in [
+            "/forgot-password",
+            "/reset-password",
+            "/account/password",
+            "/login/two-factor",
+            "/account/two-factor",
+            "/account/two-factor/disable",
+        ] {
             assert_eq!(scope_of(&Method::POST, path), Some(Scope::Login), "{path}");
         }
         assert_eq!(

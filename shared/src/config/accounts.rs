@@ -19,6 +19,8 @@ pub struct SessionSettings {
 pub struct LoginSettings {
     pub max_failures: u32,
     pub lockout: Duration,
+    /// Every authorization needs a sign-in with the second factor.
+    pub require_mfa: bool,
 }
 
 /// Argon2id runs on threads of its own, never on the pool the database and the token
@@ -62,6 +64,13 @@ pub const LOGIN_LOCKOUT: Setting<Duration> = Setting {
     doc: r#"how long the lock lasts"#,
 };
 
+pub const REQUIRE_MFA: Setting<bool> = Setting {
+    name: "REQUIRE_MFA",
+    default: Value("off"),
+    parse: parse::boolean,
+    doc: r#"`on`: authorizing any app needs the second factor (TOTP); people without one set it up first (for one app only: `clients create --require-mfa`)"#,
+};
+
 pub const PASSWORD_HASH_THREADS: Setting<usize> = Setting {
     name: "PASSWORD_HASH_THREADS",
     default: Value("1"),
@@ -94,6 +103,7 @@ pub fn read_login(source: &mut Source) -> Result<LoginSettings, ConfigError> {
     Ok(LoginSettings {
         max_failures: source.get(&LOGIN_MAX_FAILURES)?,
         lockout: source.get(&LOGIN_LOCKOUT)?,
+        require_mfa: source.get(&REQUIRE_MFA)?,
     })
 }
 

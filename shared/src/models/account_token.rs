@@ -1,5 +1,5 @@
 //! `account_tokens`: the single-use links sent by mail (email verification, password
-//! reset). Rows hold the token's SHA-256, never the token.
+//! reset), and sign-ins waiting for their second factor. Rows hold the token's SHA-256, never the token.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -12,6 +12,8 @@ use crate::schema::account_tokens;
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// A sign-in whose password was right, waiting for its second factor (not mailed).
+    SecondFactor,
 }
 
 impl Purpose {
@@ -19,6 +21,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::SecondFactor => "second_factor",
         }
     }
 }

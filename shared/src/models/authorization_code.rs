@@ -26,6 +26,8 @@ pub struct AuthorizationCode {
     pub auth_time: Option<NaiveDateTime>,
     /// That session's public id (the ID token's `sid`).
     pub session_id: Option<String>,
+    /// Whether that sign-in included the second factor (the ID token's `amr`).
+    pub second_factor: bool,
 }
 
 impl std::fmt::Debug for AuthorizationCode {

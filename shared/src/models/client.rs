@@ -32,6 +32,8 @@ pub struct Client {
     pub post_logout_redirect_uris: String,
     /// Where the client receives back-channel logout tokens, if it asked for them.
     pub backchannel_logout_uri: Option<String>,
+    /// Authorizations for this client need a sign-in with the second factor.
+    pub require_mfa: bool,
 }
 
 /// Leaves the secret hash out of logs.

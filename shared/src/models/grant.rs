@@ -21,6 +21,8 @@ pub struct Grant {
     pub auth_time: Option<NaiveDateTime>,
     /// The public id of the session that approved it (the ID tokens' `sid`).
     pub session_id: Option<String>,
+    /// Whether that sign-in included the second factor (the ID tokens' `amr`).
+    pub second_factor: bool,
 }
 
 /// A client to tell that a session ended (OpenID Connect Back-Channel Logout 1.0).

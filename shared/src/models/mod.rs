@@ -15,11 +15,13 @@ pub mod client;
 pub mod consent;
 pub mod grant;
 pub mod login_throttle;
+pub mod recovery_code;
 pub mod refresh_token;
 pub mod session;
 pub mod signing_key;
 pub mod task;
 pub mod token_revocation;
+pub mod totp_factor;
 pub mod user;
 
 use chrono::{NaiveDateTime, SubsecRound as _, Utc};

@@ -22,6 +22,9 @@ pub struct Session {
     pub last_seen_at: NaiveDateTime,
     /// The absolute end of the session, whatever the activity.
     pub expires_at: NaiveDateTime,
+    /// When the person last proved their second factor in this session (`None`: the
+    /// session rests on the password alone).
+    pub second_factor_at: Option<NaiveDateTime>,
 }
 
 /// Leaves the token hash and CSRF token out of logs.
@@ -48,6 +51,7 @@ pub struct NewSession<'a> {
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    pub second_factor_at: Option<NaiveDateTime>,
 }
 
 impl Session {
@@ -83,6 +87,18 @@ impl Session {
     pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Result<(), DbError> {
         native!(conn, |conn| diesel::update(sessions::table.find(id))
             .set(sessions::last_seen_at.eq(at))
+            .execute(conn))?;
+        Ok(())
+    }
+
+    /// Records that the session's person proved their second factor at `at` (step-up).
+    pub fn mark_second_factor(
+        conn: &mut DbConnection,
+        id: &str,
+        at: NaiveDateTime,
+    ) -> Result<(), DbError> {
+        native!(conn, |conn| diesel::update(sessions::table.find(id))
+            .set(sessions::second_factor_at.eq(at))
             .execute(conn))?;
         Ok(())
     }

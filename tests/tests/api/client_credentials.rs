@@ -96,6 +96,7 @@ async fn clients_not_registered_for_it_are_refused() {
             id_token_signed_response_alg: None,
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            require_mfa: false,
         },
     )
     .await;

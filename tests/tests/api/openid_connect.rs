@@ -688,6 +688,7 @@ async fn registration_refuses_an_unknown_id_token_algorithm() {
             id_token_signed_response_alg: Some("HS256".into()),
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            require_mfa: false,
         },
     )
     .await;

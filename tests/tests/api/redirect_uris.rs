@@ -187,6 +187,7 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
                 id_token_signed_response_alg: None,
                 post_logout_redirect_uris: Vec::new(),
                 backchannel_logout_uri: None,
+                require_mfa: false,
             },
         )
         .await;
@@ -210,6 +211,7 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
             id_token_signed_response_alg: None,
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            require_mfa: false,
         },
     )
     .await

@@ -50,6 +50,55 @@ impl KeyEncryptionKey {
     fn cipher(&self) -> ChaCha20Poly1305 {
         ChaCha20Poly1305::new((&self.0).into())
     }
+
+    /// `msg` encrypted for storage and bound to `aad` (what it belongs to, so a sealed value
+    /// moved to another row does not open): `v1:` and the base64 of nonce and ciphertext.
+    pub fn seal(&self, msg: &[u8], aad: &[u8]) -> Result<String, SealError> {
+        let mut nonce = [0u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher()
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg, aad })
+            .map_err(|_| SealError)?;
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        Ok(format!("{ENCRYPTED_PREFIX}{}", STANDARD.encode(sealed)))
+    }
+
+    /// What [`Self::seal`] sealed with this key and the same `aad`; `None` for anything else.
+    pub fn open(&self, sealed: &str, aad: &[u8]) -> Option<Vec<u8>> {
+        let sealed = STANDARD
+            .decode(sealed.strip_prefix(ENCRYPTED_PREFIX)?)
+            .ok()?;
+        if sealed.len() < 12 {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(12);
+        self.cipher()
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
+            .ok()
+    }
+}
+
+/// Encryption failed (only for a message too long for ChaCha20-Poly1305).
+#[derive(Debug, thiserror::Error)]
+#[error("the value could not be encrypted")]
+pub struct SealError;
+
+/// A secret kept in the clear, in development without `KEY_ENCRYPTION_KEY`.
+pub fn plain(msg: &[u8]) -> String {
+    format!("{PLAIN_PREFIX}{}", STANDARD.encode(msg))
+}
+
+/// The bytes of a value stored by [`plain`]; `None` for a sealed or malformed one.
+pub fn read_plain(stored: &str) -> Option<Vec<u8>> {
+    STANDARD.decode(stored.strip_prefix(PLAIN_PREFIX)?).ok()
 }
 
 /// The RFC 7638 thumbprint of a JWK's required members, already in canonical form.
@@ -113,7 +162,7 @@ pub fn generate(
     let (der, kid, jwk) = new_key(alg)?;
     let private_key = match kek {
         Some(kek) => seal(&der, &kid, kek)?,
-        None => format!("{PLAIN_PREFIX}{}", STANDARD.encode(&der)),
+        None => plain(&der),
     };
     Ok(SigningKeyRow {
         kid,
@@ -127,21 +176,8 @@ pub fn generate(
 
 /// A private key (PKCS#8 DER) encrypted for storage, bound to its `kid`.
 pub(super) fn seal(der: &[u8], kid: &str, kek: &KeyEncryptionKey) -> Result<String, KeyError> {
-    let mut nonce = [0u8; 12];
-    rand::rng().fill_bytes(&mut nonce);
-    let ciphertext = kek
-        .cipher()
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: der,
-                aad: kid.as_bytes(),
-            },
-        )
-        .map_err(|e| KeyError::Generate(e.to_string()))?;
-    let mut sealed = nonce.to_vec();
-    sealed.extend_from_slice(&ciphertext);
-    Ok(format!("{ENCRYPTED_PREFIX}{}", STANDARD.encode(sealed)))
+    kek.seal(der, kid.as_bytes())
+        .map_err(|e| KeyError::Generate(e.to_string()))
 }
 
 /// The PKCS#8 DER of a stored private key.
@@ -149,38 +185,17 @@ pub(super) fn private_der(
     row: &SigningKeyRow,
     kek: Option<&KeyEncryptionKey>,
 ) -> Result<Vec<u8>, KeyError> {
-    if let Some(encoded) = row.private_key.strip_prefix(PLAIN_PREFIX) {
-        return STANDARD.decode(encoded).map_err(|_| KeyError::Format {
-            kid: row.kid.clone(),
-        });
-    }
-    let encoded = row
-        .private_key
-        .strip_prefix(ENCRYPTED_PREFIX)
-        .ok_or_else(|| KeyError::Format {
-            kid: row.kid.clone(),
-        })?;
-    let sealed = STANDARD.decode(encoded).map_err(|_| KeyError::Format {
+    let format_error = || KeyError::Format {
         kid: row.kid.clone(),
-    })?;
-    let kek = kek.ok_or_else(|| KeyError::Decrypt {
-        kid: row.kid.clone(),
-    })?;
-    if sealed.len() < 12 {
-        return Err(KeyError::Format {
-            kid: row.kid.clone(),
-        });
+    };
+    if row.private_key.starts_with(PLAIN_PREFIX) {
+        return read_plain(&row.private_key).ok_or_else(format_error);
     }
-    let (nonce, ciphertext) = sealed.split_at(12);
-    kek.cipher()
-        .decrypt(
-            Nonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: row.kid.as_bytes(),
-            },
-        )
-        .map_err(|_| KeyError::Decrypt {
+    if !row.private_key.starts_with(ENCRYPTED_PREFIX) {
+        return Err(format_error());
+    }
+    kek.and_then(|kek| kek.open(&row.private_key, row.kid.as_bytes()))
+        .ok_or_else(|| KeyError::Decrypt {
             kid: row.kid.clone(),
         })
 }

@@ -26,7 +26,9 @@ mod verified;
 use jsonwebtoken::Algorithm;
 use shared::db::DbError;
 
-pub use crypto::{KeyEncryptionKey, generate};
+pub use crypto::{
+    KeyEncryptionKey, SealError, generate, plain as plain_secret, read_plain as read_plain_secret,
+};
 pub use ring::{ActiveKey, KeyRing, Keys, load};
 pub use signer::{SignError, TokenSigner};
 pub use status::{KeyInfo, KeyStatus, list};

@@ -111,6 +111,7 @@ async fn register_client(
             id_token_signed_response_alg: None,
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            require_mfa: false,
         },
     )
     .await
@@ -135,6 +136,7 @@ async fn register_service(db: &Db) -> ServiceClient {
             id_token_signed_response_alg: None,
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            require_mfa: false,
         },
     )
     .await

@@ -34,6 +34,8 @@ pub struct ClientOptions {
     pub id_token_alg: Option<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// `--require-mfa`: authorizations need the second factor.
+    pub require_mfa: bool,
 }
 
 impl Default for ClientOptions {
@@ -50,6 +52,7 @@ impl Default for ClientOptions {
             id_token_alg: None,
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            require_mfa: false,
         }
     }
 }
@@ -163,6 +166,7 @@ impl TestApp {
                 id_token_signed_response_alg: options.id_token_alg,
                 post_logout_redirect_uris: options.post_logout_redirect_uris,
                 backchannel_logout_uri: options.backchannel_logout_uri,
+                require_mfa: options.require_mfa,
             },
         )
         .await

@@ -1,0 +1,97 @@
+//! Recovery codes: ten single-use codes, shown once when two-factor sign-in is turned on
+//! (or the codes are renewed), that stand in for a lost authenticator. Each is 50 random
+//! bits in ten characters of an unambiguous alphabet, written `xxxxx-xxxxx`; only its
+//! SHA-256 is stored.
+
+use rand::Rng as _;
+use shared::models::recovery_code::RecoveryCode;
+use shared::token::HashedToken;
+
+pub const COUNT: usize = 10;
+const LENGTH: usize = 10;
+/// Lower-case letters and digits without 0/o and 1/l (32 symbols: 5 bits each).
+const ALPHABET: &[u8] = b"23456789abcdefghijkmnpqrstuvwxyz";
+
+/// A code as shown to the person, once. `Debug` shows nothing.
+pub struct PlainRecoveryCode(String);
+
+impl std::fmt::Debug for PlainRecoveryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlainRecoveryCode(***)")
+    }
+}
+
+impl PlainRecoveryCode {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A fresh set of codes for `user_id`: what to show, and the rows to store.
+pub fn generate(
+    user_id: &str,
+    at: chrono::NaiveDateTime,
+) -> (Vec<PlainRecoveryCode>, Vec<RecoveryCode>) {
+    let mut rng = rand::rng();
+    (0..COUNT)
+        .map(|_| {
+            let chars: String = (0..LENGTH)
+                .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+                .collect();
+            let shown = format!("{}-{}", &chars[..5], &chars[5..]);
+            let row = RecoveryCode {
+                code_hash: hash(&chars).as_str().to_owned(),
+                user_id: user_id.to_owned(),
+                created_at: at,
+                used_at: None,
+            };
+            (PlainRecoveryCode(shown), row)
+        })
+        .unzip()
+}
+
+/// The stored hash of a code as typed (any case, with or without its dash and spaces);
+/// `None` when the input cannot be a recovery code.
+pub fn hash_of_input(input: &str) -> Option<HashedToken> {
+    let chars: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (chars.len() == LENGTH && chars.bytes().all(|b| ALPHABET.contains(&b))).then(|| hash(&chars))
+}
+
+fn hash(normalized: &str) -> HashedToken {
+    HashedToken::of(normalized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_distinct_codes_whose_hashes_are_stored() {
+        let (shown, rows) = generate("u1", shared::models::now());
+        assert_eq!(shown.len(), COUNT);
+        let mut hashes: Vec<_> = rows.iter().map(|r| r.code_hash.clone()).collect();
+        hashes.dedup();
+        assert_eq!(hashes.len(), COUNT);
+        for (code, row) in shown.iter().zip(&rows) {
+            assert_eq!(code.expose().len(), 11);
+            assert_eq!(
+                hash_of_input(code.expose()).unwrap().as_str(),
+                row.code_hash
+            );
+            let typed = code.expose().to_uppercase().replace('-', " ");
+            assert_eq!(hash_of_input(&typed).unwrap().as_str(), row.code_hash);
+            assert!(!row.code_hash.contains(code.expose()));
+        }
+    }
+
+    #[test]
+    fn other_input_is_no_code() {
+        for input in ["123456", "abcde-fghi", "abcde-fghij0", "abcde-fghi1"] {
+            assert!(hash_of_input(input).is_none(), "{input}");
+        }
+    }
+}
