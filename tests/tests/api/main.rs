@@ -43,3 +43,4 @@ mod task_api_headers;
 mod task_auth;
 mod tasks;
 mod token_errors;
+mod two_factor;
