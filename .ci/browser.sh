@@ -2,7 +2,10 @@
 # Real-browser checks in Debian's Chromium (see .ci/browser/consent-flow.js): the sign-in
 # and consent forms' redirects to the client are not blocked by our CSP, for https-less
 # loopback clients on IPv4 and IPv6, and CORS lets an allowed origin read /token's
-# metadata and nothing else. Installs Chromium (apt) and playwright-core (npm ci) if needed.
+# metadata and nothing else. Then .ci/browser/account-flows.js walks forgot-password ->
+# mail -> reset -> sign-in and two-factor enrolment -> sign-in with a code; with
+# SCREENSHOTS=DIR it saves the pages README shows (docs/screenshots). Installs Chromium
+# (apt) and playwright-core (npm ci) if needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +35,9 @@ fi
 cargo build --locked -p auth-server
 BIN="${CARGO_TARGET_DIR:-target}/debug"
 auth="http://127.0.0.1:$AUTH_PORT"
-export DATABASE_URL="sqlite://$WORK/browser.sqlite3" RUST_LOG=error ISSUER="$auth"
+mkdir -p "$WORK/mail"
+export DATABASE_URL="sqlite://$WORK/browser.sqlite3" RUST_LOG=error ISSUER="$auth" \
+  MAIL_TRANSPORT="file:$WORK/mail"
 "$BIN/auth-server" migrate >/dev/null
 printf '%s' 'violet-anchor-tundra-42' | "$BIN/auth-server" users create --username browser --email browser@example.com >/dev/null
 client_id() { sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p'; }
@@ -49,6 +54,12 @@ clients=$(printf '[{"name":"IPv4 app","id":"%s","redirect":"http://127.0.0.1:%s/
   "$v4" "$CB_PORT" "$v6" "$CB_PORT")
 if ! AS="$auth" CB_PORT="$CB_PORT" CLIENTS="$clients" USERNAME=browser PASSWORD=violet-anchor-tundra-42 \
   node .ci/browser/consent-flow.js; then
+  echo "ci: auth-server log:" >&2
+  cat "$WORK/auth.log" >&2
+  exit 1
+fi
+if ! AS="$auth" MAIL_DIR="$WORK/mail" USERNAME=browser PASSWORD=violet-anchor-tundra-42 \
+  SCREENSHOTS="${SCREENSHOTS:-}" node .ci/browser/account-flows.js; then
   echo "ci: auth-server log:" >&2
   cat "$WORK/auth.log" >&2
   exit 1

@@ -73,6 +73,37 @@ impl Workspace {
         );
     }
 
+    /// Gives alice a confirmed second factor and a recovery code, as enrolment stores them.
+    fn give_alice_a_second_factor(&self) {
+        use diesel::{Connection as _, RunQueryDsl as _};
+        let path = self.dir.join("cli.sqlite3");
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        for statement in [
+            "INSERT INTO totp_factors (user_id, secret, created_at, confirmed_at, last_used_step) \
+             SELECT id, 'plain:MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0 \
+             FROM users WHERE username = 'alice'",
+            "INSERT INTO recovery_codes (code_hash, user_id, created_at) \
+             SELECT 'hash', id, CURRENT_TIMESTAMP FROM users WHERE username = 'alice'",
+        ] {
+            diesel::sql_query(statement).execute(&mut conn).unwrap();
+        }
+    }
+
+    fn count(&self, table: &str) -> i64 {
+        use diesel::{Connection as _, QueryableByName, RunQueryDsl as _};
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let path = self.dir.join("cli.sqlite3");
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<Count>(&mut conn)
+            .unwrap()
+            .n
+    }
+
     fn json(&self, args: &[&str]) -> serde_json::Value {
         let output = self.run(args, None);
         assert!(
@@ -155,6 +186,15 @@ fn an_operator_hands_over_a_reset_link_and_deletes_an_account() {
         "{link}"
     );
 
+    ws.give_alice_a_second_factor();
+    let disabled = ws.json(&["users", "disable-mfa", "--username", "alice"]);
+    assert_eq!(disabled["mfa_disabled"], true);
+    assert_eq!((ws.count("totp_factors"), ws.count("recovery_codes")), (0, 0));
+    let events = ws.json(&["audit", "list", "--kind", "mfa_disabled"]);
+    assert_eq!(events[0]["detail"]["by"], "operator");
+    let again = ws.json(&["users", "disable-mfa", "--username", "alice"]);
+    assert_eq!(again["mfa_disabled"], false, "off already");
+
     let deleted = ws.json(&["users", "delete", "--username", "alice"]);
     assert_eq!(deleted["username"], "alice");
     let events = ws.json(&["audit", "list", "--kind", "account_deleted"]);
@@ -162,7 +202,7 @@ fn an_operator_hands_over_a_reset_link_and_deletes_an_account() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["user_id"], deleted["deleted"]);
     assert_eq!(events[0]["detail"]["by"], "operator");
-    for command in ["reset-password", "delete"] {
+    for command in ["reset-password", "disable-mfa", "delete"] {
         let gone = ws.run(&["users", command, "--username", "alice"], None);
         assert_eq!(gone.status.code(), Some(3), "{command}: not found");
     }
@@ -193,6 +233,19 @@ fn clients_are_created_listed_shown_disabled_and_rotated() {
     assert_eq!(created["redirect_uris"].as_array().unwrap().len(), 2);
     assert_eq!(created["public"], false);
     assert_eq!(created["require_pkce"], true);
+    assert_eq!(created["require_mfa"], false);
+    let strict = ws.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Payroll",
+        "--redirect-uri",
+        "https://payroll.example.com/cb",
+        "--require-mfa",
+    ]);
+    assert_eq!(strict["require_mfa"], true);
+    let strict_id = strict["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(ws.json(&["clients", "show", &strict_id])["require_mfa"], true);
 
     let public = ws.json(&[
         "clients",
@@ -211,7 +264,7 @@ fn clients_are_created_listed_shown_disabled_and_rotated() {
     assert_eq!(public["token_endpoint_auth_method"], "none");
 
     let list = ws.json(&["clients", "list"]);
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 3);
     assert!(
         !list.to_string().contains("cs_"),
         "secrets are never shown again"
@@ -659,6 +712,11 @@ fn every_command_prints_only_its_json_on_stdout_and_logs_on_stderr() {
             &["users", "reset-password", "--username", "alice"],
             None,
             Some("password_reset_link_issued"),
+        );
+        check(
+            &["users", "disable-mfa", "--username", "alice"],
+            None,
+            None,
         );
         check(
             &["users", "delete", "--username", "alice"],

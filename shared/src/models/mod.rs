@@ -87,6 +87,7 @@ mod tests {
             revoked_at: None,
             auth_time: None,
             session_id: None,
+            second_factor: false,
         };
         assert!(has_static_query_id(
             &diesel::insert_into(schema::grants::table).values(&grant)
