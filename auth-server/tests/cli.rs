@@ -189,7 +189,10 @@ fn an_operator_hands_over_a_reset_link_and_deletes_an_account() {
     ws.give_alice_a_second_factor();
     let disabled = ws.json(&["users", "disable-mfa", "--username", "alice"]);
     assert_eq!(disabled["mfa_disabled"], true);
-    assert_eq!((ws.count("totp_factors"), ws.count("recovery_codes")), (0, 0));
+    assert_eq!(
+        (ws.count("totp_factors"), ws.count("recovery_codes")),
+        (0, 0)
+    );
     let events = ws.json(&["audit", "list", "--kind", "mfa_disabled"]);
     assert_eq!(events[0]["detail"]["by"], "operator");
     let again = ws.json(&["users", "disable-mfa", "--username", "alice"]);
@@ -245,7 +248,10 @@ fn clients_are_created_listed_shown_disabled_and_rotated() {
     ]);
     assert_eq!(strict["require_mfa"], true);
     let strict_id = strict["client_id"].as_str().unwrap().to_owned();
-    assert_eq!(ws.json(&["clients", "show", &strict_id])["require_mfa"], true);
+    assert_eq!(
+        ws.json(&["clients", "show", &strict_id])["require_mfa"],
+        true
+    );
 
     let public = ws.json(&[
         "clients",
@@ -713,11 +719,7 @@ fn every_command_prints_only_its_json_on_stdout_and_logs_on_stderr() {
             None,
             Some("password_reset_link_issued"),
         );
-        check(
-            &["users", "disable-mfa", "--username", "alice"],
-            None,
-            None,
-        );
+        check(&["users", "disable-mfa", "--username", "alice"], None, None);
         check(
             &["users", "delete", "--username", "alice"],
             None,

@@ -442,7 +442,9 @@ async fn with_require_verified_email_third_party_apps_wait_for_the_link() {
 
 /// How many rows of each table that names a user name `user_id`.
 async fn rows_of(app: &TestApp, user_id: String) -> Vec<(&'static str, i64)> {
-    use shared::schema::{api_keys, consents, grants, sessions, tasks};
+    use shared::schema::{
+        api_keys, consents, grants, recovery_codes, sessions, tasks, totp_factors,
+    };
     macro_rules! counts {
         ($conn:expr, $($table:ident . $column:ident),+) => {
             vec![$((
@@ -460,7 +462,9 @@ async fn rows_of(app: &TestApp, user_id: String) -> Vec<(&'static str, i64)> {
             consents.user_id,
             tasks.user_id,
             api_keys.user_id,
-            account_tokens.user_id
+            account_tokens.user_id,
+            totp_factors.user_id,
+            recovery_codes.user_id
         ))
     })
     .await
@@ -473,6 +477,7 @@ async fn deleting_the_account_needs_the_password_and_leaves_only_the_audit_row()
     mail.next_to("alice@example.com").await;
     let elsewhere = app.visitor();
     assert_eq!(elsewhere.login("alice", PASSWORD).await.status(), 303);
+    crate::two_factor::enrol(&browser).await;
     let client = app.register_client(ClientOptions::default()).await;
     let tokens = browser.tokens_for(&client).await;
     let access_token = field(&tokens, "access_token");

@@ -154,6 +154,18 @@ async fn readiness_is_503_while_the_database_is_unreachable_and_recovers_by_itse
         )
         .await;
     assert_eq!(forgot.status(), 503);
+    // A waiting two-factor sign-in is not judged expired when it could not be read.
+    let held = visitor
+        .post_form(
+            "/login/two-factor",
+            &[
+                ("csrf_token", &csrf),
+                ("held", "mfa_unreadable"),
+                ("code", "123456"),
+            ],
+        )
+        .await;
+    assert_eq!(held.status(), 503);
     for link in [
         "/reset-password?token=pr_unreadable",
         "/verify-email?token=ev_unreadable",

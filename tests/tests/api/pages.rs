@@ -30,6 +30,8 @@ async fn every_page_and_error_carries_the_security_headers() {
         "/account/password",
         "/account/email",
         "/account/delete",
+        "/account/two-factor",
+        "/login/two-factor",
         "/forgot-password",
         "/reset-password?token=pr_unknown",
         "/verify-email?token=ev_unknown",

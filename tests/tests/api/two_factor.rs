@@ -18,7 +18,7 @@ use crate::support::tokens::unverified_claims;
 
 /// What enrolment gave the person: the secret (base32, as typed into an app) and the
 /// recovery codes shown once.
-struct Enrolled {
+pub(crate) struct Enrolled {
     secret: String,
     recovery_codes: Vec<String>,
 }
@@ -40,7 +40,9 @@ fn code_at(secret: &str, unix_time: u64) -> String {
 /// A code that is valid for none of the steps around now.
 fn wrong_code(secret: &str) -> String {
     let now = unix_now();
-    let valid: Vec<String> = (0..=4).map(|i| code_at(secret, now + i * 30 - 60)).collect();
+    let valid: Vec<String> = (0..=4)
+        .map(|i| code_at(secret, now + i * 30 - 60))
+        .collect();
     (0..10u32)
         .map(|digit| digit.to_string().repeat(6))
         .find(|candidate| !valid.contains(candidate))
@@ -53,7 +55,7 @@ fn next_code(secret: &str) -> String {
 }
 
 /// Turns two-factor sign-in on through the account page of a signed-in browser.
-async fn enrol(user: &TestUser) -> Enrolled {
+pub(crate) async fn enrol(user: &TestUser) -> Enrolled {
     let page = user.get("/account/two-factor").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -82,7 +84,11 @@ async fn enrol(user: &TestUser) -> Enrolled {
 async fn password_step(app: &TestApp, username: &str, return_to: &str) -> (TestUser, String) {
     let browser = app.visitor();
     let response = browser.login_to(username, PASSWORD, return_to).await;
-    assert_eq!(response.status(), 200, "the password leads to the code page");
+    assert_eq!(
+        response.status(),
+        200,
+        "the password leads to the code page"
+    );
     let html = response.text().await.unwrap();
     (browser, html)
 }
@@ -127,7 +133,10 @@ async fn enrolment_shows_a_qr_code_and_needs_a_right_first_code() {
 
     let html = alice.get("/account/two-factor").await.text().await.unwrap();
     assert!(html.contains("<svg"), "an inline SVG QR code");
-    assert!(!html.contains("<img") && !html.contains("src=\"http"), "no external request");
+    assert!(
+        !html.contains("<img") && !html.contains("src=\"http"),
+        "no external request"
+    );
     let secret = texts(&html, "#totp-secret")[0].replace(' ', "");
     assert_eq!(secret.len(), 32, "160 bits in base32");
     // Reloading shows the same secret (the one the app scanned).
@@ -138,7 +147,11 @@ async fn enrolment_shows_a_qr_code_and_needs_a_right_first_code() {
     let refused = alice
         .post_form(
             "/account/two-factor",
-            &[("csrf_token", &csrf), ("code", &wrong_code(&secret)), ("return_to", "")],
+            &[
+                ("csrf_token", &csrf),
+                ("code", &wrong_code(&secret)),
+                ("return_to", ""),
+            ],
         )
         .await;
     assert_eq!(refused.status(), 400);
@@ -154,7 +167,11 @@ async fn enrolment_shows_a_qr_code_and_needs_a_right_first_code() {
     };
     assert!(confirmed.is_none(), "a wrong first code turns nothing on");
     let plain_sign_in = app.visitor().login("alice", PASSWORD).await;
-    assert_eq!(plain_sign_in.status(), 303, "an unconfirmed enrolment guards nothing");
+    assert_eq!(
+        plain_sign_in.status(),
+        303,
+        "an unconfirmed enrolment guards nothing"
+    );
 
     let enrolled = enrol(&alice).await;
     assert_eq!(enrolled.secret, secret);
@@ -171,7 +188,10 @@ async fn enrolment_shows_a_qr_code_and_needs_a_right_first_code() {
     };
     assert_eq!(stored.len(), 10);
     for code in &enrolled.recovery_codes {
-        assert!(stored.iter().all(|hash| !hash.contains(code.as_str())), "stored hashed");
+        assert!(
+            stored.iter().all(|hash| !hash.contains(code.as_str())),
+            "stored hashed"
+        );
     }
     let account = alice.get("/account").await.text().await.unwrap();
     assert!(account.contains("Two-factor sign-in</a> — <span class=\"badge\">on</span>"));
@@ -191,7 +211,10 @@ async fn sign_in_takes_a_valid_code_once_and_refuses_reused_old_and_wrong_ones()
 
     let (browser, html) = password_step(&app, "alice", "").await;
     assert!(hidden_field(&html, "held").unwrap().starts_with("mfa_"));
-    assert!(!is_signed_in(&browser).await, "the password alone starts no session");
+    assert!(
+        !is_signed_in(&browser).await,
+        "the password alone starts no session"
+    );
 
     for (what, code) in [
         ("reused", enrolment_code.clone()),
@@ -213,20 +236,31 @@ async fn sign_in_takes_a_valid_code_once_and_refuses_reused_old_and_wrong_ones()
     let second_factor_at: Vec<Option<chrono::NaiveDateTime>> = app
         .query(|c| sessions::table.select(sessions::second_factor_at).load(c))
         .await;
-    assert!(second_factor_at.iter().any(Option::is_some), "the session knows");
+    assert!(
+        second_factor_at.iter().any(Option::is_some),
+        "the session knows"
+    );
 
     // The same code again, in another browser within its window: refused.
     let (other, other_html) = password_step(&app, "alice", "").await;
     assert_eq!(send_code(&other, &other_html, &valid).await.status(), 401);
     // The waiting sign-in is single-use: the spent one cannot sign in again.
     let spent = send_code(&browser, &html, &valid).await;
-    assert!(location(&spent).ends_with("&expired=1"), "{}", location(&spent));
+    assert!(
+        location(&spent).ends_with("&expired=1"),
+        "{}",
+        location(&spent)
+    );
     let rows = events(&app, "second_factor_failure", 4).await;
     assert_eq!(rows.len(), 4);
     assert_eq!(detail(&rows[0])["reused"], true);
     assert_eq!(detail(&rows[2])["reused"], false);
     let success = events(&app, "login_success", 2).await;
-    assert!(success.iter().any(|row| detail(row)["amr"] == serde_json::json!(["pwd", "otp"])));
+    assert!(
+        success
+            .iter()
+            .any(|row| detail(row)["amr"] == serde_json::json!(["pwd", "otp"]))
+    );
 }
 
 #[actix_web::test]
@@ -237,7 +271,9 @@ async fn a_waiting_sign_in_ends_after_five_minutes() {
     let (browser, html) = password_step(&app, "alice", "/account/apps").await;
     app.query(|c| {
         diesel::update(account_tokens::table.filter(account_tokens::purpose.eq("second_factor")))
-            .set(account_tokens::expires_at.eq(shared::models::now() - chrono::Duration::seconds(1)))
+            .set(
+                account_tokens::expires_at.eq(shared::models::now() - chrono::Duration::seconds(1)),
+            )
             .execute(c)
     })
     .await;
@@ -247,7 +283,12 @@ async fn a_waiting_sign_in_ends_after_five_minutes() {
         location(&response),
         "/login?return_to=%2Faccount%2Fapps&expired=1"
     );
-    let page = browser.get(&location(&response)).await.text().await.unwrap();
+    let page = browser
+        .get(&location(&response))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("waited too long"));
     assert!(!is_signed_in(&browser).await);
 }
@@ -264,7 +305,12 @@ async fn recovery_codes_sign_in_once_each() {
     let typed = code.replace('-', "").to_uppercase();
     assert_eq!(send_code(&browser, &html, &typed).await.status(), 303);
     assert!(is_signed_in(&browser).await);
-    let settings = browser.get("/account/two-factor").await.text().await.unwrap();
+    let settings = browser
+        .get("/account/two-factor")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(settings.contains("<strong>9</strong> unused recovery codes"));
 
     let (again, again_html) = password_step(&app, "alice", "").await;
@@ -278,7 +324,10 @@ async fn recovery_codes_sign_in_once_each() {
     let renewed = browser
         .post_form(
             "/account/two-factor/recovery-codes",
-            &[("csrf_token", &csrf), ("code", &next_code(&enrolled.secret))],
+            &[
+                ("csrf_token", &csrf),
+                ("code", &next_code(&enrolled.secret)),
+            ],
         )
         .await;
     assert_eq!(renewed.status(), 200);
@@ -286,11 +335,16 @@ async fn recovery_codes_sign_in_once_each() {
     assert_eq!(new_codes.len(), 10);
     let (old, old_html) = password_step(&app, "alice", "").await;
     assert_eq!(
-        send_code(&old, &old_html, &enrolled.recovery_codes[0]).await.status(),
+        send_code(&old, &old_html, &enrolled.recovery_codes[0])
+            .await
+            .status(),
         401,
         "an old code died with the renewal"
     );
-    assert_eq!(send_code(&old, &old_html, &new_codes[0]).await.status(), 303);
+    assert_eq!(
+        send_code(&old, &old_html, &new_codes[0]).await.status(),
+        303
+    );
 }
 
 #[actix_web::test]
@@ -309,10 +363,21 @@ async fn second_factor_failures_count_towards_the_lockout() {
     let locked = send_code(&browser, &html, &wrong).await;
     assert_eq!(locked.status(), 429, "the third failure locks");
     assert_eq!(
-        locked.headers().get("retry-after").unwrap().to_str().unwrap(),
+        locked
+            .headers()
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap(),
         "900"
     );
-    assert!(locked.text().await.unwrap().contains("Too many failed attempts"));
+    assert!(
+        locked
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many failed attempts")
+    );
     let right = send_code(&browser, &html, &next_code(&enrolled.secret)).await;
     assert_eq!(right.status(), 429, "locked: even the right code waits");
     assert!(!is_signed_in(&browser).await);
@@ -332,7 +397,10 @@ async fn turning_it_off_needs_a_code() {
     let refused = alice
         .post_form(
             "/account/two-factor/disable",
-            &[("csrf_token", &csrf), ("code", &wrong_code(&enrolled.secret))],
+            &[
+                ("csrf_token", &csrf),
+                ("code", &wrong_code(&enrolled.secret)),
+            ],
         )
         .await;
     assert_eq!(refused.status(), 401);
@@ -376,12 +444,21 @@ async fn the_secret_is_sealed_with_the_key_encryption_key() {
     let alice = app.signed_in_user("alice").await;
     let enrolled = enrol(&alice).await;
     let stored: String = app
-        .query(|c| totp_factors::table.select(totp_factors::secret).get_result(c))
+        .query(|c| {
+            totp_factors::table
+                .select(totp_factors::secret)
+                .get_result(c)
+        })
         .await;
     assert!(stored.starts_with("v1:"), "sealed: {stored}");
     assert!(!stored.contains(&enrolled.secret));
     let (browser, html) = password_step(&app, "alice", "").await;
-    assert_eq!(send_code(&browser, &html, &next_code(&enrolled.secret)).await.status(), 303);
+    assert_eq!(
+        send_code(&browser, &html, &next_code(&enrolled.secret))
+            .await
+            .status(),
+        303
+    );
 }
 
 fn openid_client(require_mfa: bool) -> ClientOptions {
@@ -406,7 +483,12 @@ fn openid_request(client: &TestClient, challenge: &str, extra: &[(&str, &str)]) 
 }
 
 /// The `amr` of the ID token for a code.
-async fn amr_for(app: &TestApp, client: &TestClient, code: &str, verifier: &str) -> serde_json::Value {
+async fn amr_for(
+    app: &TestApp,
+    client: &TestClient,
+    code: &str,
+    verifier: &str,
+) -> serde_json::Value {
     let body: serde_json::Value = app
         .exchange_code(client, code, Some(verifier))
         .await
@@ -429,19 +511,33 @@ async fn a_client_that_requires_mfa_steps_up_a_session_signed_in_with_the_passwo
 
     let p = pkce();
     let code = query_param(
-        &location(&laptop.authorize(&openid_request(&plain, &p.challenge, &[]), "allow").await),
+        &location(
+            &laptop
+                .authorize(&openid_request(&plain, &p.challenge, &[]), "allow")
+                .await,
+        ),
         "code",
     )
     .unwrap();
-    assert_eq!(amr_for(&app, &plain, &code, &p.verifier).await, serde_json::json!(["pwd"]));
+    assert_eq!(
+        amr_for(&app, &plain, &code, &p.verifier).await,
+        serde_json::json!(["pwd"])
+    );
 
     // prompt=none cannot show the code page.
     let silent = laptop
-        .get(&openid_request(&strict, &p.challenge, &[("prompt", "none"), ("state", "s")]))
+        .get(&openid_request(
+            &strict,
+            &p.challenge,
+            &[("prompt", "none"), ("state", "s")],
+        ))
         .await;
     let to = location(&silent);
     assert!(to.starts_with(&strict.redirect_uri), "{to}");
-    assert_eq!(query_param(&to, "error").as_deref(), Some("interaction_required"));
+    assert_eq!(
+        query_param(&to, "error").as_deref(),
+        Some("interaction_required")
+    );
 
     let p = pkce();
     let request = openid_request(&strict, &p.challenge, &[]);
@@ -452,7 +548,11 @@ async fn a_client_that_requires_mfa_steps_up_a_session_signed_in_with_the_passwo
     let page = laptop.get(&to).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert_eq!(hidden_field(&html, "held").as_deref(), Some(""), "a session, no held sign-in");
+    assert_eq!(
+        hidden_field(&html, "held").as_deref(),
+        Some(""),
+        "a session, no held sign-in"
+    );
     let csrf = hidden_field(&html, "csrf_token").unwrap();
     let return_to = hidden_field(&html, "return_to").unwrap();
     assert_eq!(return_to, request);
@@ -481,8 +581,11 @@ async fn a_client_that_requires_mfa_steps_up_a_session_signed_in_with_the_passwo
         .await;
     assert_eq!(passed.status(), 303);
     assert_eq!(location(&passed), request);
-    let code = query_param(&location(&laptop.authorize(&request, "allow").await), "code")
-        .expect("a code once the second factor was proven");
+    let code = query_param(
+        &location(&laptop.authorize(&request, "allow").await),
+        "code",
+    )
+    .expect("a code once the second factor was proven");
     assert_eq!(
         amr_for(&app, &strict, &code, &p.verifier).await,
         serde_json::json!(["pwd", "otp"])
@@ -501,7 +604,10 @@ async fn require_mfa_sends_a_person_without_a_second_factor_to_set_one_up_first(
     let to_enrol = alice.get(&step_up).await;
     assert_eq!(to_enrol.status(), 303);
     let enrol_page = location(&to_enrol);
-    assert!(enrol_page.starts_with("/account/two-factor?return_to="), "{enrol_page}");
+    assert!(
+        enrol_page.starts_with("/account/two-factor?return_to="),
+        "{enrol_page}"
+    );
     let html = alice.get(&enrol_page).await.text().await.unwrap();
     assert!(html.contains("requires two-factor sign-in"));
     let secret = texts(&html, "#totp-secret")[0].replace(' ', "");
@@ -524,7 +630,11 @@ async fn require_mfa_sends_a_person_without_a_second_factor_to_set_one_up_first(
         .select(&scraper::Selector::parse("a.button").unwrap())
         .filter_map(|a| a.value().attr("href").map(str::to_owned))
         .collect();
-    assert_eq!(continue_to, vec![request.clone()], "back to the authorization");
+    assert_eq!(
+        continue_to,
+        vec![request.clone()],
+        "back to the authorization"
+    );
     // Enrolling proved the factor in this session: the authorization goes on.
     let code = query_param(&location(&alice.authorize(&request, "allow").await), "code")
         .expect("a code after enrolment");
@@ -532,4 +642,61 @@ async fn require_mfa_sends_a_person_without_a_second_factor_to_set_one_up_first(
         amr_for(&app, &client, &code, &p.verifier).await,
         serde_json::json!(["pwd", "otp"])
     );
+}
+
+#[actix_web::test]
+async fn every_two_factor_form_needs_its_csrf_token() {
+    let app = spawn_app().await;
+    let alice = app.signed_in_user("alice").await;
+    let enrolled = enrol(&alice).await;
+    let foreign = app.visitor().csrf_from("/login").await;
+    for path in [
+        "/account/two-factor",
+        "/account/two-factor/recovery-codes",
+        "/account/two-factor/disable",
+    ] {
+        let response = alice
+            .post_form(
+                path,
+                &[
+                    ("csrf_token", &foreign),
+                    ("code", &enrolled.recovery_codes[0]),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 403, "{path}");
+    }
+    let step_up = alice
+        .post_form(
+            "/login/two-factor",
+            &[
+                ("csrf_token", &foreign),
+                ("held", ""),
+                ("code", &enrolled.recovery_codes[0]),
+            ],
+        )
+        .await;
+    assert_eq!(
+        step_up.status(),
+        403,
+        "step-up with another browser's token"
+    );
+    // A waiting sign-in's form, sent from another browser (its CSRF cookie differs).
+    let (_, html) = password_step(&app, "alice", "").await;
+    let attacker = app.visitor();
+    assert_eq!(
+        send_code(&attacker, &html, &enrolled.recovery_codes[0])
+            .await
+            .status(),
+        403
+    );
+    let unused: i64 = app
+        .query(|c| {
+            recovery_codes::table
+                .filter(recovery_codes::used_at.is_null())
+                .count()
+                .get_result(c)
+        })
+        .await;
+    assert_eq!(unused, 10, "no refused form spent a code");
 }

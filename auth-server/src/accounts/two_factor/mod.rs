@@ -141,3 +141,46 @@ pub async fn is_enabled(db: &Db, user_id: &str) -> Result<bool, AccountError> {
         .run(move |conn| TotpFactor::is_enabled(conn, &id))
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use shared::config::SecretString;
+
+    use super::*;
+
+    fn factor(user_id: &str, secret: String) -> TotpFactor {
+        TotpFactor {
+            user_id: user_id.into(),
+            secret,
+            created_at: now(),
+            confirmed_at: None,
+            last_used_step: 0,
+        }
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_for_its_user_under_its_key() {
+        let kek = KeyEncryptionKey::from_secret(&SecretString::new("k".repeat(32)));
+        let other_kek = KeyEncryptionKey::from_secret(&SecretString::new("o".repeat(32)));
+        let secret = TotpSecret::generate();
+        let sealed = seal(Some(&kek), "alice", &secret).unwrap();
+        assert!(sealed.starts_with("v1:"));
+        let opened = open(Some(&kek), &factor("alice", sealed.clone())).unwrap();
+        assert_eq!(opened.as_bytes(), secret.as_bytes());
+        assert!(open(Some(&kek), &factor("mallory", sealed.clone())).is_err());
+        assert!(open(Some(&other_kek), &factor("alice", sealed.clone())).is_err());
+        assert!(open(None, &factor("alice", sealed)).is_err());
+    }
+
+    #[test]
+    fn without_a_key_the_secret_is_stored_plain_and_read_back() {
+        let secret = TotpSecret::generate();
+        let stored = seal(None, "alice", &secret).unwrap();
+        assert!(stored.starts_with("plain:"));
+        assert_eq!(
+            open(None, &factor("alice", stored)).unwrap().as_bytes(),
+            secret.as_bytes()
+        );
+        assert!(format!("{secret:?}").contains("***"));
+    }
+}
