@@ -209,7 +209,7 @@ pub async fn submit(
             ))
         }
         LoginOutcome::SecondFactorNeeded(user) => {
-            state.ip_slowdown.record_success(&ip);
+            // Not a success for the per-IP slow-down until the code is right.
             two_factor_login::ask_after_password(&req, &state, &user, &return_to).await
         }
         LoginOutcome::Refused => {

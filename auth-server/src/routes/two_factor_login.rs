@@ -213,6 +213,13 @@ pub async fn submit(
             page(req, state, status, asking, return_to, messages).await
         }
     };
+    // The per-IP slow-down applies to codes as to passwords.
+    let delay = state
+        .ip_slowdown
+        .delay_for(ip.as_deref().unwrap_or_default());
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     if code.trim().is_empty() || code.len() > MAX_CODE_INPUT {
         return Ok(refuse(
             StatusCode::BAD_REQUEST,

@@ -70,6 +70,18 @@ impl TotpFactor {
         Ok(Self::find_confirmed(conn, user_id)?.is_some())
     }
 
+    /// Locks the user's factor row until the transaction ends (PostgreSQL; SQLite's single
+    /// writer serialises write transactions anyway), so attempts on one account are
+    /// decided one at a time.
+    pub fn lock(conn: &mut DbConnection, user_id: &str) -> Result<(), DbError> {
+        native!(conn, |conn| diesel::update(
+            totp_factors::table.find(user_id)
+        )
+        .set(totp_factors::last_used_step.eq(totp_factors::last_used_step))
+        .execute(conn))?;
+        Ok(())
+    }
+
     /// Records that the code of time step `step` was accepted, unless that step (or a
     /// later one) was accepted already: `false` for a reused code, even when two requests
     /// race with it.

@@ -7,6 +7,7 @@
 //! without it, and its ID token says `amr: ["pwd", "otp"]`.
 
 use diesel::prelude::*;
+use sha2::Digest as _;
 use shared::schema::{account_tokens, recovery_codes, sessions, totp_factors, users};
 use totp_rs::{Builder, Secret};
 
@@ -21,6 +22,8 @@ use crate::support::tokens::unverified_claims;
 pub(crate) struct Enrolled {
     secret: String,
     recovery_codes: Vec<String>,
+    /// The code that confirmed the enrolment (its time step is used).
+    first_code: String,
 }
 
 fn unix_now() -> u64 {
@@ -61,12 +64,13 @@ pub(crate) async fn enrol(user: &TestUser) -> Enrolled {
     let html = page.text().await.unwrap();
     let secret = texts(&html, "#totp-secret")[0].replace(' ', "");
     let csrf = hidden_field(&html, "csrf_token").unwrap();
+    let first_code = code_at(&secret, unix_now());
     let response = user
         .post_form(
             "/account/two-factor",
             &[
                 ("csrf_token", &csrf),
-                ("code", &code_at(&secret, unix_now())),
+                ("code", &first_code),
                 ("return_to", ""),
             ],
         )
@@ -77,6 +81,7 @@ pub(crate) async fn enrol(user: &TestUser) -> Enrolled {
     Enrolled {
         secret,
         recovery_codes,
+        first_code,
     }
 }
 
@@ -187,12 +192,19 @@ async fn enrolment_shows_a_qr_code_and_needs_a_right_first_code() {
         .await
     };
     assert_eq!(stored.len(), 10);
-    for code in &enrolled.recovery_codes {
-        assert!(
-            stored.iter().all(|hash| !hash.contains(code.as_str())),
-            "stored hashed"
-        );
-    }
+    // Stored as the SHA-256 of the user's id and the code (never the code).
+    let mut expected: Vec<String> = enrolled
+        .recovery_codes
+        .iter()
+        .map(|code| {
+            let digest = sha2::Sha256::digest(format!("{id}:{}", code.replace('-', "")));
+            digest.iter().map(|b| format!("{b:02x}")).collect()
+        })
+        .collect();
+    let mut stored = stored;
+    stored.sort();
+    expected.sort();
+    assert_eq!(stored, expected);
     let account = alice.get("/account").await.text().await.unwrap();
     assert!(account.contains("Two-factor sign-in</a> — <span class=\"badge\">on</span>"));
     // The codes are shown once: the page now shows the settings, not the codes.
@@ -207,7 +219,7 @@ async fn sign_in_takes_a_valid_code_once_and_refuses_reused_old_and_wrong_ones()
     let app = spawn_app().await;
     let alice = app.signed_in_user("alice").await;
     let enrolled = enrol(&alice).await;
-    let enrolment_code = code_at(&enrolled.secret, unix_now());
+    let enrolment_code = enrolled.first_code.clone();
 
     let (browser, html) = password_step(&app, "alice", "").await;
     assert!(hidden_field(&html, "held").unwrap().starts_with("mfa_"));
@@ -699,4 +711,57 @@ async fn every_two_factor_form_needs_its_csrf_token() {
         })
         .await;
     assert_eq!(unused, 10, "no refused form spent a code");
+}
+
+#[actix_web::test]
+async fn parallel_attempts_neither_outrun_the_lockout_nor_spend_a_code_twice() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
+    let alice = app.signed_in_user("alice").await;
+    let enrolled = enrol(&alice).await;
+
+    // One valid code sent by five browsers at once: one sign-in.
+    let mut pages = Vec::new();
+    for _ in 0..5 {
+        pages.push(password_step(&app, "alice", "").await);
+    }
+    let valid = next_code(&enrolled.secret);
+    let statuses = futures_util::future::join_all(
+        pages
+            .iter()
+            .map(|(browser, html)| send_code(browser, html, &valid)),
+    )
+    .await
+    .into_iter()
+    .map(|response| response.status().as_u16())
+    .collect::<Vec<_>>();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [303, 401, 429].contains(s)),
+        "the others are refused as reused, or locked out: {statuses:?}"
+    );
+
+    // Twelve wrong codes at once on one held sign-in: never more than three checked.
+    let (browser, html) = password_step_or_locked(&app).await;
+    let wrong = wrong_code(&enrolled.secret);
+    let statuses =
+        futures_util::future::join_all((0..12).map(|_| send_code(&browser, &html, &wrong)))
+            .await
+            .into_iter()
+            .map(|response| response.status().as_u16())
+            .collect::<Vec<_>>();
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    let locked = statuses.iter().filter(|s| **s == 429).count();
+    assert!(refused <= 2 && refused + locked == 12, "{statuses:?}");
+    assert!(locked >= 10, "{statuses:?}");
+}
+
+/// The password step, after clearing alice's failure count (so the race below starts from zero).
+async fn password_step_or_locked(app: &TestApp) -> (TestUser, String) {
+    app.query(|c| diesel::delete(shared::schema::login_throttles::table).execute(c))
+        .await;
+    password_step(app, "alice", "").await
 }

@@ -16,12 +16,15 @@ pub mod second_step;
 pub mod totp;
 
 use shared::db::{Db, DbError};
+use shared::models::login_throttle::{FailureOutcome, LoginThrottle};
 use shared::models::now;
 use shared::models::recovery_code::RecoveryCode;
 use shared::models::totp_factor::TotpFactor;
+use shared::models::user::User;
 
 use self::totp::{Code, TotpSecret};
 use super::AccountError;
+use super::login::LoginPolicy;
 use crate::oauth::keys::{KeyEncryptionKey, plain_secret, read_plain_secret};
 
 /// What sealing binds a user's TOTP secret to (never a signing key's `kid`, which is base64url).
@@ -79,59 +82,101 @@ pub enum CodeCheck {
     Wrong,
 }
 
-/// Checks `input` (a current code or an unused recovery code) against the user's confirmed
-/// factor, spending it when right. A user without one has nothing to check: `Wrong`.
-pub async fn check_code(
+/// What one attempt did, decided in one transaction per user (see [`attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The account's name was locked: nothing was checked.
+    Locked,
+    Passed(Proof),
+    /// Wrong or reused, and counted towards the lockout.
+    Failed {
+        reused: bool,
+        outcome: FailureOutcome,
+    },
+}
+
+/// Checks `input` (a current code or an unused recovery code) against `user`'s confirmed
+/// factor, spending it when right; a wrong or reused one is counted towards the lockout
+/// of the account's name (`clear_on_success`: a right one clears the count, as a
+/// completed sign-in does). The lock check, the code and the count are one write
+/// transaction that first locks the user's factor row, so parallel guesses are decided
+/// one after the other and none slips past a lock another just set.
+pub async fn attempt(
     db: &Db,
     kek: Option<&KeyEncryptionKey>,
-    user_id: &str,
+    policy: LoginPolicy,
+    user: &User,
     input: &str,
-) -> Result<CodeCheck, AccountError> {
-    if let Some(code) = Code::parse(input) {
-        let id = user_id.to_owned();
-        let Some(factor) = db
-            .run(move |conn| TotpFactor::find_confirmed(conn, &id))
-            .await?
-        else {
-            return Ok(CodeCheck::Wrong);
-        };
-        let secret = open(kek, &factor)?;
-        let Some(step) = secret.matching_step(&code, unix_time()) else {
-            return Ok(CodeCheck::Wrong);
-        };
-        let step = i64::try_from(step).unwrap_or(i64::MAX);
-        let id = user_id.to_owned();
-        let fresh = db
-            .write(move |conn| TotpFactor::accept_step(conn, &id, step))
-            .await?;
-        return Ok(if fresh {
-            CodeCheck::Accepted(Proof::Totp)
-        } else {
-            CodeCheck::Reused
-        });
-    }
-    let Some(code_hash) = recovery_codes::hash_of_input(input) else {
-        return Ok(CodeCheck::Wrong);
-    };
-    let id = user_id.to_owned();
-    let outcome = db
-        .write(move |conn| {
-            if !TotpFactor::is_enabled(conn, &id)? {
-                return Ok(CodeCheck::Wrong);
-            }
-            if !RecoveryCode::spend(conn, &id, code_hash.as_str(), now())? {
-                let known = RecoveryCode::exists(conn, &id, code_hash.as_str())?;
-                return Ok(if known {
-                    CodeCheck::Reused
-                } else {
-                    CodeCheck::Wrong
-                });
-            }
-            let remaining = RecoveryCode::count_unused(conn, &id)?;
-            Ok::<_, DbError>(CodeCheck::Accepted(Proof::RecoveryCode { remaining }))
-        })
+    clear_on_success: bool,
+) -> Result<Attempt, AccountError> {
+    let id = user.id.clone();
+    let factor = db
+        .run(move |conn| TotpFactor::find_confirmed(conn, &id))
         .await?;
-    Ok(outcome)
+    // The secret is opened and the code computed outside the transaction (no crypto while
+    // holding the lock); what the transaction decides is whether that step is still unused.
+    let totp_step = match (&factor, Code::parse(input)) {
+        (Some(factor), Some(code)) => Some(
+            open(kek, factor)?
+                .matching_step(&code, unix_time())
+                .map(|step| i64::try_from(step).unwrap_or(i64::MAX)),
+        ),
+        (None, Some(_)) => Some(None),
+        (_, None) => None,
+    };
+    let recovery_hash = match totp_step {
+        Some(_) => None,
+        None => recovery_codes::hash_of_input(&user.id, input),
+    };
+    let (id, key, has_factor) = (user.id.clone(), user.username.clone(), factor.is_some());
+    Ok(db
+        .write(move |conn| {
+            let at = now();
+            // Serialises this user's attempts (a row lock on PostgreSQL; SQLite has one writer).
+            TotpFactor::lock(conn, &id)?;
+            if LoginThrottle::locked_until(conn, &key, at)?.is_some() {
+                return Ok(Attempt::Locked);
+            }
+            let check = match (totp_step, recovery_hash) {
+                (Some(Some(step)), _) if has_factor => {
+                    if TotpFactor::accept_step(conn, &id, step)? {
+                        CodeCheck::Accepted(Proof::Totp)
+                    } else {
+                        CodeCheck::Reused
+                    }
+                }
+                (None, Some(hash)) if has_factor => {
+                    if RecoveryCode::spend(conn, &id, hash.as_str(), at)? {
+                        let remaining = RecoveryCode::count_unused(conn, &id)?;
+                        CodeCheck::Accepted(Proof::RecoveryCode { remaining })
+                    } else if RecoveryCode::exists(conn, &id, hash.as_str())? {
+                        CodeCheck::Reused
+                    } else {
+                        CodeCheck::Wrong
+                    }
+                }
+                _ => CodeCheck::Wrong,
+            };
+            if let CodeCheck::Accepted(proof) = check {
+                if clear_on_success {
+                    LoginThrottle::clear(conn, &key)?;
+                }
+                return Ok(Attempt::Passed(proof));
+            }
+            let outcome = LoginThrottle::record_failure(
+                conn,
+                &key,
+                at,
+                policy.max_failures,
+                policy.lockout,
+                policy.lockout,
+            )?;
+            Ok::<_, DbError>(Attempt::Failed {
+                reused: check == CodeCheck::Reused,
+                outcome,
+            })
+        })
+        .await?)
 }
 
 /// Whether the user signs in with a second factor.

@@ -1,14 +1,16 @@
 //! Recovery codes: ten single-use codes, shown once when two-factor sign-in is turned on
-//! (or the codes are renewed), that stand in for a lost authenticator. Each is 50 random
-//! bits in ten characters of an unambiguous alphabet, written `xxxxx-xxxxx`; only its
-//! SHA-256 is stored.
+//! (or the codes are renewed), that stand in for a lost authenticator. Each is 80 random
+//! bits in sixteen characters of an unambiguous alphabet, written `xxxx-xxxx-xxxx-xxxx`;
+//! only the SHA-256 of the user's id and the code is stored (so one guess tests one
+//! account's codes, never every account's).
 
 use rand::Rng as _;
 use shared::models::recovery_code::RecoveryCode;
 use shared::token::HashedToken;
 
 pub const COUNT: usize = 10;
-const LENGTH: usize = 10;
+const LENGTH: usize = 16;
+const GROUP: usize = 4;
 /// Lower-case letters and digits without 0/o and 1/l (32 symbols: 5 bits each).
 const ALPHABET: &[u8] = b"23456789abcdefghijkmnpqrstuvwxyz";
 
@@ -38,9 +40,12 @@ pub fn generate(
             let chars: String = (0..LENGTH)
                 .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
                 .collect();
-            let shown = format!("{}-{}", &chars[..5], &chars[5..]);
+            let groups: Vec<&str> = (0..LENGTH / GROUP)
+                .map(|i| &chars[i * GROUP..(i + 1) * GROUP])
+                .collect();
+            let shown = groups.join("-");
             let row = RecoveryCode {
-                code_hash: hash(&chars).as_str().to_owned(),
+                code_hash: hash(user_id, &chars).as_str().to_owned(),
                 user_id: user_id.to_owned(),
                 created_at: at,
                 used_at: None,
@@ -52,17 +57,18 @@ pub fn generate(
 
 /// The stored hash of a code as typed (any case, with or without its dash and spaces);
 /// `None` when the input cannot be a recovery code.
-pub fn hash_of_input(input: &str) -> Option<HashedToken> {
+pub fn hash_of_input(user_id: &str, input: &str) -> Option<HashedToken> {
     let chars: String = input
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    (chars.len() == LENGTH && chars.bytes().all(|b| ALPHABET.contains(&b))).then(|| hash(&chars))
+    (chars.len() == LENGTH && chars.bytes().all(|b| ALPHABET.contains(&b)))
+        .then(|| hash(user_id, &chars))
 }
 
-fn hash(normalized: &str) -> HashedToken {
-    HashedToken::of(normalized)
+fn hash(user_id: &str, normalized: &str) -> HashedToken {
+    HashedToken::of(&format!("{user_id}:{normalized}"))
 }
 
 #[cfg(test)]
@@ -90,8 +96,13 @@ mod tests {
 
     #[test]
     fn other_input_is_no_code() {
-        for input in ["123456", "abcde-fghi", "abcde-fghij0", "abcde-fghi1"] {
-            assert!(hash_of_input(input).is_none(), "{input}");
+        for input in [
+            "123456",
+            "abcd-efgh-ijkm-npq",
+            "abcd-efgh-ijkm-npqr2",
+            "abcd-efgh-ijkm-npq1",
+        ] {
+            assert!(hash_of_input("u1", input).is_none(), "{input}");
         }
     }
 }

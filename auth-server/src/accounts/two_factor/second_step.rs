@@ -5,7 +5,8 @@
 //!
 //! A wrong or reused code counts towards the sign-in lockout of the account's name, as a
 //! wrong password does (SECURITY.md 24), and a locked name is refused before any code is
-//! checked; the right password alone never clears the count while a code is owed.
+//! checked, in one transaction per attempt; the right password alone never clears the
+//! count while a code is owed.
 //! Between the steps the browser holds a single-use `mfa_` token in the form (five
 //! minutes, dead if the password changes meanwhile), never a session.
 
@@ -13,12 +14,12 @@ use serde_json::json;
 use shared::audit::{AuditEvent, AuditLog};
 use shared::db::{Db, DbError};
 use shared::models::account_token::{AccountToken, Purpose};
-use shared::models::login_throttle::{FailureOutcome, LoginThrottle};
+use shared::models::login_throttle::FailureOutcome;
 use shared::models::now;
 use shared::models::user::User;
 use shared::token::PlainToken;
 
-use super::{CodeCheck, Proof, check_code};
+use super::{Attempt, Proof, attempt};
 use crate::accounts::AccountError;
 use crate::accounts::login::LoginPolicy;
 use crate::accounts::mail_links::{self, Binding, password_fingerprint};
@@ -63,7 +64,7 @@ pub struct Guard<'a> {
 }
 
 impl Guard<'_> {
-    /// Checks `input` for `user` on `occasion`, with the lockout.
+    /// Checks `input` for `user` on `occasion`, with the lockout (see [`attempt`]).
     pub async fn verify(
         &self,
         user: &User,
@@ -71,33 +72,32 @@ impl Guard<'_> {
         occasion: Occasion,
         ip: Option<&str>,
     ) -> Result<StepOutcome, AccountError> {
-        let key = user.username.clone();
-        let locked = self
-            .db
-            .run(move |conn| LoginThrottle::locked_until(conn, &key, now()))
-            .await?;
+        let clear_on_success = occasion == Occasion::SignIn;
+        let result = attempt(
+            self.db,
+            self.kek,
+            self.policy,
+            user,
+            input,
+            clear_on_success,
+        )
+        .await?;
         let event = |kind: &'static str| AuditEvent::new(kind).user(Some(&user.id)).ip(ip);
-        if locked.is_some() {
-            self.audit.record(
-                event("second_factor_refused_locked")
-                    .detail(json!({ "occasion": occasion.as_str() })),
-            );
-            return Ok(StepOutcome::LockedOut);
-        }
-        let check = check_code(self.db, self.kek, &user.id, input).await?;
-        let proof = match check {
-            CodeCheck::Accepted(proof) => proof,
-            CodeCheck::Reused | CodeCheck::Wrong => {
-                let outcome = self
-                    .policy
-                    .count_failure(self.db, user.username.clone())
-                    .await?;
+        match result {
+            Attempt::Locked => {
+                self.audit.record(
+                    event("second_factor_refused_locked")
+                        .detail(json!({ "occasion": occasion.as_str() })),
+                );
+                Ok(StepOutcome::LockedOut)
+            }
+            Attempt::Failed { reused, outcome } => {
                 self.audit
                     .record(event("second_factor_failure").detail(json!({
                         "occasion": occasion.as_str(),
-                        "reused": check == CodeCheck::Reused,
+                        "reused": reused,
                     })));
-                return Ok(match outcome {
+                Ok(match outcome {
                     FailureOutcome::Counted { .. } => StepOutcome::Refused,
                     FailureOutcome::LockedNow { until } => {
                         self.audit.record(
@@ -106,22 +106,18 @@ impl Guard<'_> {
                         );
                         StepOutcome::LockedOut
                     }
-                });
+                })
             }
-        };
-        if let Proof::RecoveryCode { remaining } = proof {
-            self.audit.record(event("recovery_code_used").detail(json!({
-                "occasion": occasion.as_str(),
-                "remaining": remaining,
-            })));
+            Attempt::Passed(proof) => {
+                if let Proof::RecoveryCode { remaining } = proof {
+                    self.audit.record(event("recovery_code_used").detail(json!({
+                        "occasion": occasion.as_str(),
+                        "remaining": remaining,
+                    })));
+                }
+                Ok(StepOutcome::Passed(proof))
+            }
         }
-        if occasion == Occasion::SignIn {
-            let key = user.username.clone();
-            self.db
-                .run(move |conn| LoginThrottle::clear(conn, &key))
-                .await?;
-        }
-        Ok(StepOutcome::Passed(proof))
     }
 }
 
