@@ -76,21 +76,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ten_distinct_codes_whose_hashes_are_stored() {
+    fn ten_distinct_codes_whose_salted_hashes_are_stored() {
         let (shown, rows) = generate("u1", shared::models::now());
         assert_eq!(shown.len(), COUNT);
         let mut hashes: Vec<_> = rows.iter().map(|r| r.code_hash.clone()).collect();
+        hashes.sort();
         hashes.dedup();
         assert_eq!(hashes.len(), COUNT);
         for (code, row) in shown.iter().zip(&rows) {
-            assert_eq!(code.expose().len(), 11);
-            assert_eq!(
-                hash_of_input(code.expose()).unwrap().as_str(),
-                row.code_hash
-            );
+            assert_eq!(code.expose().len(), 19, "{}", code.expose());
             let typed = code.expose().to_uppercase().replace('-', " ");
-            assert_eq!(hash_of_input(&typed).unwrap().as_str(), row.code_hash);
-            assert!(!row.code_hash.contains(code.expose()));
+            for input in [code.expose(), typed.as_str()] {
+                assert_eq!(hash_of_input("u1", input).unwrap().as_str(), row.code_hash);
+            }
+            let unsalted = HashedToken::of(&code.expose().replace('-', ""));
+            assert_ne!(unsalted.as_str(), row.code_hash, "salted with the user id");
+            let elsewhere = hash_of_input("u2", code.expose()).unwrap();
+            assert_ne!(elsewhere.as_str(), row.code_hash, "another user's hash");
         }
     }
 
