@@ -19,6 +19,7 @@ use crate::accounts::two_factor::second_step::Guard;
 use crate::mail::messages::TwoFactorChange;
 use crate::mail::{Mail, Mailer};
 use crate::oauth::client_cache::ClientCache;
+use crate::oauth::client_usage::UsageRecorder;
 use crate::oauth::keys::{KeyEncryptionKey, Keys};
 use crate::oauth::minting::TokenPolicy;
 use crate::oidc::logout::BackChannel;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub tokens: TokenPolicy,
     /// Clients that authenticated, to authenticate them again without a read.
     pub clients: ClientCache,
+    /// When each client last authenticated, written at most hourly (`auth-server doctor`).
+    pub client_usage: UsageRecorder,
     /// Tells apps when a person's session ends (OpenID Connect back-channel logout).
     pub back_channel: BackChannel,
     /// Sends verification and password-reset messages in the background.
@@ -75,6 +78,7 @@ impl AppState {
             limiter,
             tokens: TokenPolicy::from_settings(&settings.urls, &settings.tokens),
             clients: ClientCache::default(),
+            client_usage: UsageRecorder::default(),
             key_encryption_key: KeyEncryptionKey::from_settings(&settings.keys),
             authenticator_label: url::Url::parse(&settings.urls.issuer)
                 .ok()

@@ -727,6 +727,19 @@ fn every_command_prints_only_its_json_on_stdout_and_logs_on_stderr() {
         );
         check(&["audit", "list"], None, None);
 
+        // `doctor` in development has high findings (http issuer, no KEY_ENCRYPTION_KEY):
+        // exit 5, its report on stdout all the same.
+        let doctor = ws.run_with(
+            &["doctor", "--format", "json"],
+            None,
+            &[("RUST_LOG", "debug"), ("LOG_FORMAT", format)],
+        );
+        assert_eq!(doctor.status.code(), Some(5));
+        let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+        assert!(report["summary"]["high"].as_u64().unwrap() >= 1, "{report}");
+        assert!(!String::from_utf8_lossy(&doctor.stderr).contains('\u{1b}'));
+        covered.insert("doctor".to_owned());
+
         // `migrate` prints a sentence, not JSON; `serve` runs the server (its log is tested
         // in request_log.rs).
         let migrate = ws.run_with(
@@ -826,4 +839,176 @@ fn the_exit_code_tells_what_kind_of_failure_it_was() {
     let stderr = String::from_utf8_lossy(&serve.stderr);
     assert_eq!(serve.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot listen"), "{stderr}");
+}
+
+/// The settings of a production deployment that `doctor` has nothing high to say about.
+fn production_settings(ws: &Workspace) -> Vec<(&'static str, String)> {
+    vec![
+        ("APP_ENV", "production".into()),
+        ("ISSUER", "https://auth.example.com".into()),
+        ("RESOURCE_API_URL", "https://api.example.com".into()),
+        (
+            "KEY_ENCRYPTION_KEY",
+            "Zx8q3LmV0pT6rW2bN9cY4hJ7kD1fG5sA".into(),
+        ),
+        (
+            "MAIL_TRANSPORT",
+            format!("file:{}", ws.dir.join("mail").display()),
+        ),
+        ("REDIS_URL", "redis://127.0.0.1:6379".into()),
+    ]
+}
+
+#[test]
+fn doctor_grades_the_configuration_and_the_database() {
+    let ws = Workspace::new();
+    let settings = production_settings(&ws);
+    let env: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let doctor = |extra: &[(&str, &str)]| {
+        let mut all = env.clone();
+        all.extend_from_slice(extra);
+        let output = ws.run_with(&["doctor", "--format", "json"], None, &all);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+        let found: Vec<(String, String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["severity"].as_str().unwrap().to_owned(),
+                    f["check"].as_str().unwrap().to_owned(),
+                    f["subject"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        (output.status.code(), found, report)
+    };
+    let sql = |statement: &str| {
+        use diesel::{Connection as _, RunQueryDsl as _};
+        let path = ws.dir.join("cli.sqlite3");
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        diesel::sql_query(statement).execute(&mut conn).unwrap();
+    };
+    let has = |found: &[(String, String, String)], severity: &str, check: &str, subject: &str| {
+        found
+            .iter()
+            .any(|(s, c, x)| s == severity && c == check && x == subject)
+    };
+
+    // A sound production configuration: only that SQLite serves one instance.
+    let (code, found, _) = doctor(&[]);
+    assert_eq!(code, Some(0), "{found:?}");
+    assert_eq!(
+        found,
+        vec![(
+            "low".to_owned(),
+            "sqlite-in-production".to_owned(),
+            "DATABASE_URL".to_owned()
+        )]
+    );
+
+    // Settings looser than the defaults, and a weak key-encryption key: named, not shown.
+    let weak = "passwordpasswordpasswordpassword";
+    let (code, found, report) = doctor(&[
+        ("KEY_ENCRYPTION_KEY", weak),
+        ("LOGIN_LOCKOUT", "1m"),
+        ("RATE_LIMITS", "off"),
+    ]);
+    assert_eq!(code, Some(5));
+    assert!(has(
+        &found,
+        "high",
+        "key-encryption-key-weak",
+        "KEY_ENCRYPTION_KEY"
+    ));
+    assert!(has(&found, "high", "rate-limits-off", "RATE_LIMITS"));
+    assert!(has(
+        &found,
+        "medium",
+        "looser-than-default",
+        "LOGIN_LOCKOUT"
+    ));
+    assert!(!report.to_string().contains(weak), "{report}");
+
+    // A client with PKCE relaxed is medium; one registered by an older version with a
+    // plain-http redirect URI is high; a confidential client unused for 200 days is medium.
+    let relaxed = ws.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Relaxed",
+        "--redirect-uri",
+        "https://relaxed.example.com/cb",
+        "--no-pkce",
+    ]);
+    let relaxed = relaxed["client_id"].as_str().unwrap();
+    let stale = ws.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Stale",
+        "--redirect-uri",
+        "https://stale.example.com/cb",
+    ]);
+    let stale = stale["client_id"].as_str().unwrap();
+    sql(&format!(
+        "UPDATE clients SET redirect_uris = 'http://stale.example.com/cb', \
+         created_at = datetime('now', '-200 days'), updated_at = datetime('now', '-200 days') \
+         WHERE client_id = '{stale}'"
+    ));
+    let (code, found, _) = doctor(&[]);
+    assert_eq!(code, Some(5), "{found:?}");
+    assert!(has(&found, "medium", "client-pkce-relaxed", relaxed));
+    assert!(has(&found, "high", "redirect-uri-invalid", stale));
+    assert!(has(&found, "medium", "client-unused", stale));
+    assert!(
+        !found
+            .iter()
+            .any(|(_, c, x)| c == "client-unused" && x == relaxed)
+    );
+
+    // Recorded use clears `client-unused`; disabling clears every finding of a client.
+    sql(&format!(
+        "INSERT INTO client_usage (client_id, last_used_at) VALUES ('{stale}', datetime('now', '-2 days'))"
+    ));
+    let (_, found, _) = doctor(&[]);
+    assert!(
+        !found.iter().any(|(_, c, _)| c == "client-unused"),
+        "{found:?}"
+    );
+    assert!(
+        ws.run_with(&["clients", "disable", stale], None, &env)
+            .status
+            .success()
+    );
+    let (code, found, _) = doctor(&[]);
+    assert_eq!(code, Some(0), "{found:?}");
+
+    // A signing key that has signed for 100 days; one stored before the KEK was set.
+    assert!(ws.run(&["keys", "rotate"], None).status.success());
+    sql("UPDATE signing_keys SET created_at = datetime('now', '-100 days')");
+    let (code, found, _) = doctor(&[]);
+    assert_eq!(code, Some(5), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|(s, c, _)| s == "medium" && c == "signing-key-old")
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(s, c, _)| s == "high" && c == "signing-key-unencrypted")
+    );
+
+    // The text report says the same for a person.
+    let text = ws.run_with(&["doctor"], None, &env);
+    assert_eq!(text.status.code(), Some(5));
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.starts_with("auth-server doctor: "), "{text}");
+    assert!(text.contains("HIGH    signing-key-unencrypted"), "{text}");
+    assert!(
+        text.contains("remedy: run `auth-server keys rotate"),
+        "{text}"
+    );
 }

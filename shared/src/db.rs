@@ -384,6 +384,28 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, MigrationE
 
 use diesel::RunQueryDsl;
 
+/// How many connections clients other than superusers may open to the PostgreSQL server
+/// (`max_connections - superuser_reserved_connections`); `None` on SQLite, which has no
+/// such limit.
+pub fn connection_limit(conn: &mut DbConnection) -> Result<Option<i32>, DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Limit {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        available: i32,
+    }
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            let limit: Limit = diesel::sql_query(
+                "SELECT current_setting('max_connections')::int \
+                 - current_setting('superuser_reserved_connections')::int AS available",
+            )
+            .get_result(pg)?;
+            Ok(Some(limit.available))
+        }
+        DbConnection::Sqlite(_) => Ok(None),
+    }
+}
+
 /// A database failure, classified for the HTTP layer.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

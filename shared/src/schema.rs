@@ -74,6 +74,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_usage (client_id) {
+        client_id -> Text,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     clients (client_id) {
         client_id -> Text,
         secret_hash -> Nullable<Text>,
@@ -227,6 +234,7 @@ diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(authorization_codes -> clients (client_id));
 diesel::joinable!(authorization_codes -> grants (grant_id));
 diesel::joinable!(authorization_codes -> users (user_id));
+diesel::joinable!(client_usage -> clients (client_id));
 diesel::joinable!(consents -> clients (client_id));
 diesel::joinable!(consents -> users (user_id));
 diesel::joinable!(grants -> clients (client_id));
@@ -243,6 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
     authorization_codes,
+    client_usage,
     clients,
     consents,
     grants,

@@ -24,6 +24,9 @@ pub enum CliError {
     /// The database could not be reached or is busy; the same command may work later.
     #[error("{0}")]
     Unavailable(String),
+    /// `doctor` found this many high-severity problems (its report is on stdout).
+    #[error("doctor: {0} high finding(s); see the report")]
+    HighFindings(usize),
     /// Anything else: a failed query, a key that cannot be decrypted, the server stopping
     /// on an error.
     #[error("{0}")]
@@ -37,6 +40,8 @@ impl CliError {
     pub const EXIT_INVALID: u8 = 2;
     pub const EXIT_NOT_FOUND: u8 = 3;
     pub const EXIT_CONFLICT: u8 = 4;
+    /// `doctor` found a high-severity problem.
+    pub const EXIT_FINDINGS: u8 = 5;
     /// `EX_UNAVAILABLE` of sysexits.h.
     pub const EXIT_UNAVAILABLE: u8 = 69;
 
@@ -48,6 +53,7 @@ impl CliError {
             Self::Conflict(_) => Self::EXIT_CONFLICT,
             Self::Unavailable(_) => Self::EXIT_UNAVAILABLE,
             Self::Failed(_) => Self::EXIT_FAILED,
+            Self::HighFindings(_) => Self::EXIT_FINDINGS,
         }
     }
 }

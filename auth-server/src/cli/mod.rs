@@ -1,15 +1,16 @@
 //! The operator CLI: the clap tree and the dispatch to one module per command group
-//! (`server`: `serve`, `migrate`; `users`, `clients`, `keys`, `api_keys`, `audit`). Every
-//! command reads the same settings as the server (environment, or a TOML file named by
-//! `--config`).
+//! (`server`: `serve`, `migrate`; `users`, `clients`, `keys`, `api_keys`, `audit`,
+//! `doctor`). Every command reads the same settings as the server (environment, or a TOML
+//! file named by `--config`).
 //!
 //! Output contract (README, "Operator CLI"): a command's result goes to stdout — JSON for
-//! every command but `migrate` and `serve` — and nothing else does; logs and the error
-//! message go to stderr. A failure is a [`CliError`], whose kind sets the exit code.
+//! every command but `migrate`, `serve` and `doctor` (text unless `--format json`) — and
+//! nothing else does; logs and the error message go to stderr. A failure is a [`CliError`], whose kind sets the exit code.
 
 mod api_keys;
 mod audit;
 mod clients;
+mod doctor;
 mod error;
 mod keys;
 mod server;
@@ -75,6 +76,13 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check the configuration and the database for unsafe choices; exits non-zero on any
+    /// high finding.
+    Doctor {
+        /// `text` for a person, `json` for a program.
+        #[arg(long, value_enum, default_value = "text")]
+        format: doctor::Format,
+    },
 }
 
 /// Loads the settings, starts logging (to stderr) and runs the command.
@@ -89,6 +97,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keys { command } => keys::run(&settings, command).await,
         Command::ApiKeys { command } => api_keys::run(&settings, command).await,
         Command::Audit { command } => audit::run(&settings, command).await,
+        Command::Doctor { format } => doctor::run(&settings, format).await,
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod authorize;
 pub mod client_cache;
 pub mod client_credentials;
+pub mod client_usage;
 pub mod clients;
 pub mod codes;
 pub mod consent;

@@ -115,6 +115,7 @@ pub async fn authenticate(
     let cache = (source == ClientSource::Cache).then_some(&state.clients);
     let client =
         clients::authenticate(&state.db, cache, &state.audit, &credentials, ip.as_deref()).await?;
+    state.client_usage.note(&state.db, &client.client_id);
     Ok(ClientRequest {
         client,
         params,

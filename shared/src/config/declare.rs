@@ -3,6 +3,10 @@
 //! documentation line. Reading settings through a [`Source`] records every declaration,
 //! so the list of names, the unknown-key check and the README and `.env.example` checks
 //! all come from those same declarations.
+//!
+//! A secret ([`FILE_FORMS`]) may instead be given as `NAME_FILE=/path`, the way container
+//! secrets are mounted: the file's content, trimmed, is the value. Giving both forms in the
+//! same place is an error naming the setting.
 
 use std::collections::HashMap;
 
@@ -33,6 +37,23 @@ pub struct Setting<T> {
 /// settings (a public URL against the mode).
 pub fn text(value: &str) -> Result<String, String> {
     Ok(value.to_owned())
+}
+
+/// The secret settings and the name of their file form (`DATABASE_URL_FILE`), in the
+/// environment or, lower-cased, as a TOML key.
+pub const FILE_FORMS: &[(&str, &str)] = &[
+    ("DATABASE_URL", "DATABASE_URL_FILE"),
+    ("KEY_ENCRYPTION_KEY", "KEY_ENCRYPTION_KEY_FILE"),
+    ("REDIS_URL", "REDIS_URL_FILE"),
+    ("SMTP_URL", "SMTP_URL_FILE"),
+];
+
+/// The file form of `name`, if it is a secret setting.
+pub fn file_form(name: &str) -> Option<&'static str> {
+    FILE_FORMS
+        .iter()
+        .find(|(secret, _)| *secret == name)
+        .map(|(_, file)| *file)
 }
 
 /// A setting's declaration without its type: what README and `.env.example` list.
@@ -70,27 +91,30 @@ impl Source {
         }
     }
 
-    /// The trimmed, non-empty value given for `setting`, if any; records its declaration.
-    pub fn raw<T>(&mut self, setting: &Setting<T>) -> Option<String> {
+    /// The trimmed, non-empty value given for `setting`, if any, from the environment or
+    /// else the file's values, each in its plain or (for a secret) its `_FILE` form;
+    /// records its declaration.
+    pub fn raw<T>(&mut self, setting: &Setting<T>) -> Result<Option<String>, ConfigError> {
         self.declared.push(Declaration {
             name: setting.name,
             default: setting.default,
             doc: setting.doc,
         });
-        let from_environment = self
-            .environment
-            .then(|| std::env::var(setting.name).ok())
-            .flatten();
-        from_environment
-            .or_else(|| self.values.get(setting.name).cloned())
-            .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty())
+        let from_environment = if self.environment {
+            given_in(setting.name, |name| std::env::var(name).ok())?
+        } else {
+            None
+        };
+        match from_environment {
+            Some(value) => Ok(Some(value)),
+            None => given_in(setting.name, |name| self.values.get(name).cloned()),
+        }
     }
 
     /// The value of `setting`, or `None` when it is not given (for defaults computed by
     /// the caller, and settings that may stay unset).
     pub fn optional<T>(&mut self, setting: &Setting<T>) -> Result<Option<T>, ConfigError> {
-        self.raw(setting)
+        self.raw(setting)?
             .map(|value| {
                 (setting.parse)(&value).map_err(|message| ConfigError::Invalid {
                     name: setting.name,
@@ -119,11 +143,16 @@ impl Source {
         }
     }
 
-    /// Whether `setting` was given at all (production needs some explicitly).
+    /// Whether `setting` was given at all, in either form (production needs some
+    /// explicitly).
     pub fn is_given<T>(&self, setting: &Setting<T>) -> bool {
         let given = |value: &String| !value.trim().is_empty();
-        (self.environment && std::env::var(setting.name).is_ok_and(|v| given(&v)))
-            || self.values.get(setting.name).is_some_and(given)
+        let mut names = vec![setting.name];
+        names.extend(file_form(setting.name));
+        names.iter().any(|name| {
+            (self.environment && std::env::var(name).is_ok_and(|v| given(&v)))
+                || self.values.get(*name).is_some_and(given)
+        })
     }
 
     /// Every declaration read, after refusing a value for a name nobody declared (a typo
@@ -132,7 +161,12 @@ impl Source {
         let mut unknown: Vec<&String> = self
             .values
             .keys()
-            .filter(|key| !self.declared.iter().any(|d| d.name == key.as_str()))
+            .filter(|key| {
+                !self
+                    .declared
+                    .iter()
+                    .any(|d| d.name == key.as_str() || file_form(d.name) == Some(key.as_str()))
+            })
             .collect();
         unknown.sort();
         if let Some(key) = unknown.first() {
@@ -142,5 +176,42 @@ impl Source {
             });
         }
         Ok(self.declared)
+    }
+}
+
+/// The value of setting `name` in one place (`lookup` reads a name there): its plain form,
+/// or the content of the file its `_FILE` form names; both given is an error.
+fn given_in(
+    name: &'static str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let non_empty = |value: Option<String>| {
+        value
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let plain = non_empty(lookup(name));
+    let Some(file_name) = file_form(name) else {
+        return Ok(plain);
+    };
+    let Some(path) = non_empty(lookup(file_name)) else {
+        return Ok(plain);
+    };
+    if plain.is_some() {
+        return Err(ConfigError::Invalid {
+            name,
+            message: format!("is given both as {name} and as {file_name}: set one of them"),
+        });
+    }
+    let content = std::fs::read_to_string(&path).map_err(|error| ConfigError::Invalid {
+        name: file_name,
+        message: format!("cannot read `{path}`: {error}"),
+    })?;
+    match non_empty(Some(content)) {
+        Some(value) => Ok(Some(value)),
+        None => Err(ConfigError::Invalid {
+            name: file_name,
+            message: format!("`{path}` is empty"),
+        }),
     }
 }

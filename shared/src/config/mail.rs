@@ -164,7 +164,7 @@ fn is_loopback(url: &Url) -> bool {
 
 pub fn read(source: &mut Source) -> Result<MailSettings, ConfigError> {
     let relay = source.optional(&SMTP_URL)?;
-    let transport_given = source.raw(&MAIL_TRANSPORT);
+    let transport_given = source.raw(&MAIL_TRANSPORT)?;
     let transport = match (transport_given.as_deref(), relay) {
         (Some("smtp") | None, Some(relay)) => MailTransport::Smtp(relay),
         (Some("smtp"), None) => {

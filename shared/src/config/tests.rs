@@ -359,3 +359,146 @@ fn a_value_for_an_undeclared_name_is_refused() {
     let error = Settings::from_values(values(&[("SESSION_IDLE_TIMOUT", "5m")])).unwrap_err();
     assert!(error.to_string().contains("session_idle_timout"), "{error}");
 }
+
+/// A folder of its own under the system's temporary folder, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("settings-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A file in the test's temporary folder holding `content`; the path as text.
+fn secret_file(dir: &TempDir, name: &str, content: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn secrets_can_be_read_from_files_with_the_trailing_newline_trimmed() {
+    let dir = TempDir::new();
+    let key = "k".repeat(40);
+    let settings = Settings::from_values(values(&[
+        (
+            "KEY_ENCRYPTION_KEY_FILE",
+            &secret_file(&dir, "kek", &format!("{key}\n")),
+        ),
+        (
+            "DATABASE_URL_FILE",
+            &secret_file(&dir, "db", "postgres://app:pw@db.internal/oauth\n"),
+        ),
+        (
+            "REDIS_URL_FILE",
+            &secret_file(&dir, "redis", "redis://:pw@127.0.0.1:6379"),
+        ),
+        (
+            "SMTP_URL_FILE",
+            &secret_file(&dir, "smtp", "smtp://user:pw@mail.example.com:587"),
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(
+        settings.keys.encryption_key.as_ref().map(|k| k.expose()),
+        Some(key.as_str())
+    );
+    assert!(settings.database.url_given);
+    assert!(settings.database.url.is_postgres());
+    assert_eq!(
+        settings.rate_limits.redis_url.as_ref().map(|u| u.expose()),
+        Some("redis://:pw@127.0.0.1:6379")
+    );
+    assert!(matches!(settings.mail.transport, MailTransport::Smtp(_)));
+}
+
+#[test]
+fn a_secret_given_both_ways_or_from_a_missing_file_is_refused_by_name() {
+    let dir = TempDir::new();
+    let both = Settings::from_values(values(&[
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+        (
+            "REDIS_URL_FILE",
+            &secret_file(&dir, "redis", "redis://127.0.0.1:6380"),
+        ),
+    ]))
+    .unwrap_err()
+    .to_string();
+    assert!(both.contains("REDIS_URL_FILE"), "{both}");
+    assert!(both.contains("set one of them"), "{both}");
+
+    let missing = dir.path().join("absent").to_str().unwrap().to_owned();
+    let error = Settings::from_values(values(&[("KEY_ENCRYPTION_KEY_FILE", &missing)]))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("KEY_ENCRYPTION_KEY_FILE"), "{error}");
+    assert!(error.contains("absent"), "{error}");
+
+    let empty = secret_file(&dir, "empty", "\n");
+    let error = Settings::from_values(values(&[("DATABASE_URL_FILE", &empty)]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("DATABASE_URL_FILE") && error.contains("empty"),
+        "{error}"
+    );
+
+    // A file's value is checked like a plain one, and the error never shows the secret.
+    let short = secret_file(&dir, "short", "tooshort-secret");
+    let error = Settings::from_values(values(&[("KEY_ENCRYPTION_KEY_FILE", &short)]))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("KEY_ENCRYPTION_KEY"), "{error}");
+    assert!(!error.contains("tooshort-secret"), "{error}");
+}
+
+#[test]
+fn only_secrets_have_a_file_form_and_the_toml_file_may_use_it() {
+    let dir = TempDir::new();
+    let error = Settings::from_values(values(&[(
+        "LOGIN_LOCKOUT_FILE",
+        &secret_file(&dir, "lockout", "5m"),
+    )]))
+    .unwrap_err();
+    assert!(error.to_string().contains("login_lockout_file"), "{error}");
+
+    let kek = secret_file(&dir, "kek", &"s".repeat(32));
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("key_encryption_key_file = {:?}\n", kek.as_str()),
+    )
+    .unwrap();
+    let settings = Settings::from_values(read_toml_file(&config).unwrap()).unwrap();
+    assert!(settings.keys.encryption_key.is_some());
+    for (name, _) in declare::FILE_FORMS {
+        assert!(
+            Settings::declarations().iter().any(|d| d.name == *name),
+            "{name} has a file form but is not a setting"
+        );
+    }
+}
+
+#[test]
+fn readme_names_every_file_form() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    for (_, file_name) in declare::FILE_FORMS {
+        assert!(
+            readme.contains(file_name),
+            "README does not name {file_name}"
+        );
+    }
+}

@@ -12,6 +12,7 @@ pub mod api_key;
 pub mod audit_event;
 pub mod authorization_code;
 pub mod client;
+pub mod client_usage;
 pub mod consent;
 pub mod grant;
 pub mod login_throttle;

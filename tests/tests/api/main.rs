@@ -16,6 +16,7 @@ mod client_cache;
 mod client_credentials;
 mod client_library;
 mod client_secrets;
+mod client_usage;
 mod concurrent_use;
 mod cors;
 mod csrf;
