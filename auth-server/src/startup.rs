@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpResponse, middleware, web};
 use shared::config::Settings;
-use shared::http::{request_log, security_headers};
+use shared::http::{request_log, request_metrics, security_headers};
 use shared::ratelimit;
 use shared::startup::{Application, Foundation, StartupError};
 
@@ -31,7 +31,13 @@ const KEY_RETRY_INTERVAL: Duration = Duration::from_secs(2);
 /// background refreshers, and its pages and endpoints.
 pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     let settings = Arc::new(settings);
-    let foundation = Foundation::prepare(&settings, settings.http.auth_server_bind).await?;
+    let foundation = Foundation::prepare(
+        &settings,
+        "auth-server",
+        settings.http.auth_server_bind,
+        settings.http.auth_server_metrics_bind,
+    )
+    .await?;
     let port = foundation.port();
     let password_hashing = PasswordHashing::start(&settings.password_hashing).map_err(|e| {
         StartupError::Fatal(format!("cannot start the password-hashing threads: {e}"))
@@ -68,6 +74,9 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             ))
             .wrap(security_headers::page_headers(https))
             .wrap(request_log::middleware())
+            .wrap(middleware::from_fn(request_metrics::counting(
+                "auth-server",
+            )))
     })?;
     tracing::info!(address = %settings.http.auth_server_bind, port, issuer = %settings.urls.issuer, "auth-server listening");
     Ok(app)

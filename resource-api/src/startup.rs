@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::ResponseError as _;
 use actix_web::{App, HttpResponse, middleware, web};
 use shared::config::Settings;
-use shared::http::{cors, request_log, security_headers};
+use shared::http::{cors, request_log, request_metrics, security_headers};
 use shared::ratelimit;
 use shared::startup::{Application, Foundation, StartupError};
 
@@ -22,7 +22,13 @@ use crate::{rate_limit, routes};
 /// before the server opens), and its routes.
 pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     let settings = Arc::new(settings);
-    let foundation = Foundation::prepare(&settings, settings.http.resource_api_bind).await?;
+    let foundation = Foundation::prepare(
+        &settings,
+        "resource-api",
+        settings.http.resource_api_bind,
+        settings.http.resource_api_metrics_bind,
+    )
+    .await?;
     let port = foundation.port();
     let jwks = JwksCache::new(settings.urls.jwks_url.clone()).map_err(StartupError::Fatal)?;
     // In the background: the issuer may start after us (or in the same process, as in
@@ -59,6 +65,9 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             .wrap(cors::task_api(&cors_origins))
             .wrap(security_headers::api_headers(https))
             .wrap(request_log::middleware())
+            .wrap(middleware::from_fn(request_metrics::counting(
+                "resource-api",
+            )))
     })?;
     tracing::info!(address = %settings.http.resource_api_bind, port, "resource-api listening");
     Ok(app)

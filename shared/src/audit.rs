@@ -86,12 +86,17 @@ impl AuditLog {
     pub fn record(&self, event: AuditEvent) {
         let row = log_and_row(event);
         let sender = self.sender.get_or_init(|| self.start_writer());
+        let metrics = crate::metrics::metrics();
         match sender.try_send(row) {
-            Ok(()) => {}
+            Ok(()) => {
+                metrics.audit_queue.inc();
+            }
             Err(TrySendError::Full(_)) => {
+                metrics.audit_dropped.inc();
                 tracing::error!("the audit queue is full; an audit event was not stored");
             }
             Err(TrySendError::Disconnected(_)) => {
+                metrics.audit_dropped.inc();
                 tracing::error!("the audit writer has stopped; an audit event was not stored");
             }
         }
@@ -119,6 +124,10 @@ impl AuditLog {
 
 /// Logs `event` (a warning, unless it is routine) and makes its row.
 fn log_and_row(event: AuditEvent) -> AuditEventRow {
+    crate::metrics::metrics()
+        .audit_events
+        .get_or_create(&crate::metrics::KindLabels { kind: event.kind })
+        .inc();
     macro_rules! log {
         ($level:ident) => {
             tracing::$level!(
@@ -157,9 +166,12 @@ fn write_until_closed(pool: &DbPool, receiver: &Receiver<AuditEventRow>) {
                 Err(_) => break,
             }
         }
+        let metrics = crate::metrics::metrics();
+        metrics.audit_queue.dec_by(batch.len() as i64);
         if write(pool, &batch).is_err() {
             std::thread::sleep(RETRY_AFTER);
             if let Err(error) = write(pool, &batch) {
+                metrics.audit_dropped.inc_by(batch.len() as u64);
                 tracing::error!(error = %error, dropped = batch.len(), "audit events could not be stored");
             }
         }

@@ -527,7 +527,10 @@ impl Db {
         let pool = self.pool.clone();
         self.executor
             .run(move || {
-                let mut pooled = pool.get().map_err(DbError::from)?;
+                let mut pooled = pool.get().map_err(|error| {
+                    crate::metrics::metrics().pool_timeouts.inc();
+                    DbError::from(error)
+                })?;
                 pooled.verify_if_idle()?;
                 let result = work(&mut pooled);
                 pooled.note_outcome(result.is_err());

@@ -9,6 +9,7 @@ pub mod claims;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod metrics;
 pub mod models;
 pub mod parse;
 pub mod ratelimit;

@@ -2,7 +2,9 @@
 //! a `main`), open the pool and bring the schema up to date (retrying in the background
 //! while the database is unreachable), build the rate limiter, bind the listener (port 0
 //! picks a free port, as tests do), and run the actix server with the parts every app
-//! carries. Each server adds only its own state, middleware and routes.
+//! carries — and, when a metrics address is set, a second server on its own listener that
+//! answers `GET /metrics` alone ([`crate::metrics`]). Each server adds only its own state,
+//! middleware and routes.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -10,8 +12,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
+use actix_web::dev::ServerHandle;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::audit::AuditLog;
 use crate::config::Settings;
@@ -74,15 +77,25 @@ pub struct Foundation {
     pub audit: AuditLog,
     pub readiness: Readiness,
     pub limiter: Limiter,
+    /// `auth-server` or `resource-api`: the `server` label of its metrics.
+    pub server: &'static str,
     listener: TcpListener,
     port: u16,
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Foundation {
-    /// Prepares the database, builds the rate limiter and binds `address`.
-    pub async fn prepare(settings: &Settings, address: SocketAddr) -> Result<Self, StartupError> {
+    /// Prepares the database, builds the rate limiter and binds `address` (and
+    /// `metrics_address`, if any) for `server`.
+    pub async fn prepare(
+        settings: &Settings,
+        server: &'static str,
+        address: SocketAddr,
+        metrics_address: Option<SocketAddr>,
+    ) -> Result<Self, StartupError> {
         let (db, readiness) = prepare_database(settings).await?;
         let listener = bind(address)?;
+        let metrics_listener = metrics_address.map(bind).transpose()?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let audit = AuditLog::new(db.pool().clone());
         let limiter = Limiter::new(&settings.rate_limits, Some(audit.clone()))
@@ -93,8 +106,10 @@ impl Foundation {
             audit,
             readiness,
             limiter,
+            server,
             listener,
             port,
+            metrics_listener,
         })
     }
 
@@ -140,12 +155,70 @@ impl Foundation {
             .listen(self.listener)
             .map_err(|source| StartupError::Bind { address, source })?
             .run();
+        let metrics = self
+            .metrics_listener
+            .map(|listener| serve_metrics(listener, self.server, &self.db))
+            .transpose()?;
         Ok(Application {
             port: self.port,
             server,
+            metrics,
             db: self.db,
         })
     }
+}
+
+/// The metrics server: one worker, `GET /metrics` and nothing else, started now.
+fn serve_metrics(
+    listener: TcpListener,
+    server: &'static str,
+    db: &Db,
+) -> Result<(u16, ServerHandle), StartupError> {
+    let address = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+    let scraped = web::Data::new(Scraped {
+        server,
+        db: db.clone(),
+    });
+    let running = HttpServer::new(move || {
+        App::new()
+            .app_data(scraped.clone())
+            .route("/metrics", web::get().to(metrics_page))
+            .default_service(web::to(HttpResponse::NotFound))
+    })
+    .workers(1)
+    .shutdown_timeout(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|source| StartupError::Bind { address, source })?
+    .run();
+    let handle = running.handle();
+    actix_web::rt::spawn(running);
+    Ok((port, handle))
+}
+
+/// What a scrape reads besides the counters: the server's pool.
+struct Scraped {
+    server: &'static str,
+    db: Db,
+}
+
+async fn metrics_page(scraped: web::Data<Scraped>) -> HttpResponse {
+    let pool = scraped.db.pool();
+    let state = pool.state();
+    crate::metrics::observe_pool(
+        scraped.server,
+        state.connections,
+        state.idle_connections,
+        pool.max_size(),
+    );
+    HttpResponse::Ok()
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .insert_header(("Cache-Control", "no-store"))
+        .body(crate::metrics::encode())
 }
 
 /// See [`Foundation::common_parts`]; cheap to clone into each worker's app.
@@ -173,6 +246,8 @@ impl CommonParts {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener's port and its server, which stops with this one.
+    metrics: Option<(u16, ServerHandle)>,
     db: Db,
 }
 
@@ -189,12 +264,21 @@ impl Application {
         self.port
     }
 
+    /// The port of the metrics listener, when one was set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     pub fn db(&self) -> &Db {
         &self.db
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let stopped = self.server.await;
+        if let Some((_, metrics)) = self.metrics {
+            metrics.stop(true).await;
+        }
+        stopped
     }
 }
 

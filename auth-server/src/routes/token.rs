@@ -3,6 +3,7 @@
 //! `Cache-Control: no-store` (§5.1, §5.2).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use shared::metrics::{ErrorLabels, GrantLabels};
 use shared::ratelimit::Scope;
 
 use super::client_request::{ClientRequest, ClientSource, authenticate, key_ring};
@@ -18,6 +19,35 @@ pub async fn exchange(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, OAuthError> {
+    let answer = answer(req, state, form).await;
+    // Counted by grant type and error code only: no client, user or token in a label.
+    let metrics = shared::metrics::metrics();
+    match &answer {
+        Ok((_, Some(grant_type))) => {
+            let grant_type = grant_type.as_str();
+            metrics
+                .tokens_issued
+                .get_or_create(&GrantLabels { grant_type })
+                .inc();
+        }
+        Ok((_, None)) => {}
+        Err(error) => {
+            let error = error.code.as_str();
+            metrics
+                .token_errors
+                .get_or_create(&ErrorLabels { error })
+                .inc();
+        }
+    }
+    answer.map(|(response, _)| response)
+}
+
+/// The answer, and the grant type of the token issued, if one was.
+async fn answer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<(HttpResponse, Option<GrantType>), OAuthError> {
     // Before anything that may wait: a code or refresh token spent after this moment was
     // spent by a request racing this one (see oauth::refresh).
     let arrived_at = shared::models::now();
@@ -32,7 +62,7 @@ pub async fn exchange(
             .await;
         shared::ratelimit::note_verdict(&req, verdict);
         if !verdict.is_allowed() {
-            return Ok(rate_limited(&verdict));
+            return Ok((rate_limited(&verdict), None));
         }
     }
     // A client authenticated from the cache whose row has changed since is authenticated
@@ -44,21 +74,22 @@ pub async fn exchange(
         }
         other => other,
     };
-    let response = response.map_err(|error| match error {
+    let (response, grant_type) = response.map_err(|error| match error {
         ExchangeError::Refused(error) => error,
         ExchangeError::ClientChanged => OAuthError::invalid_client("client authentication failed"),
     })?;
-    Ok(HttpResponse::Ok()
+    let response = HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Pragma", "no-cache"))
-        .json(response))
+        .json(response);
+    Ok((response, Some(grant_type)))
 }
 
 async fn run_grant(
     state: &AppState,
     request: &ClientRequest,
     arrived_at: chrono::NaiveDateTime,
-) -> Result<TokenResponse, ExchangeError> {
+) -> Result<(TokenResponse, GrantType), ExchangeError> {
     let grant_type = GrantType::requested_by(&request.client, &request.params)?;
     let ring = key_ring(state)?;
     let grant = TokenRequest::parse(grant_type, &request.params)?;
@@ -72,4 +103,5 @@ async fn run_grant(
         arrived_at,
     )
     .await
+    .map(|response| (response, grant_type))
 }

@@ -109,8 +109,18 @@ impl JwksCache {
         self.fetch().await
     }
 
-    /// The fetch itself; the caller holds `fetching`.
+    /// The fetch itself, counted by outcome; the caller holds `fetching`.
     async fn fetch(&self) -> Result<usize, String> {
+        let fetched = self.fetch_uncounted().await;
+        let outcome = if fetched.is_ok() { "ok" } else { "failed" };
+        shared::metrics::metrics()
+            .jwks_fetches
+            .get_or_create(&shared::metrics::OutcomeLabels { outcome })
+            .inc();
+        fetched
+    }
+
+    async fn fetch_uncounted(&self) -> Result<usize, String> {
         let set: JwkSet = self
             .http
             .get(&self.url)

@@ -88,13 +88,22 @@ impl RevocationList {
         }
         let list = self.clone();
         actix_web::rt::spawn(async move {
+            let mut caught_up_at = std::time::Instant::now();
             loop {
+                let started = std::time::Instant::now();
                 match list.sync(&db, cursor).await {
-                    Ok(next) => cursor = next,
+                    Ok(next) => {
+                        cursor = next;
+                        caught_up_at = started;
+                    }
                     Err(error) => {
                         tracing::warn!(error = %error, "could not refresh the revocation list")
                     }
                 }
+                // How old the mirror may be: since the start of its last complete read.
+                shared::metrics::metrics()
+                    .revocation_lag
+                    .set(caught_up_at.elapsed().as_secs_f64());
                 actix_web::rt::time::sleep(POLL_INTERVAL).await;
             }
         });

@@ -15,6 +15,10 @@ use crate::parse;
 pub struct HttpSettings {
     pub auth_server_bind: SocketAddr,
     pub resource_api_bind: SocketAddr,
+    /// Where each server serves `/metrics`, on a listener of its own; `None`: no metrics
+    /// listener.
+    pub auth_server_metrics_bind: Option<SocketAddr>,
+    pub resource_api_metrics_bind: Option<SocketAddr>,
     /// Worker threads per server; defaults to the number of cores.
     pub workers: usize,
     /// Whether `X-Forwarded-For` names the client (only behind a proxy that sets it).
@@ -54,6 +58,18 @@ pub const RESOURCE_API_BIND: Setting<SocketAddr> = Setting {
     default: Value("127.0.0.1:8081"),
     parse: parse::socket_address,
     doc: r#"listen address of the task API"#,
+};
+pub const AUTH_SERVER_METRICS_BIND: Setting<SocketAddr> = Setting {
+    name: "AUTH_SERVER_METRICS_BIND",
+    default: Unset,
+    parse: parse::socket_address,
+    doc: r#"where auth-server serves Prometheus metrics (`GET /metrics`), on a listener of its own that the public port never answers for (`127.0.0.1:9090`); unset: none (see "Metrics")"#,
+};
+pub const RESOURCE_API_METRICS_BIND: Setting<SocketAddr> = Setting {
+    name: "RESOURCE_API_METRICS_BIND",
+    default: Unset,
+    parse: parse::socket_address,
+    doc: r#"the same for the task API (`127.0.0.1:9091`)"#,
 };
 pub const HTTP_WORKERS: Setting<usize> = Setting {
     name: "HTTP_WORKERS",
@@ -112,6 +128,8 @@ pub fn read(source: &mut Source) -> Result<HttpSettings, ConfigError> {
     Ok(HttpSettings {
         auth_server_bind: source.get(&AUTH_SERVER_BIND)?,
         resource_api_bind: source.get(&RESOURCE_API_BIND)?,
+        auth_server_metrics_bind: source.optional(&AUTH_SERVER_METRICS_BIND)?,
+        resource_api_metrics_bind: source.optional(&RESOURCE_API_METRICS_BIND)?,
         workers: source
             .optional(&HTTP_WORKERS)?
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),

@@ -5,6 +5,7 @@ pub mod bearer;
 pub mod cors;
 pub mod health;
 pub mod request_log;
+pub mod request_metrics;
 pub mod security_headers;
 
 use actix_web::HttpRequest;

@@ -246,10 +246,25 @@ impl Limiter {
             })
             .collect();
         let verdict = self.decide(Some(&block_key), &checks).await;
-        if let Verdict::Refused(_) = verdict {
-            self.strike(&ip, &block_key).await;
+        match verdict {
+            Verdict::Refused(decision) => {
+                crate::metrics::count_refusal(self.refusing_scope(scopes, decision));
+                self.strike(&ip, &block_key).await;
+            }
+            Verdict::Blocked { .. } => crate::metrics::count_refusal("blocked"),
+            Verdict::Allowed(_) => {}
         }
         verdict
+    }
+
+    /// Of the per-IP `scopes` checked, the one whose rule gave the refusal `decision` (the
+    /// first with its limit: the metrics' `rule` label).
+    fn refusing_scope(&self, scopes: &[Scope], decision: Decision) -> &'static str {
+        scopes
+            .iter()
+            .filter(|scope| scope.is_per_ip())
+            .find(|scope| self.inner.settings.rule(**scope).limit == decision.limit)
+            .map_or("ip", |scope| scope.key_part())
     }
 
     /// Checks a request of one client or user (`Scope::Client`, `Scope::User`), wherever
@@ -263,7 +278,11 @@ impl Limiter {
             self.key(subject, scope.key_part()),
             self.inner.settings.rule(scope),
         )];
-        self.decide(None, &checks).await
+        let verdict = self.decide(None, &checks).await;
+        if !verdict.is_allowed() {
+            crate::metrics::count_refusal(scope.key_part());
+        }
+        verdict
     }
 
     async fn decide(&self, block_key: Option<&str>, checks: &[(String, Rule)]) -> Verdict {

@@ -48,7 +48,14 @@ async fn stack_with_counted_jwks() -> (TestStack, Arc<AtomicUsize>) {
     let api = resource_api::startup::build(settings).await.unwrap();
     let api_address = format!("http://127.0.0.1:{}", api.port());
     actix_web::rt::spawn(api.run_until_stopped());
-    (TestStack { auth, api_address }, fetches)
+    (
+        TestStack {
+            auth,
+            api_address,
+            api_metrics_address: None,
+        },
+        fetches,
+    )
 }
 
 async fn status_of(stack: &TestStack, token: &str) -> u16 {

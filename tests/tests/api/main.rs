@@ -27,6 +27,7 @@ mod jwks_refetch;
 mod key_rotation;
 mod login;
 mod logout;
+mod metrics;
 mod native_apps;
 mod oauth_flow;
 mod openid_connect;

@@ -43,6 +43,8 @@ pub fn test_settings(database_url: &str, overrides: &[(&str, &str)]) -> Settings
 #[derive(Clone)]
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when the settings set one.
+    pub metrics_address: Option<String>,
     pub db: Db,
     database: Arc<TestDatabase>,
     database_url: String,
@@ -80,10 +82,14 @@ async fn start(database: Arc<TestDatabase>, url: &str, overrides: &[(&str, &str)
         .await
         .expect("auth-server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let db = app.db().clone();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         db,
         database,
         database_url: url.to_owned(),
@@ -110,6 +116,8 @@ impl TestApp {
 pub struct TestStack {
     pub auth: TestApp,
     pub api_address: String,
+    /// The task API's metrics listener, when the settings set one.
+    pub api_metrics_address: Option<String>,
 }
 
 pub async fn spawn_stack() -> TestStack {
@@ -126,8 +134,15 @@ pub async fn spawn_stack_with(overrides: &[(&str, &str)]) -> TestStack {
         .await
         .expect("resource-api starts");
     let api_address = format!("http://127.0.0.1:{}", api.port());
+    let api_metrics_address = api
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     actix_web::rt::spawn(api.run_until_stopped());
-    TestStack { auth, api_address }
+    TestStack {
+        auth,
+        api_address,
+        api_metrics_address,
+    }
 }
 
 impl TestStack {
