@@ -57,6 +57,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
     spawn_key_refresher(state.clone());
     spawn_pruner(state.clone());
 
+    // Requests are counted only where a metrics listener can show the counts.
+    let count_requests = settings.http.auth_server_metrics_bind.is_some();
     let https = settings.is_https();
     let cors_origins = settings.http.cors_allowed_origins.clone();
     let common = foundation.common_parts(&settings);
@@ -74,9 +76,10 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             ))
             .wrap(security_headers::page_headers(https))
             .wrap(request_log::middleware())
-            .wrap(middleware::from_fn(request_metrics::counting(
-                "auth-server",
-            )))
+            .wrap(middleware::Condition::new(
+                count_requests,
+                middleware::from_fn(request_metrics::counting("auth-server")),
+            ))
     })?;
     tracing::info!(address = %settings.http.auth_server_bind, port, issuer = %settings.urls.issuer, "auth-server listening");
     Ok(app)

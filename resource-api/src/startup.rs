@@ -48,6 +48,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         trust_proxy_headers: settings.http.trust_proxy_headers,
     });
 
+    // Requests are counted only where a metrics listener can show the counts.
+    let count_requests = settings.http.resource_api_metrics_bind.is_some();
     let https = settings.is_https();
     let cors_origins = settings.http.cors_allowed_origins.clone();
     let common = foundation.common_parts(&settings);
@@ -65,9 +67,10 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
             .wrap(cors::task_api(&cors_origins))
             .wrap(security_headers::api_headers(https))
             .wrap(request_log::middleware())
-            .wrap(middleware::from_fn(request_metrics::counting(
-                "resource-api",
-            )))
+            .wrap(middleware::Condition::new(
+                count_requests,
+                middleware::from_fn(request_metrics::counting("resource-api")),
+            ))
     })?;
     tracing::info!(address = %settings.http.resource_api_bind, port, "resource-api listening");
     Ok(app)
