@@ -726,6 +726,15 @@ fn every_command_prints_only_its_json_on_stdout_and_logs_on_stderr() {
             Some("account_deleted"),
         );
         check(&["audit", "list"], None, None);
+        let copy = ws.dir.join(format!("backup-{format}.sqlite3"));
+        check(
+            &["backup", "--to", copy.to_str().unwrap()],
+            None,
+            Some("database backed up"),
+        );
+        // One word, not a group: `backup --to` is the command `backup`.
+        covered.remove("backup --to");
+        covered.insert("backup".to_owned());
 
         // `doctor` in development has high findings (http issuer, no KEY_ENCRYPTION_KEY):
         // exit 5, its report on stdout all the same.
@@ -1011,4 +1020,41 @@ fn doctor_grades_the_configuration_and_the_database() {
         text.contains("remedy: run `auth-server keys rotate"),
         "{text}"
     );
+}
+
+#[test]
+fn backup_copies_the_sqlite_database_and_never_overwrites() {
+    use diesel::{Connection as _, QueryableByName, RunQueryDsl as _};
+    let ws = Workspace::new();
+    ws.create_alice();
+    let copy = ws.dir.join("copy.sqlite3");
+    let copy_arg = copy.to_str().unwrap();
+    let made = ws.json(&["backup", "--to", copy_arg]);
+    assert_eq!(made["backup"], copy_arg);
+    assert!(made["bytes"].as_u64().unwrap() > 0);
+
+    // The copy is a database of its own with alice in it.
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        username: String,
+    }
+    let mut conn = diesel::SqliteConnection::establish(copy_arg).unwrap();
+    let names: Vec<Name> = diesel::sql_query("SELECT username FROM users")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(
+        names
+            .iter()
+            .map(|n| n.username.as_str())
+            .collect::<Vec<_>>(),
+        ["alice"]
+    );
+
+    // Never over an existing file: exit 4, the file untouched.
+    let before = std::fs::read(&copy).unwrap();
+    let again = ws.run(&["backup", "--to", copy_arg], None);
+    assert_eq!(again.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
 }

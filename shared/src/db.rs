@@ -384,6 +384,36 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, MigrationE
 
 use diesel::RunQueryDsl;
 
+/// Why a backup was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("`{0}` exists already: choose a new file (a backup never overwrites one)")]
+    Exists(String),
+    #[error(
+        "this is a PostgreSQL database: back it up with pg_dump (README, \"Backup and restore\")"
+    )]
+    Postgres,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Writes a consistent copy of the SQLite database to the new file `to` while the servers
+/// keep running (`VACUUM INTO`: one read transaction, so the copy is the database at one
+/// moment, compacted; the WAL's committed pages included).
+pub fn backup_sqlite(conn: &mut DbConnection, to: &std::path::Path) -> Result<(), BackupError> {
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Err(BackupError::Postgres);
+    };
+    if to.exists() {
+        return Err(BackupError::Exists(to.display().to_string()));
+    }
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(to.to_string_lossy().into_owned())
+        .execute(sqlite)
+        .map_err(DbError::from)?;
+    Ok(())
+}
+
 /// How many connections clients other than superusers may open to the PostgreSQL server
 /// (`max_connections - superuser_reserved_connections`); `None` on SQLite, which has no
 /// such limit.

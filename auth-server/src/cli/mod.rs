@@ -1,6 +1,6 @@
 //! The operator CLI: the clap tree and the dispatch to one module per command group
 //! (`server`: `serve`, `migrate`; `users`, `clients`, `keys`, `api_keys`, `audit`,
-//! `doctor`). Every command reads the same settings as the server (environment, or a TOML
+//! `backup`, `doctor`). Every command reads the same settings as the server (environment, or a TOML
 //! file named by `--config`).
 //!
 //! Output contract (README, "Operator CLI"): a command's result goes to stdout — JSON for
@@ -9,6 +9,7 @@
 
 mod api_keys;
 mod audit;
+mod backup;
 mod clients;
 mod doctor;
 mod error;
@@ -76,6 +77,13 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Copy the SQLite database to a new file while the servers run (PostgreSQL: use
+    /// pg_dump).
+    Backup {
+        /// The new file to write; never overwritten.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
     /// Check the configuration and the database for unsafe choices; exits non-zero on any
     /// high finding.
     Doctor {
@@ -97,6 +105,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keys { command } => keys::run(&settings, command).await,
         Command::ApiKeys { command } => api_keys::run(&settings, command).await,
         Command::Audit { command } => audit::run(&settings, command).await,
+        Command::Backup { to } => backup::run(&settings, to).await,
         Command::Doctor { format } => doctor::run(&settings, format).await,
     }
 }

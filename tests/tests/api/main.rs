@@ -12,6 +12,7 @@ mod api_keys;
 mod apps;
 mod audit;
 mod authorize_errors;
+mod backup;
 mod client_cache;
 mod client_credentials;
 mod client_library;

@@ -101,6 +101,11 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// The `DATABASE_URL` this app runs on.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     /// Whether this app's database is PostgreSQL (else SQLite).
     pub fn is_postgres(&self) -> bool {
         self.database.is_postgres()
