@@ -42,6 +42,7 @@ mod registration;
 mod revocation;
 mod revocation_list;
 mod sessions;
+mod several_instances;
 mod task_api_headers;
 mod task_auth;
 mod tasks;
