@@ -47,10 +47,11 @@ impl ClientCache {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn client(id: &str) -> Client {
+    /// A confidential client_credentials client made now (other tests start from it).
+    pub(crate) fn client(id: &str) -> Client {
         let at = shared::models::now();
         Client {
             client_id: id.to_owned(),

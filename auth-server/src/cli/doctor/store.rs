@@ -189,25 +189,15 @@ pub fn check_pool(pool_size: u32, available: Option<i32>) -> Vec<Finding> {
 mod tests {
     use super::*;
 
-    fn client(id: &str, now: NaiveDateTime) -> Client {
+    fn client(id: &str, at: NaiveDateTime) -> Client {
         Client {
-            client_id: id.to_owned(),
             secret_hash: Some("hash".into()),
-            name: "App".into(),
             redirect_uris: "https://app.example.com/callback".into(),
             scopes: "tasks:read".into(),
             grant_types: "authorization_code refresh_token".into(),
-            is_public: false,
-            is_first_party: false,
-            require_pkce: true,
-            created_at: now,
-            updated_at: now,
-            disabled_at: None,
-            is_resource_server: false,
-            id_token_signed_response_alg: "RS256".into(),
-            post_logout_redirect_uris: String::new(),
-            backchannel_logout_uri: None,
-            require_mfa: false,
+            created_at: at,
+            updated_at: at,
+            ..crate::oauth::client_cache::tests::client(id)
         }
     }
 
