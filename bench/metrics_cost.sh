@@ -76,7 +76,7 @@ for backend in $BACKENDS; do
   awk -v on="${total_rps[on]}" -v off="${total_rps[off]}" -v con="${total_cpu[on]}" -v coff="${total_cpu[off]}" -v b="$backend" \
     'BEGIN { printf "%-9s metrics on = %.3fx the read rate of off, %.3fx its CPU per request (target: rate >= 0.97x)\n", b, on / off, con / coff }'
   echo "--- /metrics excerpt after the last round ($backend)"
-  grep -E '^(http_requests_total\{.*/api/tasks"|http_request_duration_seconds_(count|sum)\{.*/api/tasks"|db_pool|jwks_fetches_total|revocation_mirror_lag|rate_limit_refusals_total|audit_)' \
+  grep -E '^(http_request_duration_seconds_(count|sum)\{.*/api/tasks"|db_pool|jwks_fetches_total|revocation_mirror_lag|rate_limit_refusals_total|audit_)' \
     "$WORK/metrics-$backend.txt" | head -20 || true
 
   stop_servers

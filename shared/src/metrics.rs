@@ -32,12 +32,6 @@ pub struct RequestLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RouteLabels {
-    pub server: &'static str,
-    pub route: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GrantLabels {
     pub grant_type: &'static str,
 }
@@ -79,8 +73,8 @@ pub struct OutcomeLabels {
 /// Every metric, registered once.
 pub struct Metrics {
     registry: Registry,
-    pub http_requests: Family<RequestLabels, Counter>,
-    pub http_duration: Family<RouteLabels, Histogram>,
+    /// Requests by route, method and status, with their latency (its `_count` counts them).
+    pub http_duration: Family<RequestLabels, Histogram>,
     pub tokens_issued: Family<GrantLabels, Counter>,
     pub token_errors: Family<ErrorLabels, Counter>,
     pub audit_events: Family<KindLabels, Counter>,
@@ -109,7 +103,6 @@ impl Metrics {
     fn new() -> Self {
         let mut registry = Registry::default();
         let metrics = Self {
-            http_requests: Family::default(),
             http_duration: Family::new_with_constructor(latency_histogram),
             tokens_issued: Family::default(),
             token_errors: Family::default(),
@@ -125,13 +118,9 @@ impl Metrics {
             registry: Registry::default(),
         };
         registry.register(
-            "http_requests",
-            "HTTP requests answered, by route template, method and status",
-            metrics.http_requests.clone(),
-        );
-        registry.register(
             "http_request_duration_seconds",
-            "Time from a request's arrival to its response, by route template",
+            "Time from a request's arrival to its response, by route template, method and \
+             status (`_count`: the requests answered)",
             metrics.http_duration.clone(),
         );
         registry.register(
@@ -213,23 +202,15 @@ pub fn observe_request(
     elapsed: Duration,
 ) {
     let route = route.unwrap_or_else(|| "unmatched".to_owned());
-    let metrics = metrics();
-    metrics
+    metrics()
         .http_duration
-        .get_or_create(&RouteLabels {
-            server,
-            route: route.clone(),
-        })
-        .observe(elapsed.as_secs_f64());
-    metrics
-        .http_requests
         .get_or_create(&RequestLabels {
             server,
             route,
             method,
             status,
         })
-        .inc();
+        .observe(elapsed.as_secs_f64());
 }
 
 /// The exposition of every metric, as of now.

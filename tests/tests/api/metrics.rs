@@ -138,10 +138,13 @@ async fn each_server_counts_its_requests_tokens_and_errors_on_its_own_listener()
         ("method", "POST"),
         ("status", "200"),
     ];
-    assert!(moved("http_requests_total", &token_ok) >= 2.0, "{text}");
+    assert!(
+        moved("http_request_duration_seconds_count", &token_ok) >= 2.0,
+        "{text}"
+    );
     assert!(
         moved(
-            "http_requests_total",
+            "http_request_duration_seconds_count",
             &[
                 ("server", "auth-server"),
                 ("route", "unmatched"),
@@ -189,14 +192,14 @@ async fn each_server_counts_its_requests_tokens_and_errors_on_its_own_listener()
     ];
     assert!(
         api_moved(
-            "http_requests_total",
+            "http_request_duration_seconds_count",
             &[listed[0], listed[1], listed[2], ("status", "200")]
         ) >= 1.0,
         "{api_text}"
     );
     assert!(
         api_moved(
-            "http_requests_total",
+            "http_request_duration_seconds_count",
             &[listed[0], listed[1], listed[2], ("status", "401")]
         ) >= 1.0
     );
@@ -234,7 +237,7 @@ async fn rate_limit_refusals_are_counted_by_rule() {
     assert!(
         value(
             &after,
-            "http_requests_total",
+            "http_request_duration_seconds_count",
             &[
                 ("server", "auth-server"),
                 ("route", "/token"),
