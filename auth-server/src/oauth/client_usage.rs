@@ -4,7 +4,7 @@
 //! waits for it, and a failed write is only logged (the next hour writes again).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use shared::db::{Db, DbError};
@@ -19,7 +19,7 @@ const MAX_REMEMBERED: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub struct UsageRecorder {
-    written_at: Mutex<HashMap<String, Instant>>,
+    written_at: RwLock<HashMap<String, Instant>>,
 }
 
 impl UsageRecorder {
@@ -43,15 +43,22 @@ impl UsageRecorder {
         });
     }
 
-    /// Whether a write is due for `client_id` at `now`; if so, counts it as written.
+    /// Whether a write is due for `client_id` at `now`; if so, counts it as written. The
+    /// common answer (written within the hour) takes only the shared lock.
     fn is_due(&self, client_id: &str, now: Instant) -> bool {
-        let Ok(mut written_at) = self.written_at.lock() else {
+        let recent = |written_at: &HashMap<String, Instant>| {
+            written_at
+                .get(client_id)
+                .is_some_and(|at| now.duration_since(*at) < RECORD_EVERY)
+        };
+        if self.written_at.read().map_or(true, |w| recent(&w)) {
+            return false;
+        }
+        let Ok(mut written_at) = self.written_at.write() else {
             return false;
         };
-        if written_at
-            .get(client_id)
-            .is_some_and(|at| now.duration_since(*at) < RECORD_EVERY)
-        {
+        // Another request may have taken the write between the two locks.
+        if recent(&written_at) {
             return false;
         }
         if written_at.len() >= MAX_REMEMBERED {
