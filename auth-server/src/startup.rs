@@ -81,7 +81,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
                 middleware::from_fn(request_metrics::counting("auth-server")),
             ))
     })?;
-    tracing::info!(address = %settings.http.auth_server_bind, port, issuer = %settings.urls.issuer, "auth-server listening");
+    tracing::info!(address = %settings.http.auth_server_bind, port, tls = settings.http.tls.is_some(), issuer = %settings.urls.issuer, "auth-server listening");
     Ok(app)
 }
 

@@ -865,6 +865,7 @@ fn production_settings(ws: &Workspace) -> Vec<(&'static str, String)> {
             format!("file:{}", ws.dir.join("mail").display()),
         ),
         ("REDIS_URL", "redis://127.0.0.1:6379".into()),
+        ("TRUST_PROXY_HEADERS", "true".into()),
     ]
 }
 

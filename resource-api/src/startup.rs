@@ -72,7 +72,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartupError> {
                 middleware::from_fn(request_metrics::counting("resource-api")),
             ))
     })?;
-    tracing::info!(address = %settings.http.resource_api_bind, port, "resource-api listening");
+    tracing::info!(address = %settings.http.resource_api_bind, port, tls = settings.http.tls.is_some(), "resource-api listening");
     Ok(app)
 }
 

@@ -16,4 +16,5 @@ pub mod ratelimit;
 pub mod schema;
 pub mod startup;
 pub mod telemetry;
+pub mod tls;
 pub mod token;

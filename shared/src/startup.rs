@@ -1,7 +1,8 @@
 //! What starting either server takes, written once: load the settings and the logger (for
 //! a `main`), open the pool and bring the schema up to date (retrying in the background
 //! while the database is unreachable), build the rate limiter, bind the listener (port 0
-//! picks a free port, as tests do), and run the actix server with the parts every app
+//! picks a free port, as tests do; with `TLS_CERT_FILE` it speaks TLS, [`crate::tls`]), and
+//! run the actix server with the parts every app
 //! carries — and, when a metrics address is set, a second server on its own listener that
 //! answers `GET /metrics` alone ([`crate::metrics`]). Each server adds only its own state,
 //! middleware and routes.
@@ -22,6 +23,7 @@ use crate::db::{Db, MigrationError};
 use crate::http::health::{self, Readiness};
 use crate::http::request_log::ClientIpRule;
 use crate::ratelimit::Limiter;
+use crate::tls::CertificateReloader;
 
 /// How often migrations are retried while the database cannot be reached.
 const MIGRATION_RETRY: Duration = Duration::from_secs(2);
@@ -81,6 +83,8 @@ pub struct Foundation {
     pub server: &'static str,
     listener: TcpListener,
     port: u16,
+    /// The TLS configuration of the public listener; `None`: plain HTTP.
+    tls: Option<rustls::ServerConfig>,
     metrics_listener: Option<TcpListener>,
 }
 
@@ -93,6 +97,17 @@ impl Foundation {
         address: SocketAddr,
         metrics_address: Option<SocketAddr>,
     ) -> Result<Self, StartupError> {
+        let tls = settings
+            .http
+            .tls
+            .as_ref()
+            .map(|files| {
+                let reloader = CertificateReloader::load(files)?;
+                reloader.watch();
+                reloader.server_config()
+            })
+            .transpose()
+            .map_err(|error| StartupError::Fatal(error.to_string()))?;
         let (db, readiness) = prepare_database(settings).await?;
         let listener = bind(address)?;
         let metrics_listener = metrics_address.map(bind).transpose()?;
@@ -109,6 +124,7 @@ impl Foundation {
             server,
             listener,
             port,
+            tls,
             metrics_listener,
         })
     }
@@ -149,10 +165,14 @@ impl Foundation {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let server: Server = HttpServer::new(factory)
+        let server = HttpServer::new(factory)
             .workers(workers)
-            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS)
-            .listen(self.listener)
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);
+        let server = match self.tls {
+            Some(tls) => server.listen_rustls_0_23(self.listener, tls),
+            None => server.listen(self.listener),
+        };
+        let server: Server = server
             .map_err(|source| StartupError::Bind { address, source })?
             .run();
         let metrics = self

@@ -3,6 +3,7 @@
 //! task API's, which is every access token's `aud`; the JWKS the task API reads).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use super::declare::Default::{Described, Unset, Value};
 use super::declare::{self, Setting, Source};
@@ -23,9 +24,20 @@ pub struct HttpSettings {
     pub workers: usize,
     /// Whether `X-Forwarded-For` names the client (only behind a proxy that sets it).
     pub trust_proxy_headers: bool,
+    /// The certificate and key of the TLS listener; `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
     /// Browser origins allowed to call the task API and the OAuth endpoints a browser app
     /// uses (`/token`, `/revoke`, the JWKS and metadata); none by default (SECURITY.md 27).
     pub cors_allowed_origins: Vec<String>,
+}
+
+/// The PEM files both servers' public listeners serve TLS with, watched for changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub certificate: PathBuf,
+    /// The private key of the leaf (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// Where the servers are reached from outside.
@@ -83,6 +95,18 @@ pub const TRUST_PROXY_HEADERS: Setting<bool> = Setting {
     parse: parse::boolean,
     doc: r#"behind exactly one reverse proxy that appends the client's address to `X-Forwarded-For`: take the client IP from that last entry (earlier entries and `Forwarded` are the client's own claims and are ignored)"#,
 };
+pub const TLS_CERT_FILE: Setting<PathBuf> = Setting {
+    name: "TLS_CERT_FILE",
+    default: Unset,
+    parse: path,
+    doc: r#"PEM certificate chain (leaf first): both servers then serve HTTPS on their `*_BIND` address with rustls, and load the files again within seconds of a change, without dropping connections (see "TLS"); needs `TLS_KEY_FILE`"#,
+};
+pub const TLS_KEY_FILE: Setting<PathBuf> = Setting {
+    name: "TLS_KEY_FILE",
+    default: Unset,
+    parse: path,
+    doc: r#"PEM private key of that certificate (PKCS#8, RSA or EC)"#,
+};
 pub const CORS_ALLOWED_ORIGINS: Setting<Vec<String>> = Setting {
     name: "CORS_ALLOWED_ORIGINS",
     default: Unset,
@@ -107,6 +131,10 @@ pub const JWKS_URL: Setting<String> = Setting {
     parse: http_url,
     doc: r#"where resource-api fetches the signing keys (an internal address works)"#,
 };
+
+fn path(value: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(value))
+}
 
 fn http_url(value: &str) -> Result<String, String> {
     url::Url::parse(value)
@@ -134,8 +162,27 @@ pub fn read(source: &mut Source) -> Result<HttpSettings, ConfigError> {
             .optional(&HTTP_WORKERS)?
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
         trust_proxy_headers: source.get(&TRUST_PROXY_HEADERS)?,
+        tls: read_tls(source)?,
         cors_allowed_origins: source.optional(&CORS_ALLOWED_ORIGINS)?.unwrap_or_default(),
     })
+}
+
+/// The TLS files: both, or neither.
+fn read_tls(source: &mut Source) -> Result<Option<TlsFiles>, ConfigError> {
+    let certificate = source.optional(&TLS_CERT_FILE)?;
+    let key = source.optional(&TLS_KEY_FILE)?;
+    match (certificate, key) {
+        (Some(certificate), Some(key)) => Ok(Some(TlsFiles { certificate, key })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::Invalid {
+            name: TLS_KEY_FILE.name,
+            message: "is needed with TLS_CERT_FILE (the certificate's private key)".into(),
+        }),
+        (None, Some(_)) => Err(ConfigError::Invalid {
+            name: TLS_CERT_FILE.name,
+            message: "is needed with TLS_KEY_FILE (the certificate the key belongs to)".into(),
+        }),
+    }
 }
 
 /// The public URLs; plain `http` only for a loopback host in development. In production an

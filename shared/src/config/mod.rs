@@ -41,7 +41,7 @@ use std::time::Duration;
 pub use self::accounts::{LoginSettings, PasswordHashSettings, SessionSettings};
 pub use self::database::DatabaseSettings;
 pub use self::declare::Declaration;
-pub use self::http::{HttpSettings, PublicUrls};
+pub use self::http::{HttpSettings, PublicUrls, TlsFiles};
 pub use self::mail::{MailSettings, MailTransport};
 pub use self::rate_limits::RateLimitSettings;
 pub use self::secret::SecretString;

@@ -16,7 +16,7 @@ pub const APP_ENV: Setting<Mode> = Setting {
     name: "APP_ENV",
     default: Value("development"),
     parse: mode,
-    doc: r#"`production` refuses to start without an https `ISSUER`, an explicit `DATABASE_URL`, `KEY_ENCRYPTION_KEY` and a mail transport other than the log (`SMTP_URL`), and says which is missing"#,
+    doc: r#"`production` refuses to start without an https `ISSUER`, an explicit `DATABASE_URL`, `KEY_ENCRYPTION_KEY`, a mail transport other than the log (`SMTP_URL`), and TLS (`TLS_CERT_FILE`) or a proxy in front that terminates it (`TRUST_PROXY_HEADERS`), and says which is missing"#,
 };
 pub const LOG_FORMAT: Setting<LogFormat> = Setting {
     name: "LOG_FORMAT",
@@ -85,6 +85,14 @@ pub fn read(mut source: Source) -> Result<(Settings, Vec<Declaration>), ConfigEr
             missing.push(
                 "SMTP_URL, or MAIL_TRANSPORT=file:DIR (the log transport would write \
                  password-reset links to the log)"
+                    .to_owned(),
+            );
+        }
+        if settings.http.tls.is_none() && !settings.http.trust_proxy_headers {
+            missing.push(
+                "TLS_CERT_FILE and TLS_KEY_FILE, or TRUST_PROXY_HEADERS=true behind a reverse \
+                 proxy that terminates TLS (plain http would carry passwords and tokens in \
+                 the clear)"
                     .to_owned(),
             );
         }

@@ -158,9 +158,12 @@ fn production_lists_everything_missing() {
     assert!(message.contains("DATABASE_URL"), "{message}");
     assert!(message.contains("KEY_ENCRYPTION_KEY"), "{message}");
     assert!(message.contains("SMTP_URL"), "{message}");
+    assert!(message.contains("TLS_CERT_FILE"), "{message}");
+    assert!(message.contains("TRUST_PROXY_HEADERS"), "{message}");
 
     let ok = Settings::from_values(values(&[
         ("APP_ENV", "production"),
+        ("TRUST_PROXY_HEADERS", "true"),
         ("ISSUER", "https://auth.example.com/"),
         ("DATABASE_URL", "postgres://app@db/prod"),
         ("KEY_ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"),
@@ -171,6 +174,58 @@ fn production_lists_everything_missing() {
     assert_eq!(ok.urls.issuer, "https://auth.example.com");
     assert!(ok.is_https());
     assert!(!format!("{ok:?}").contains("0123456789abcdef"));
+}
+
+#[test]
+fn tls_takes_both_files_and_satisfies_production_without_a_proxy() {
+    let production = [
+        ("APP_ENV", "production"),
+        ("ISSUER", "https://auth.example.com"),
+        ("DATABASE_URL", "postgres://app@db/prod"),
+        ("KEY_ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"),
+        ("MAIL_TRANSPORT", "file:/var/spool/tasks"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut all = production.to_vec();
+        all.extend_from_slice(extra);
+        Settings::from_values(values(&all))
+    };
+    let plain = with(&[]).unwrap_err().to_string();
+    assert!(
+        plain.contains("TLS_CERT_FILE and TLS_KEY_FILE, or TRUST_PROXY_HEADERS"),
+        "{plain}"
+    );
+
+    let tls = with(&[
+        ("TLS_CERT_FILE", "/etc/tls/fullchain.pem"),
+        ("TLS_KEY_FILE", "/etc/tls/privkey.pem"),
+    ])
+    .unwrap();
+    let files = tls.http.tls.expect("TLS files");
+    assert_eq!(
+        files.certificate,
+        std::path::Path::new("/etc/tls/fullchain.pem")
+    );
+    assert_eq!(files.key, std::path::Path::new("/etc/tls/privkey.pem"));
+    assert!(
+        with(&[("TRUST_PROXY_HEADERS", "true")])
+            .unwrap()
+            .http
+            .tls
+            .is_none()
+    );
+
+    let half = with(&[("TLS_CERT_FILE", "/etc/tls/fullchain.pem")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        half.contains("TLS_KEY_FILE") && half.contains("needed"),
+        "{half}"
+    );
+    let other_half = Settings::from_values(values(&[("TLS_KEY_FILE", "/k.pem")]))
+        .unwrap_err()
+        .to_string();
+    assert!(other_half.contains("TLS_CERT_FILE"), "{other_half}");
 }
 
 #[test]
@@ -340,6 +395,17 @@ fn env_example_lists_every_setting_with_its_default() {
         // The example must be a value the setting accepts.
         let mut values = RawSettings::new();
         values.insert(declaration.name.to_owned(), (*value).to_owned());
+        // Settings that are only given together are tried together.
+        for (one, other) in [
+            ("TLS_CERT_FILE", "TLS_KEY_FILE"),
+            ("TLS_KEY_FILE", "TLS_CERT_FILE"),
+        ] {
+            if declaration.name == one
+                && let Some((_, partner)) = assignments.iter().find(|(name, _)| *name == other)
+            {
+                values.insert(other.to_owned(), (*partner).to_owned());
+            }
+        }
         if declaration.name == "APP_ENV" || value.is_empty() {
             continue;
         }

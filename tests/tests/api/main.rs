@@ -46,5 +46,6 @@ mod several_instances;
 mod task_api_headers;
 mod task_auth;
 mod tasks;
+mod tls;
 mod token_errors;
 mod two_factor;
