@@ -11,6 +11,7 @@ use diesel::connection::SimpleConnection;
 use diesel::result::{ConnectionError, DatabaseErrorKind};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tracing::Instrument as _;
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
@@ -495,6 +496,8 @@ impl DbError {
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: DbPool,
+    /// `sqlite` or `postgresql`: the `db.system.name` of its trace spans.
+    system: &'static str,
     executor: std::sync::Arc<executor::Executor>,
     /// SQLite's writer thread (see [`Db::write`]); PostgreSQL commits each on its own.
     group_commit: Option<std::sync::Arc<group_commit::GroupCommit>>,
@@ -534,8 +537,13 @@ impl Db {
         let threads = usize::try_from(threads).unwrap_or(1);
         let group_commit = matches!(settings.url, DatabaseUrl::Sqlite(_))
             .then(|| std::sync::Arc::new(group_commit::GroupCommit::start(pool.clone())));
+        let system = match settings.url {
+            DatabaseUrl::Postgres(_) => "postgresql",
+            DatabaseUrl::Sqlite(_) => "sqlite",
+        };
         Self {
             pool,
+            system,
             executor: std::sync::Arc::new(executor::Executor::start("db", threads)),
             group_commit,
             _checkpointer: None,
@@ -554,7 +562,18 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        self.run_traced_as("query", work).await
+    }
+
+    /// [`Db::run`], its trace span named for `operation`.
+    async fn run_traced_as<T, E, F>(&self, operation: &'static str, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
         let pool = self.pool.clone();
+        let span = self.span(operation);
         self.executor
             .run(move || {
                 let mut pooled = pool.get().map_err(|error| {
@@ -566,8 +585,21 @@ impl Db {
                 pooled.note_outcome(result.is_err());
                 result
             })
+            .instrument(span)
             .await
             .map_err(|_| E::from(DbError::Cancelled))?
+    }
+
+    /// The trace span of one database call, from its queueing to its result: a child of
+    /// the request's span (`debug`, so the log leaves it out; traces keep it).
+    fn span(&self, operation: &'static str) -> tracing::Span {
+        tracing::debug_span!(
+            "database",
+            otel.name = %format_args!("{} {}", operation, self.system),
+            otel.kind = "client",
+            db.system.name = self.system,
+            db.operation.name = operation,
+        )
     }
 
     /// Runs `work` in a write transaction, as [`write_transaction`] does, and returns its
@@ -583,9 +615,13 @@ impl Db {
         match &self.group_commit {
             Some(writer) => writer
                 .write(work)
+                .instrument(self.span("transaction"))
                 .await
                 .map_err(|_| E::from(DbError::Cancelled))?,
-            None => self.run(move |conn| write_transaction(conn, work)).await,
+            None => {
+                self.run_traced_as("transaction", move |conn| write_transaction(conn, work))
+                    .await
+            }
         }
     }
 

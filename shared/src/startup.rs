@@ -46,11 +46,12 @@ pub enum StartupError {
 }
 
 /// For a server's `main`: the settings (TOML file, then the environment) with the logger
-/// installed, or the exit code after the error has been printed to stderr.
+/// (and the trace exporter, when set) installed, or the exit code after the error has been printed to stderr.
 pub fn load_settings(program: &str, config_file: Option<&Path>) -> Result<Settings, ExitCode> {
     match Settings::load(config_file) {
         Ok(settings) => {
-            crate::telemetry::init(settings.log_format);
+            let traces = crate::telemetry::TraceExport::of(&settings, program);
+            crate::telemetry::init(settings.log_format, traces);
             Ok(settings)
         }
         Err(error) => {
@@ -61,7 +62,9 @@ pub fn load_settings(program: &str, config_file: Option<&Path>) -> Result<Settin
 }
 
 /// For a server's `main`: success, or the error on stderr and a failure exit code.
+/// The spans still waiting are sent first.
 pub fn exit_code<E: std::fmt::Display>(program: &str, result: Result<(), E>) -> ExitCode {
+    crate::telemetry::traces::shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

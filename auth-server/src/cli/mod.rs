@@ -96,9 +96,17 @@ pub enum Command {
 /// Loads the settings, starts logging (to stderr) and runs the command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::load(cli.config.as_deref())?;
-    shared::telemetry::init(settings.log_format);
+    // Only the server sends traces; a one-off command's spans would be noise.
+    let traces = matches!(cli.command, Command::Serve)
+        .then(|| shared::telemetry::TraceExport::of(&settings, "auth-server"))
+        .flatten();
+    shared::telemetry::init(settings.log_format, traces);
     match cli.command {
-        Command::Serve => server::serve(settings).await,
+        Command::Serve => {
+            let served = server::serve(settings).await;
+            shared::telemetry::traces::shutdown();
+            served
+        }
         Command::Migrate => server::migrate(&settings),
         Command::Users { command } => users::run(&settings, command).await,
         Command::Clients { command } => clients::run(&settings, command).await,

@@ -19,6 +19,7 @@ use shared::db::{Db, DbError};
 use shared::models::client::Client;
 use shared::models::grant::{Grant, LogoutReceiver};
 use shared::models::now;
+use tracing::Instrument as _;
 
 use crate::oauth::authorize::MAX_STATE_LEN;
 use crate::oauth::clients;
@@ -279,7 +280,8 @@ impl BackChannel {
                 }
             };
             let http = self.http.clone();
-            actix_web::rt::spawn(deliver(http, receiver, token));
+            // Its trace spans stay children of the request that ended the session.
+            actix_web::rt::spawn(deliver(http, receiver, token).in_current_span());
         }
     }
 
@@ -347,13 +349,17 @@ async fn deliver(http: reqwest::Client, receiver: LogoutReceiver, token: String)
         .append_pair("logout_token", &token)
         .finish();
     for attempt in 0..=RETRY_DELAYS.len() {
-        let sent = http
+        let request = http
             .post(&receiver.backchannel_logout_uri)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Cache-Control", "no-cache, no-store")
-            .body(body.clone())
-            .send()
-            .await;
+            .body(body.clone());
+        let sent = shared::telemetry::traces::send_traced(
+            request,
+            "POST",
+            &receiver.backchannel_logout_uri,
+        )
+        .await;
         let outcome = match sent {
             Ok(response) if response.status().is_success() => {
                 tracing::info!(event = "backchannel_logout_delivered", client_id = %receiver.client_id, attempt);

@@ -121,10 +121,8 @@ impl JwksCache {
     }
 
     async fn fetch_uncounted(&self) -> Result<usize, String> {
-        let set: JwkSet = self
-            .http
-            .get(&self.url)
-            .send()
+        let request = self.http.get(&self.url);
+        let set: JwkSet = shared::telemetry::traces::send_traced(request, "GET", &self.url)
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(|e| e.to_string())?

@@ -73,6 +73,8 @@ pub enum LogFormat {
 pub struct Settings {
     pub mode: Mode,
     pub log_format: LogFormat,
+    /// Where traces are sent (OTLP/HTTP base URL); `None`: no traces.
+    pub otlp_endpoint: Option<String>,
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub urls: PublicUrls,

@@ -1,10 +1,10 @@
-//! The settings of the whole process — the mode, the log format, the audit retention —
+//! The settings of the whole process — the mode, the log format, where traces go, the audit retention —
 //! and [`read`], which builds [`Settings`] section by section from a [`Source`] and applies
 //! the production rules.
 
 use std::time::Duration;
 
-use super::declare::Default::Value;
+use super::declare::Default::{Unset, Value};
 use super::declare::{Declaration, Setting, Source};
 use super::{
     AuditSettings, ConfigError, LogFormat, Mode, Settings, accounts, database, http, mail,
@@ -24,6 +24,12 @@ pub const LOG_FORMAT: Setting<LogFormat> = Setting {
     parse: log_format,
     doc: r#"`json` for one JSON object per line; filter with `RUST_LOG`. Logs go to stderr (colours only when it is a terminal)"#,
 };
+pub const OTEL_EXPORTER_OTLP_ENDPOINT: Setting<String> = Setting {
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    default: Unset,
+    parse: otlp_endpoint,
+    doc: r#"OpenTelemetry collector (OTLP over HTTP with protobuf, `http://127.0.0.1:4318`): each server sends its traces to `{…}/v1/traces`; unset: no traces (see "Traces")"#,
+};
 pub const AUDIT_RETENTION: Setting<Duration> = Setting {
     name: "AUDIT_RETENTION",
     default: Value("90d"),
@@ -41,6 +47,22 @@ fn mode(value: &str) -> Result<Mode, String> {
     }
 }
 
+/// An http(s) base URL without credentials (those go in `OTEL_EXPORTER_OTLP_HEADERS`,
+/// which the exporter reads itself), a query or a fragment.
+fn otlp_endpoint(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("`{value}` is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("`{value}` is not an http(s) URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not hold credentials; give them in OTEL_EXPORTER_OTLP_HEADERS".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or a fragment".into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
 fn log_format(value: &str) -> Result<LogFormat, String> {
     match value {
         "pretty" => Ok(LogFormat::Pretty),
@@ -56,6 +78,7 @@ pub fn read(mut source: Source) -> Result<(Settings, Vec<Declaration>), ConfigEr
     let settings = Settings {
         mode,
         log_format: source.get(&LOG_FORMAT)?,
+        otlp_endpoint: source.optional(&OTEL_EXPORTER_OTLP_ENDPOINT)?,
         database: database::read(&mut source)?,
         http: http::read(&mut source)?,
         urls: http::read_urls(&mut source, mode)?,

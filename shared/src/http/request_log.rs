@@ -10,6 +10,9 @@
 //! A logged request's id is a UUID v4 drawn from the thread's userspace CSPRNG
 //! (`rand::rng()`), not from a `getrandom` call per request. The request id lives in the
 //! log alone: no header carries it.
+//!
+//! With traces on, the same span is the request's OpenTelemetry server span, named
+//! `{method} {route template}` and the child of the caller's `traceparent`, if any.
 
 use std::future::{Future, Ready, ready as ready_now};
 use std::pin::Pin;
@@ -74,6 +77,7 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let span = request_span(&request);
+        crate::telemetry::traces::adopt_remote_parent(&span, request.headers());
         let response = span.in_scope(|| self.service.call(request));
         LoggedResponse { response, span }
     }
@@ -81,10 +85,11 @@ where
 
 /// The span of one request; [`Span::none`] (and nothing computed) when it is not logged.
 fn request_span(request: &ServiceRequest) -> Span {
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "HTTP request",
+        otel.name = Empty,
         http.method = %request.method(),
-        http.route = %request.match_pattern().as_deref().unwrap_or("default"),
+        http.route = Empty,
         http.path = %request.path(),
         http.client_ip = %client_ip(request),
         http.user_agent = %user_agent(request),
@@ -94,7 +99,17 @@ fn request_span(request: &ServiceRequest) -> Span {
         request_id = %request_id(),
         exception.message = Empty,
         exception.details = Empty,
-    )
+    );
+    if !span.is_disabled() {
+        let route = request.match_pattern();
+        let route = route.as_deref().unwrap_or("default");
+        span.record("http.route", route);
+        span.record(
+            "otel.name",
+            tracing::field::display(format_args!("{} {route}", request.method())),
+        );
+    }
+    span
 }
 
 fn client_ip(request: &ServiceRequest) -> String {
