@@ -6,6 +6,8 @@
 #   metrics  a metrics listener: every request counted and timed
 #   traced   metrics, and every request traced (server span, database span) and exported
 #            over OTLP/HTTP to bench/otlp_sink.py on the load core, sampler always on
+#   sampled  the same with one trace in ten kept (OTEL_TRACES_SAMPLER=parentbased_traceidratio,
+#            OTEL_TRACES_SAMPLER_ARG=0.1), as a busy deployment would run it
 # Target (issue 15): each costs under 3 % of the read rate. Prints an excerpt of /metrics
 # after the last round and what the sink received.
 #
@@ -24,7 +26,7 @@ PORT=${PORT:-18080}
 API_PORT=$((PORT + 1))
 METRICS_PORT=$((PORT + 3))
 SINK_PORT=$((PORT + 4))
-MODES="off metrics traced"
+MODES=${MODES:-off metrics traced sampled}
 VERIFIER=bench-verifier-0123456789abcdef0123456789abcdef0123456789
 CHALLENGE=$(pkce_challenge "$VERIFIER")
 TICKS=$(getconf CLK_TCK)
@@ -53,7 +55,7 @@ for backend in $BACKENDS; do
     -d "code_verifier=$VERIFIER" "$auth/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
   api="http://127.0.0.1:$API_PORT"
 
-  declare -A total_rps=([off]=0 [metrics]=0 [traced]=0) total_cpu=([off]=0 [metrics]=0 [traced]=0)
+  declare -A total_rps=([off]=0 [metrics]=0 [traced]=0 [sampled]=0) total_cpu=([off]=0 [metrics]=0 [traced]=0 [sampled]=0)
   for round in $(seq 1 "$ROUNDS"); do
     for mode in $MODES; do
       case $mode in
@@ -63,6 +65,12 @@ for backend in $BACKENDS; do
           read -r exports_before _ < <(curl -s "http://127.0.0.1:$SINK_PORT/count")
           RESOURCE_API_METRICS_BIND="127.0.0.1:$METRICS_PORT" \
             OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" \
+            start_resource_api "$url" "$API_PORT" "$auth/jwks.json" ;;
+        sampled)
+          read -r exports_before _ < <(curl -s "http://127.0.0.1:$SINK_PORT/count")
+          RESOURCE_API_METRICS_BIND="127.0.0.1:$METRICS_PORT" \
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" \
+            OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 \
             start_resource_api "$url" "$API_PORT" "$auth/jwks.json" ;;
       esac
       if [ "$round" = 1 ] && [ "$mode" = off ]; then
@@ -85,7 +93,7 @@ for backend in $BACKENDS; do
         curl -s "http://127.0.0.1:$METRICS_PORT/metrics" >"$WORK/metrics-$backend.txt"
       fi
       kill "$API_PID"; wait "$API_PID" 2>/dev/null || true
-      if [ "$mode" = traced ]; then
+      if [ "$mode" = traced ] || [ "$mode" = sampled ]; then
         # SIGTERM flushed the last batch: the spans must have reached the sink.
         read -r exports_after bytes < <(curl -s "http://127.0.0.1:$SINK_PORT/count")
         if [ "$exports_after" -le "$exports_before" ]; then
@@ -95,7 +103,8 @@ for backend in $BACKENDS; do
       fi
     done
   done
-  for mode in metrics traced; do
+  for mode in $MODES; do
+    [ "$mode" = off ] && continue
     awk -v on="${total_rps[$mode]}" -v off="${total_rps[off]}" -v con="${total_cpu[$mode]}" -v coff="${total_cpu[off]}" -v b="$backend" -v m="$mode" \
       'BEGIN { printf "%-9s %-7s = %.3fx the read rate of off, %.3fx its CPU per request (target: rate >= 0.97x)\n", b, m, on / off, con / coff }'
   done

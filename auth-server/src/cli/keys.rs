@@ -51,7 +51,8 @@ pub(super) async fn run(settings: &Settings, command: KeysCommand) -> Result<(),
         }
         KeysCommand::List => {
             let at = now();
-            let listed = db.run(move |conn| keys::list(conn, at)).await?;
+            let warm_up = keys::warm_up(&settings.keys);
+            let listed = db.run(move |conn| keys::list(conn, at, warm_up)).await?;
             let listed = listed
                 .iter()
                 .map(|key| {

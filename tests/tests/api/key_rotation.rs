@@ -1,5 +1,6 @@
-//! Signing-key rotation (SECURITY.md 11): the new key signs, the old one stays published
-//! until the tokens it signed have expired, and no request fails along the way.
+//! Signing-key rotation (SECURITY.md 11): the new key is published first and signs once every
+//! instance publishes it, the old one stays published until the tokens it signed have
+//! expired, and no request fails along the way.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -48,7 +49,11 @@ async fn a_rotation_in_a_stream_of_requests_fails_none_of_them() {
     let mut kids = Vec::new();
     let mut tokens = Vec::new();
     let mut new_kid = None;
-    for i in 0..30 {
+    // Whether the JWKS served the new key before any token it signed was issued.
+    let mut published_before_signing = false;
+    let mut after_switch = 0;
+    let started = std::time::Instant::now();
+    for i in 0.. {
         if i == 5 {
             new_kid =
                 Some(rotate(&app, shared::models::now() + chrono::Duration::minutes(20)).await);
@@ -59,8 +64,25 @@ async fn a_rotation_in_a_stream_of_requests_fails_none_of_them() {
         assert_eq!(response.status(), 200, "request {i}");
         let body: serde_json::Value = response.json().await.unwrap();
         let token = body["access_token"].as_str().unwrap().to_owned();
-        kids.push(verify(&app, &mut cache, &token).await);
+        let kid = verify(&app, &mut cache, &token).await;
+        if new_kid.as_ref() == Some(&kid) {
+            assert!(
+                published_before_signing,
+                "the new key signed before it was published"
+            );
+            after_switch += 1;
+        } else if let Some(new_kid) = &new_kid {
+            published_before_signing |= jwks(&app).await.find(new_kid).is_some();
+        }
+        kids.push(kid);
         tokens.push(token);
+        if after_switch == 5 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the new key never signed: {kids:?}"
+        );
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     let distinct: HashSet<&String> = kids.iter().collect();

@@ -8,6 +8,7 @@ use reqwest::Method;
 
 use crate::support::browser::TestUser;
 use crate::support::oauth_client::service_client;
+use crate::support::redis::PrivateRedis;
 use crate::support::servers::{spawn_app_with, spawn_stack_with};
 use crate::support::tokens::user_token;
 
@@ -400,25 +401,8 @@ async fn a_redis_outage_costs_requests_no_more_than_a_moment() {
         return;
     }
     // A Redis of this test's own, to stop halfway.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut redis = std::process::Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server (installed by .ci/ensure-redis.sh)");
-    let address = format!("127.0.0.1:{port}");
-    for _ in 0..50 {
-        if std::net::TcpStream::connect(&address).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let redis_url = format!("redis://{address}");
+    let mut redis = PrivateRedis::start();
+    let redis_url = redis.url.clone();
     let app = spawn_app_with(&[("RATE_LIMIT_LOGIN", "3/1m"), ("REDIS_URL", &redis_url)]).await;
     let visitor = app.visitor();
     assert_ne!(failed_sign_in(&visitor).await.status(), 429);
@@ -427,8 +411,7 @@ async fn a_redis_outage_costs_requests_no_more_than_a_moment() {
         "counted in Redis"
     );
 
-    redis.kill().unwrap();
-    redis.wait().unwrap();
+    redis.stop();
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let started = std::time::Instant::now();

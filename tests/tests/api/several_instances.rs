@@ -2,13 +2,14 @@
 //! auth-servers and two task APIs, requests alternating between them. A token from either
 //! auth-server is accepted by both task APIs; a revocation made through one auth-server is
 //! refused by both task APIs within a second; a key rotated in the database is taken up by
-//! both auth-servers with no failed request. (The rate-limit budget shared through Redis
-//! is proven in `rate_limits.rs`.)
+//! both auth-servers with no failed request. With one Redis, the rate-limit budgets are
+//! one for all instances; with Redis stopped, every instance goes on serving.
 
 use std::time::{Duration, Instant};
 
 use crate::support::database::TestDatabase;
-use crate::support::oauth_client::{ClientOptions, field};
+use crate::support::oauth_client::{ClientOptions, field, service_client};
+use crate::support::redis::PrivateRedis;
 use crate::support::servers::{TestApp, spawn_app_on, test_settings};
 
 /// A task API instance on `url` that reads `auth`'s JWKS; its address.
@@ -125,6 +126,114 @@ async fn two_auth_servers_and_two_task_apis_act_as_one() {
                 "{api} still accepts the revoked token after 1 s"
             );
             actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// A `client_credentials` token request at `auth`: its status.
+async fn service_token_status(
+    auth: &TestApp,
+    service: &crate::support::oauth_client::TestClient,
+) -> u16 {
+    auth.token_request(service, &[("grant_type", "client_credentials".to_owned())])
+        .await
+        .status()
+        .as_u16()
+}
+
+#[actix_web::test]
+async fn one_redis_gives_all_instances_one_budget_and_losing_it_stops_none() {
+    if std::env::var("TEST_REDIS_URL").is_err() {
+        eprintln!("TEST_REDIS_URL is not set: skipping the shared-Redis instances test");
+        return;
+    }
+    let mut redis = PrivateRedis::start();
+    let overrides = [
+        ("REDIS_URL", redis.url.as_str()),
+        ("RATE_LIMIT_PER_CLIENT", "4/1m"),
+        ("RATE_LIMIT_PER_USER", "6/1m"),
+    ];
+    let (database, url) = TestDatabase::create();
+    let first = spawn_app_on(database, &url, &overrides).await;
+    let second = first.another_instance(&overrides).await;
+    let apis = [
+        task_api(&url, &first, &overrides).await,
+        task_api(&url, &second, &overrides).await,
+    ];
+    let auths = [&first, &second];
+
+    // One budget of 4 tokens a minute for the client, spent alternately at both.
+    let service = first.register_client(service_client()).await;
+    for i in 0..4 {
+        assert_eq!(
+            service_token_status(auths[i % 2], &service).await,
+            200,
+            "token {i}"
+        );
+    }
+    for auth in auths {
+        assert_eq!(
+            service_token_status(auth, &service).await,
+            429,
+            "the shared budget is spent"
+        );
+    }
+
+    // One budget of 6 requests a minute for the user, spent alternately at both APIs.
+    let client = first.register_client(ClientOptions::default()).await;
+    let access = field(
+        &first
+            .signed_in_user("alice")
+            .await
+            .tokens_for(&client)
+            .await,
+        "access_token",
+    );
+    for i in 0..6 {
+        assert_eq!(list_tasks(&apis[i % 2], &access).await, 200, "request {i}");
+    }
+    for api in &apis {
+        assert_eq!(
+            list_tasks(api, &access).await,
+            429,
+            "{api}: the shared budget is spent"
+        );
+    }
+
+    // Redis gone: every instance answers at once, counting by itself (a fresh client and a
+    // fresh user have budget left everywhere).
+    redis.stop();
+    let fresh_service = second.register_client(service_client()).await;
+    let fresh_access = field(
+        &second.signed_in_user("bob").await.tokens_for(&client).await,
+        "access_token",
+    );
+    for round in 0..2 {
+        for auth in auths {
+            let started = Instant::now();
+            assert_eq!(
+                service_token_status(auth, &fresh_service).await,
+                200,
+                "round {round}"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+        for api in &apis {
+            let started = Instant::now();
+            assert_eq!(
+                list_tasks(api, &fresh_access).await,
+                200,
+                "round {round} at {api}"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
         }
     }
 }

@@ -29,10 +29,11 @@ pub(super) async fn run(settings: &Settings, format: Format) -> Result<(), CliEr
     let mut findings = configuration::check(settings, &configuration::defaults()?);
     let db = open_db(settings)?;
     let at = now();
+    let warm_up = crate::oauth::keys::warm_up(&settings.keys);
     let (keys, clients, last_used, connection_limit) = db
         .run(move |conn| {
             Ok::<_, shared::db::DbError>((
-                crate::oauth::keys::list(conn, at)?,
+                crate::oauth::keys::list(conn, at, warm_up)?,
                 Client::list(conn)?,
                 ClientUsage::all(conn)?,
                 shared::db::connection_limit(conn)?,

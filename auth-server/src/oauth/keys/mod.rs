@@ -32,7 +32,7 @@ pub use crypto::{
 pub use ring::{ActiveKey, KeyRing, Keys, load};
 pub use signer::{SignError, TokenSigner};
 pub use status::{KeyInfo, KeyStatus, list};
-pub use store::{ensure_key, retirement_delay, rotate};
+pub use store::{ensure_key, retirement_delay, rotate, warm_up};
 pub use verified::VerifiedTokens;
 
 /// The algorithm access tokens are signed with (see README, "Signing algorithm").

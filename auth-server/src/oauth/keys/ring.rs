@@ -1,5 +1,5 @@
-//! The keys in force on one instance: the newest published key of each algorithm signs,
-//! every published key verifies and appears in the JWKS (RFC 7517). `Keys` holds the ring
+//! The keys in force on one instance: of each algorithm, the newest published key past its
+//! warm-up signs (`status::signing_row`), every published key verifies and appears in the JWKS (RFC 7517). `Keys` holds the ring
 //! and swaps it whole on each reload.
 
 use std::collections::HashMap;
@@ -17,7 +17,8 @@ use shared::models::signing_key::SigningKeyRow;
 
 use super::crypto::{KeyEncryptionKey, private_der};
 use super::signer::TokenSigner;
-use super::store::{ensure_key, retirement_delay};
+use super::status::signing_row;
+use super::store::{ensure_key, retirement_delay, warm_up};
 use super::verified::VerifiedTokens;
 use super::{KeyAlgorithm, KeyError};
 use crate::oidc::logout::LOGOUT_TOKEN_TYPE;
@@ -96,32 +97,34 @@ impl KeyRing {
     }
 }
 
-/// The newest published key of `alg` among `rows` (newest first), parsed.
-fn newest_of<'a>(
+/// The key of `alg` that signs now among the published `rows` (newest first), parsed.
+fn signing_of<'a>(
     rows: &'a [SigningKeyRow],
     alg: KeyAlgorithm,
     kek: Option<&KeyEncryptionKey>,
+    warm_up: chrono::Duration,
 ) -> Result<(&'a SigningKeyRow, Vec<u8>), KeyError> {
-    let row = rows
-        .iter()
-        .find(|row| row.alg == alg.as_str())
-        .ok_or_else(|| KeyError::Format {
-            kid: format!("(no {} key published)", alg.as_str()),
-        })?;
+    let row = signing_row(rows, alg.as_str(), now(), warm_up).ok_or_else(|| KeyError::Format {
+        kid: format!("(no {} key published)", alg.as_str()),
+    })?;
     Ok((row, private_der(row, kek)?))
 }
 
-/// Loads the published keys into a ring: the newest of each algorithm signs.
-pub fn load(conn: &mut DbConnection, kek: Option<&KeyEncryptionKey>) -> Result<KeyRing, KeyError> {
+/// Loads the published keys into a ring; a new key signs once `warm_up` has passed.
+pub fn load(
+    conn: &mut DbConnection,
+    kek: Option<&KeyEncryptionKey>,
+    warm_up: chrono::Duration,
+) -> Result<KeyRing, KeyError> {
     let rows = SigningKeyRow::published(conn, now())?;
     let unreadable = |row: &SigningKeyRow| KeyError::Format {
         kid: row.kid.clone(),
     };
-    let (ed25519_row, der) = newest_of(&rows, KeyAlgorithm::EdDSA, kek)?;
+    let (ed25519_row, der) = signing_of(&rows, KeyAlgorithm::EdDSA, kek, warm_up)?;
     // PKCS#8 v1 as stored (the public key is derived from the seed).
     let ed25519 =
         || Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|_| unreadable(ed25519_row));
-    let (rsa_row, rsa_der) = newest_of(&rows, KeyAlgorithm::RS256, kek)?;
+    let (rsa_row, rsa_der) = signing_of(&rows, KeyAlgorithm::RS256, kek, warm_up)?;
     let rsa = || RsaKeyPair::from_pkcs8(&rsa_der).map_err(|_| unreadable(rsa_row));
     let signing = ActiveKey {
         signer: TokenSigner::ed25519(ed25519()?, &ed25519_row.kid, ACCESS_TOKEN_TYPE),
@@ -161,6 +164,7 @@ pub struct Keys {
     ring: Arc<RwLock<Option<Arc<KeyRing>>>>,
     kek: Option<KeyEncryptionKey>,
     retirement_delay: chrono::Duration,
+    warm_up: chrono::Duration,
 }
 
 impl Keys {
@@ -169,6 +173,7 @@ impl Keys {
             ring: Arc::new(RwLock::new(None)),
             kek: KeyEncryptionKey::from_settings(keys),
             retirement_delay: retirement_delay(keys, tokens),
+            warm_up: warm_up(keys),
         }
     }
 
@@ -182,11 +187,12 @@ impl Keys {
 
     /// Creates the first key if none is published, then (re)loads the published keys.
     pub async fn refresh(&self, db: &Db) -> Result<(), KeyError> {
-        let (kek, retirement_delay) = (self.kek.clone(), self.retirement_delay);
+        let (kek, retirement_delay, warm_up) =
+            (self.kek.clone(), self.retirement_delay, self.warm_up);
         let ring = db
             .run(move |conn| {
                 ensure_key(conn, kek.as_ref(), retirement_delay)?;
-                load(conn, kek.as_ref())
+                load(conn, kek.as_ref(), warm_up)
             })
             .await?;
         let ring = Some(Arc::new(ring));

@@ -1,9 +1,14 @@
-//! What `keys list` shows of each stored key: whether it signs, is still published (in the
-//! JWKS, verifying the tokens it signed until they expire) or is retired, and whether its
-//! private half is encrypted. The rule is the one `load` applies: the newest published key
-//! of each algorithm signs.
+//! What `keys list` shows of each stored key: whether it signs, is about to, is still
+//! published (in the JWKS, verifying the tokens it signed until they expire) or is retired,
+//! and whether its private half is encrypted — and [`signing_row`], the rule `load` applies
+//! to choose the key that signs.
+//!
+//! A new key is published at once but signs only once it has been published for the
+//! warm-up ([`super::store::warm_up`]: one `SIGNING_KEYS_RELOAD` and a margin), so every
+//! instance serves it in its JWKS before any token it signed exists: a resource server that
+//! refetches the JWKS from any instance on an unknown `kid` always finds it (SECURITY.md 11).
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
 use shared::db::{DbConnection, DbError};
 use shared::models::signing_key::SigningKeyRow;
 
@@ -12,8 +17,10 @@ use super::crypto::is_encrypted;
 /// Where a key stands at a given moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
-    /// The newest published key of its algorithm: new tokens are signed with it.
+    /// New tokens are signed with it.
     Signing,
+    /// Published, newer than the one that signs: takes over when its warm-up ends.
+    Next,
     /// No longer signs, but stays in the JWKS until `retire_after`.
     Published,
     /// Past `retire_after`: out of the JWKS, tokens it signed are refused.
@@ -24,6 +31,7 @@ impl KeyStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Signing => "signing",
+            Self::Next => "next",
             Self::Published => "published",
             Self::Retired => "retired",
         }
@@ -41,9 +49,31 @@ pub struct KeyInfo {
     pub retire_after: Option<NaiveDateTime>,
 }
 
-/// Every stored key, newest first, with its status at `at`.
-pub fn list(conn: &mut DbConnection, at: NaiveDateTime) -> Result<Vec<KeyInfo>, DbError> {
-    Ok(statuses(&SigningKeyRow::all(conn)?, at))
+/// Every stored key, newest first, with its status at `at` (a key signs after `warm_up`).
+pub fn list(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    warm_up: Duration,
+) -> Result<Vec<KeyInfo>, DbError> {
+    Ok(statuses(&SigningKeyRow::all(conn)?, at, warm_up))
+}
+
+/// The key of `alg` that signs at `at`, among `rows` (newest first): the newest published
+/// one that has been published for `warm_up`; when none has (the first key, or the only
+/// one left after `--retire-previous-now`), the newest published one.
+pub fn signing_row<'a>(
+    rows: &'a [SigningKeyRow],
+    alg: &str,
+    at: NaiveDateTime,
+    warm_up: Duration,
+) -> Option<&'a SigningKeyRow> {
+    let mut published = rows
+        .iter()
+        .filter(|row| row.alg == alg && is_published(row, at));
+    let newest = published.clone().next();
+    published
+        .find(|row| row.created_at + warm_up <= at)
+        .or(newest)
 }
 
 /// Published at `at`: the same condition as `SigningKeyRow::published`.
@@ -52,16 +82,17 @@ fn is_published(row: &SigningKeyRow, at: NaiveDateTime) -> bool {
 }
 
 /// The status of each of `rows` (newest first, as `SigningKeyRow::all` returns them).
-fn statuses(rows: &[SigningKeyRow], at: NaiveDateTime) -> Vec<KeyInfo> {
-    let signs = |row: &SigningKeyRow| {
-        rows.iter()
-            .find(|other| other.alg == row.alg && is_published(other, at))
-            .is_some_and(|signing| signing.kid == row.kid)
-    };
+fn statuses(rows: &[SigningKeyRow], at: NaiveDateTime, warm_up: Duration) -> Vec<KeyInfo> {
+    let signing = |row: &SigningKeyRow| signing_row(rows, &row.alg, at, warm_up);
     rows.iter()
         .map(|row| {
-            let status = if signs(row) {
+            let signer = signing(row);
+            let status = if signer.is_some_and(|signer| signer.kid == row.kid) {
                 KeyStatus::Signing
+            } else if is_published(row, at)
+                && signer.is_some_and(|signer| signer.created_at < row.created_at)
+            {
+                KeyStatus::Next
             } else if is_published(row, at) {
                 KeyStatus::Published
             } else {
@@ -95,7 +126,7 @@ mod tests {
     }
 
     fn status_of(rows: &[SigningKeyRow]) -> Vec<KeyStatus> {
-        statuses(rows, shared::models::now())
+        statuses(rows, shared::models::now(), Duration::seconds(30))
             .into_iter()
             .map(|info| info.status)
             .collect()
@@ -111,9 +142,25 @@ mod tests {
     }
 
     #[test]
+    fn a_new_key_signs_only_after_its_warm_up() {
+        let young = |seconds: i64| {
+            let mut fresh = row(0, None);
+            fresh.created_at = shared::models::now() - Duration::seconds(seconds);
+            fresh
+        };
+        // Ten seconds old, warm-up 30 s: published, the previous key still signs.
+        let rows = [young(10), row(10, Some(20))];
+        assert_eq!(status_of(&rows), [KeyStatus::Next, KeyStatus::Signing]);
+        let rows = [young(31), row(10, Some(20))];
+        assert_eq!(status_of(&rows), [KeyStatus::Signing, KeyStatus::Published]);
+        // The first key of a fresh database signs at once.
+        assert_eq!(status_of(&[young(0)]), [KeyStatus::Signing]);
+    }
+
+    #[test]
     fn after_retiring_every_key_at_once_the_newest_live_one_signs() {
-        // `keys rotate --retire-previous-now`: the new key signs, the rest are retired.
-        let rows = [row(1, None), row(10, Some(0)), row(20, Some(-5))];
+        // `keys rotate --retire-previous-now`: the new key signs at once, the rest are retired.
+        let rows = [row(0, None), row(10, Some(0)), row(20, Some(-5))];
         assert_eq!(
             status_of(&rows),
             [KeyStatus::Signing, KeyStatus::Retired, KeyStatus::Retired]
@@ -139,7 +186,7 @@ mod tests {
             generate(KeyAlgorithm::EdDSA, Some(&kek)).unwrap(),
             generate(KeyAlgorithm::EdDSA, None).unwrap(),
         ];
-        let listed = statuses(&rows, shared::models::now());
+        let listed = statuses(&rows, shared::models::now(), Duration::seconds(30));
         assert!(listed[0].encrypted);
         assert!(!listed[1].encrypted);
     }

@@ -98,16 +98,29 @@ fn seal_plain_keys(conn: &mut DbConnection, kek: &KeyEncryptionKey) -> Result<()
     Ok(())
 }
 
+/// How long a new key is published before it signs: every instance reloads its keys within
+/// `SIGNING_KEYS_RELOAD`, so by then each one's JWKS serves the key (see `status`). The
+/// margin — a second and a tenth of the period — covers a reload slow to finish and clock
+/// skew between the instance that stored the key and the others.
+pub fn warm_up(keys: &KeySettings) -> chrono::Duration {
+    let reload = chrono::Duration::from_std(keys.reload).unwrap_or(chrono::Duration::MAX);
+    let margin = chrono::Duration::seconds(1) + reload / 10;
+    reload.checked_add(&margin).unwrap_or(chrono::Duration::MAX)
+}
+
 /// How long after a rotation the previous keys stay published: the longest an access token
-/// signed by them can live — including tokens signed by instances that have not reloaded
-/// their keys yet — plus clock skew.
+/// signed by them can live, plus clock skew. They sign until the new key's warm-up ends and
+/// each instance has reloaded after that.
 pub fn retirement_delay(keys: &KeySettings, tokens: &TokenSettings) -> chrono::Duration {
     let ttl = chrono::Duration::from_std(tokens.access_token_ttl).unwrap_or(chrono::Duration::MAX);
     let reload = chrono::Duration::from_std(keys.reload).unwrap_or(chrono::Duration::MAX);
-    ttl + reload + chrono::Duration::seconds(60)
+    [warm_up(keys), reload, chrono::Duration::seconds(60)]
+        .into_iter()
+        .try_fold(ttl, |total, part| total.checked_add(&part))
+        .unwrap_or(chrono::Duration::MAX)
 }
 
-/// Adds a new key of each algorithm that signs from now on; every other published key stays
+/// Adds a new key of each algorithm, which signs once its warm-up has passed; every other published key stays
 /// in the JWKS until `retire_after` (set it past the expiry of the last token those keys
 /// may sign), then leaves it (SECURITY.md 11: rotation with no failed request).
 pub fn rotate(

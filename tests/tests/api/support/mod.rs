@@ -8,5 +8,6 @@ pub mod database;
 pub mod http_client;
 pub mod mail;
 pub mod oauth_client;
+pub mod redis;
 pub mod servers;
 pub mod tokens;
