@@ -59,8 +59,9 @@ pub fn list(
 }
 
 /// The key of `alg` that signs at `at`, among `rows` (newest first): the newest published
-/// one that has been published for `warm_up`; when none has (the first key, or the only
-/// one left after `--retire-previous-now`), the newest published one.
+/// one that has been published for `warm_up`; when none has, the oldest published one —
+/// the one longest in every instance's JWKS (the first key of a fresh database, or the only
+/// one left after `--retire-previous-now`, signs at once).
 pub fn signing_row<'a>(
     rows: &'a [SigningKeyRow],
     alg: &str,
@@ -70,10 +71,10 @@ pub fn signing_row<'a>(
     let mut published = rows
         .iter()
         .filter(|row| row.alg == alg && is_published(row, at));
-    let newest = published.clone().next();
+    let oldest = published.clone().last();
     published
         .find(|row| row.created_at + warm_up <= at)
-        .or(newest)
+        .or(oldest)
 }
 
 /// Published at `at`: the same condition as `SigningKeyRow::published`.
@@ -153,8 +154,13 @@ mod tests {
         assert_eq!(status_of(&rows), [KeyStatus::Next, KeyStatus::Signing]);
         let rows = [young(31), row(10, Some(20))];
         assert_eq!(status_of(&rows), [KeyStatus::Signing, KeyStatus::Published]);
-        // The first key of a fresh database signs at once.
+        // The first key of a fresh database signs at once, and keeps signing while a key
+        // rotated in right after it warms up.
         assert_eq!(status_of(&[young(0)]), [KeyStatus::Signing]);
+        assert_eq!(
+            status_of(&[young(1), young(5)]),
+            [KeyStatus::Next, KeyStatus::Signing]
+        );
     }
 
     #[test]
