@@ -399,23 +399,28 @@ fn keys_are_rotated_and_listed() {
             .collect();
         assert_eq!(
             of_alg,
-            ["signing", "published"],
-            "{alg}: the previous key stays until its tokens expire"
+            ["next", "signing"],
+            "{alg}: the new key is published and signs after its warm-up; the previous \
+             one signs until then"
         );
     }
-    assert!(
+    let status_of = |kid: &serde_json::Value| {
         statuses
             .iter()
-            .any(|(kid, _, status)| kid == second["kid"].as_str().unwrap() && status == "signing")
-    );
+            .find(|(listed, _, _)| listed == kid.as_str().unwrap())
+            .map(|(_, _, status)| status.clone())
+    };
+    assert_eq!(status_of(&second["kid"]).as_deref(), Some("next"));
+    assert_eq!(status_of(&first["kid"]).as_deref(), Some("signing"));
     assert!(
         keys.iter().all(|k| k["encrypted"] == false),
         "no KEY_ENCRYPTION_KEY here"
     );
     assert!(
         keys.iter()
-            .filter(|k| k["status"] == "published")
-            .all(|k| !k["retire_after"].is_null())
+            .filter(|k| k["status"] == "signing")
+            .all(|k| !k["retire_after"].is_null()),
+        "the keys signing until the new ones warm up are retiring"
     );
 
     // After a compromise: the previous keys leave the JWKS at once.
