@@ -171,11 +171,15 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
         .kid
         .unwrap();
 
-    // The same database, now started with a secret.
-    let secret = [(
-        "KEY_ENCRYPTION_KEY",
-        "correct horse battery staple, 32+ chars",
-    )];
+    // The same database, now started with a secret (and a short reload, so the new keys'
+    // warm-up is short).
+    let secret = [
+        (
+            "KEY_ENCRYPTION_KEY",
+            "correct horse battery staple, 32+ chars",
+        ),
+        ("SIGNING_KEYS_RELOAD", "1s"),
+    ];
     let sealed = auth_server::startup::build(test_settings(&url, &secret))
         .await
         .unwrap();
@@ -227,25 +231,35 @@ async fn a_key_stored_in_the_clear_is_sealed_and_replaced_once_a_secret_is_set()
     let mut expected: Vec<&str> = stored.iter().map(|(kid, _, _)| kid.as_str()).collect();
     expected.sort_unstable();
     assert_eq!(published, expected, "the old keys stay published");
-    let body: serde_json::Value = reqwest::Client::new()
-        .post(format!("{sealed_url}/token"))
-        .basic_auth(&client.client_id, client.secret.as_deref())
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let header = jsonwebtoken::decode_header(body["access_token"].as_str().unwrap()).unwrap();
-    let new_kid = header.kid.unwrap();
-    assert!(
-        !retiring.contains(&new_kid.as_str()),
-        "a new key signs: {new_kid}"
-    );
+    // Refreshing along: the old key signs while the new ones warm up, then a new one does.
+    let mut refresh_token = refresh_token;
+    let started = std::time::Instant::now();
+    loop {
+        let body: serde_json::Value = reqwest::Client::new()
+            .post(format!("{sealed_url}/token"))
+            .basic_auth(&client.client_id, client.secret.as_deref())
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh_token),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        refresh_token = body["refresh_token"].as_str().unwrap().to_owned();
+        let header = jsonwebtoken::decode_header(body["access_token"].as_str().unwrap()).unwrap();
+        let kid = header.kid.unwrap();
+        if !retiring.contains(&kid.as_str()) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no new key signs after 10 s"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 
     // Another start with the secret changes nothing more.
     let again = auth_server::startup::build(test_settings(&url, &secret))
