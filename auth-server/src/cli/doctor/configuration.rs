@@ -1,5 +1,5 @@
 //! The checks on the settings alone: the mode and the issuer, the key-encryption key,
-//! rate limits, browser origins, and every session, lockout and token lifetime held to
+//! rate limits, browser origins, where traces go, and every session, lockout and token lifetime held to
 //! its default (read from the declarations, so a changed default moves the bar too).
 
 use std::collections::HashMap;
@@ -22,6 +22,7 @@ pub fn check(settings: &Settings, defaults: &Settings) -> Vec<Finding> {
     check_key_encryption_key(settings, &mut findings);
     check_rate_limits(settings, &mut findings);
     check_origins(settings, &mut findings);
+    check_trace_endpoint(settings, &mut findings);
     check_lifetimes(settings, defaults, &mut findings);
     findings
 }
@@ -42,8 +43,9 @@ fn check_mode(settings: &Settings, findings: &mut Vec<Finding>) {
                  codes and tokens travel in the clear",
                 settings.urls.issuer
             ),
-            "set ISSUER to the public https URL, with TLS terminated by a reverse proxy in \
-             front (and TRUST_PROXY_HEADERS=true)",
+            "set ISSUER to the public https URL, with TLS served by the servers \
+             (TLS_CERT_FILE, TLS_KEY_FILE) or terminated by a reverse proxy in front (and \
+             TRUST_PROXY_HEADERS=true)",
         ));
     }
     if settings.mode == Mode::Development {
@@ -151,6 +153,27 @@ fn check_origins(settings: &Settings, findings: &mut Vec<Finding>) {
                 "list its https origin in CORS_ALLOWED_ORIGINS instead",
             ));
         }
+    }
+}
+
+/// Spans carry paths, client addresses and user agents: over plain http to another host,
+/// anyone on the way reads them.
+fn check_trace_endpoint(settings: &Settings, findings: &mut Vec<Finding>) {
+    let Some(endpoint) = &settings.otlp_endpoint else {
+        return;
+    };
+    if let Ok(url) = Url::parse(endpoint)
+        && url.scheme() == "http"
+        && !is_loopback(&url)
+    {
+        findings.push(Finding::new(
+            Severity::Medium,
+            "traces-over-http",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "traces go to another host over plain http: paths, client addresses and user \
+             agents cross the network in the clear",
+            "send them to a collector on loopback, or to its https endpoint",
+        ));
     }
 }
 
@@ -349,6 +372,10 @@ mod tests {
                     "CORS_ALLOWED_ORIGINS",
                     "https://app.example.com http://app.example.com http://localhost:3000",
                 ),
+                (
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    "http://collector.internal:4318",
+                ),
             ]),
             &defaults().unwrap(),
         );
@@ -358,6 +385,7 @@ mod tests {
         assert!(subjects.contains(&("looser-than-default", "LOGIN_MAX_FAILURES")));
         assert!(subjects.contains(&("key-encryption-key-weak", "KEY_ENCRYPTION_KEY")));
         assert!(subjects.contains(&("cors-origin-http", "http://app.example.com")));
+        assert!(subjects.contains(&("traces-over-http", "OTEL_EXPORTER_OTLP_ENDPOINT")));
         assert!(!subjects.iter().any(|(_, s)| s.contains("localhost")));
         let idle = found
             .iter()
