@@ -71,7 +71,7 @@ pub fn signing_row<'a>(
     let mut published = rows
         .iter()
         .filter(|row| row.alg == alg && is_published(row, at));
-    let oldest = published.clone().last();
+    let oldest = published.clone().next_back();
     published
         .find(|row| row.created_at + warm_up <= at)
         .or(oldest)
