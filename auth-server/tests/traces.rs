@@ -1,8 +1,8 @@
 //! auth-server's OpenTelemetry traces: the real binary exporting over OTLP/HTTP to a
 //! receiver started here. A request that carries a W3C `traceparent` becomes a server span
 //! named by its route template, the child of the caller's span, with the database calls it
-//! made as its children; one without starts a trace of its own; no query string or form
-//! value reaches the collector.
+//! made as its children; one without starts a trace of its own; one whose caller did not
+//! sample is not traced; no query string or form value reaches the collector.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,6 +22,7 @@ use server_process::ServerProcess;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN_ID: &str = "00f067aa0ba902b7";
+const UNSAMPLED_TRACE_ID: &str = "5bf92f3577b34da6a3ce929d0e0e4737";
 
 #[test]
 fn a_request_is_a_server_span_under_the_callers_traceparent_with_its_database_calls_below() {
@@ -49,6 +50,12 @@ fn a_request_is_a_server_span_under_the_callers_traceparent_with_its_database_ca
         "grant_type=client_credentials&client_id=client_unknown&client_secret=SECRETMARK2",
     );
     assert_eq!(status, 401, "an unknown client");
+    // A caller that did not sample its trace: neither is this request's part of it.
+    let unsampled = format!("00-{UNSAMPLED_TRACE_ID}-{CALLER_SPAN_ID}-00");
+    assert_eq!(
+        server.request("GET", "/login", &[("traceparent", &unsampled)], ""),
+        200
+    );
     assert_eq!(server.request("GET", "/healthz", &[], ""), 200);
 
     let (token, healthz) = receiver.wait_for(|spans| {

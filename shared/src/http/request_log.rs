@@ -11,7 +11,8 @@
 //! (`rand::rng()`), not from a `getrandom` call per request. The request id lives in the
 //! log alone: no header carries it.
 //!
-//! With traces on, the same span is the request's OpenTelemetry server span, named
+//! With traces on, the span of a sampled request is also its OpenTelemetry server span
+//! (declared under another target, the one the trace exporter takes), named
 //! `{method} {route template}` and the child of the caller's `traceparent`, if any.
 
 use std::future::{Future, Ready, ready as ready_now};
@@ -25,6 +26,31 @@ use actix_web::web::Bytes;
 use actix_web::{Error, ResponseError};
 use tracing::Span;
 use tracing::field::Empty;
+
+use crate::telemetry::traces;
+
+/// The span of one request, under `target` (the traced requests' or this module's);
+/// [`Span::none`] (and nothing computed) when no subscriber wants it.
+macro_rules! request_span {
+    ($target:expr, $request:expr) => {
+        tracing::info_span!(
+            target: $target,
+            "HTTP request",
+            otel.name = Empty,
+            http.method = %$request.method(),
+            http.route = Empty,
+            http.path = %$request.path(),
+            http.client_ip = %client_ip($request),
+            http.user_agent = %user_agent($request),
+            http.status_code = Empty,
+            otel.kind = "server",
+            otel.status_code = Empty,
+            request_id = %request_id(),
+            exception.message = Empty,
+            exception.details = Empty,
+        )
+    };
+}
 
 /// Whether the proxy headers name the client (`TRUST_PROXY_HEADERS`): app data of each
 /// server. Without it the log names the socket peer, which no client can forge.
@@ -76,40 +102,31 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let span = request_span(&request);
-        crate::telemetry::traces::adopt_remote_parent(&span, request.headers());
+        let span = if traces::is_sampled(request.headers()) {
+            let span = request_span!(traces::TRACED_REQUESTS, &request);
+            traces::adopt_remote_parent(&span, request.headers());
+            span
+        } else {
+            request_span!(module_path!(), &request)
+        };
+        record_route(&span, &request);
         let response = span.in_scope(|| self.service.call(request));
         LoggedResponse { response, span }
     }
 }
 
-/// The span of one request; [`Span::none`] (and nothing computed) when it is not logged.
-fn request_span(request: &ServiceRequest) -> Span {
-    let span = tracing::info_span!(
-        "HTTP request",
-        otel.name = Empty,
-        http.method = %request.method(),
-        http.route = Empty,
-        http.path = %request.path(),
-        http.client_ip = %client_ip(request),
-        http.user_agent = %user_agent(request),
-        http.status_code = Empty,
-        otel.kind = "server",
-        otel.status_code = Empty,
-        request_id = %request_id(),
-        exception.message = Empty,
-        exception.details = Empty,
-    );
-    if !span.is_disabled() {
-        let route = request.match_pattern();
-        let route = route.as_deref().unwrap_or("default");
-        span.record("http.route", route);
-        span.record(
-            "otel.name",
-            tracing::field::display(format_args!("{} {route}", request.method())),
-        );
+/// The route template, and the span's name in a trace, `{method} {route}`.
+fn record_route(span: &Span, request: &ServiceRequest) {
+    if span.is_disabled() {
+        return;
     }
-    span
+    let route = request.match_pattern();
+    let route = route.as_deref().unwrap_or("default");
+    span.record("http.route", route);
+    span.record(
+        "otel.name",
+        tracing::field::display(format_args!("{} {route}", request.method())),
+    );
 }
 
 fn client_ip(request: &ServiceRequest) -> String {

@@ -10,10 +10,12 @@ pub mod traces;
 
 use std::io::IsTerminal as _;
 
-use tracing::Level;
-use tracing_subscriber::filter::Targets;
+use tracing::{Level, Metadata, Subscriber};
+use tracing_subscriber::filter::DynFilterFn;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::layer::{Context, Filter};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _, Registry};
 
@@ -54,7 +56,7 @@ pub fn init(format: LogFormat, traces: Option<TraceExport<'_>>) {
     .with_filter(filter);
     let exported = traces.and_then(|traces| {
         match traces::layer::<Registry>(traces.endpoint, traces.service) {
-            Ok(layer) => Some(layer.with_filter(traced_spans())),
+            Ok(layer) => Some(layer.with_filter(traced_spans::<Registry>())),
             Err(error) => {
                 // Traces are for watching the service, not for serving it: carry on.
                 eprintln!("{}: traces are off: {error}", traces.service);
@@ -68,11 +70,28 @@ pub fn init(format: LogFormat, traces: Option<TraceExport<'_>>) {
         .try_init();
 }
 
-/// What becomes a trace: the request spans and every event (at `info` and above), and the
-/// database and outgoing-HTTP spans, declared at `debug` so the log leaves them out.
-fn traced_spans() -> Targets {
-    Targets::new()
-        .with_default(Level::INFO)
-        .with_target("shared::db", Level::DEBUG)
-        .with_target("shared::telemetry::traces", Level::DEBUG)
+/// What becomes a trace: the spans of sampled requests ([`traces::TRACED_REQUESTS`]), and
+/// below them their database and outgoing-HTTP spans (declared at `debug`, so the log
+/// leaves them out) and their events at `info` and above. Nothing outside a sampled
+/// request: an unsampled one costs the exporter nothing.
+fn traced_spans<S>() -> impl Filter<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+{
+    let below_requests = |target: &str| {
+        target.starts_with("shared::db") || target.starts_with("shared::telemetry::traces")
+    };
+    DynFilterFn::new(|metadata: &Metadata<'_>, cx: &Context<'_, S>| {
+        metadata.target() == traces::TRACED_REQUESTS || cx.lookup_current().is_some()
+    })
+    .with_callsite_filter(move |metadata| {
+        let wanted = metadata.target() == traces::TRACED_REQUESTS
+            || below_requests(metadata.target())
+            || *metadata.level() <= Level::INFO;
+        if wanted {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    })
 }

@@ -7,7 +7,12 @@
 //!
 //! W3C Trace Context: a request's `traceparent` (and `tracestate`) make its span a child
 //! of the caller's ([`adopt_remote_parent`]); outgoing requests carry the current span's
-//! ([`propagation_headers`]). What spans carry is what the request log carries — route
+//! ([`propagation_headers`]).
+//!
+//! Sampling is decided before a request's span is built ([`is_sampled`]), by the rule
+//! `OTEL_TRACES_SAMPLER` names (the caller's sampled flag for the parent-based ones, else
+//! `OTEL_TRACES_SAMPLER_ARG`'s ratio): a request that is not sampled gets the log's span
+//! alone and costs the exporter nothing, and neither do its database calls. What spans carry is what the request log carries — route
 //! templates, paths without their query, statuses — never a query string, a header value
 //! or a body (SECURITY.md 16).
 
@@ -16,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator as _};
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -29,7 +34,11 @@ use tracing_subscriber::registry::LookupSpan;
 /// How long the last batch may take to leave at shutdown.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
 
+/// The target of the request spans that are traced; the others are the log's alone.
+pub const TRACED_REQUESTS: &str = "shared::telemetry::traced_request";
+
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+static SAMPLING: OnceLock<Sampling> = OnceLock::new();
 /// Whether spans are exported: read on every request, so a relaxed atomic, not the lock.
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
@@ -57,9 +66,13 @@ where
     if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
         resource = resource.with_service_name(service.to_owned());
     }
+    let _first_setting = SAMPLING.set(Sampling::from_environment());
     let provider = PROVIDER.get_or_init(|| {
         SdkTracerProvider::builder()
             .with_resource(resource.build())
+            // The decision is taken before the span exists (`is_sampled`): what reaches
+            // the SDK is kept.
+            .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
             .with_batch_exporter(exporter)
             .build()
     });
@@ -80,6 +93,66 @@ pub fn shutdown() {
     {
         tracing::warn!(error = %error, "traces not all sent at shutdown");
     }
+}
+
+/// Which requests are traced: the sampler the standard variables name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Sampling {
+    /// A caller's `traceparent` decides, when it names a valid span.
+    follow_parent: bool,
+    /// The share of the other requests traced, 0 to 1.
+    ratio: f64,
+}
+
+impl Sampling {
+    fn from_environment() -> Self {
+        let sampler = std::env::var("OTEL_TRACES_SAMPLER").unwrap_or_default();
+        let argument = std::env::var("OTEL_TRACES_SAMPLER_ARG").ok();
+        Self::parse(sampler.trim(), argument.as_deref())
+    }
+
+    /// The rule of `OTEL_TRACES_SAMPLER` (OpenTelemetry's environment specification);
+    /// unset or unknown: `parentbased_always_on`, the SDK's default.
+    fn parse(sampler: &str, argument: Option<&str>) -> Self {
+        let ratio = || {
+            argument
+                .and_then(|value| value.trim().parse::<f64>().ok())
+                .filter(|ratio| (0.0..=1.0).contains(ratio))
+                .unwrap_or(1.0)
+        };
+        let (follow_parent, ratio) = match sampler {
+            "always_on" => (false, 1.0),
+            "always_off" => (false, 0.0),
+            "traceidratio" => (false, ratio()),
+            "parentbased_always_off" => (true, 0.0),
+            "parentbased_traceidratio" => (true, ratio()),
+            _ => (true, 1.0),
+        };
+        Self {
+            follow_parent,
+            ratio,
+        }
+    }
+}
+
+/// Whether the request with `headers` is traced: never when traces are off; else as the
+/// caller's sampled flag says (parent-based samplers), else by the ratio.
+pub fn is_sampled(headers: &actix_web::http::header::HeaderMap) -> bool {
+    if !enabled() {
+        return false;
+    }
+    let sampling = SAMPLING.get().copied().unwrap_or(Sampling {
+        follow_parent: true,
+        ratio: 1.0,
+    });
+    if sampling.follow_parent && headers.contains_key("traceparent") {
+        let remote = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+        let parent = remote.span().span_context().clone();
+        if parent.is_valid() {
+            return parent.is_sampled();
+        }
+    }
+    sampling.ratio >= 1.0 || (sampling.ratio > 0.0 && rand::random::<f64>() < sampling.ratio)
 }
 
 /// Makes `span` a child of the remote span the request's `traceparent` names, if it names
@@ -192,6 +265,32 @@ impl Injector for HeaderInjector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_standard_sampler_names_are_read_as_the_specification_says() {
+        let read = |sampler, argument| {
+            let Sampling {
+                follow_parent,
+                ratio,
+            } = Sampling::parse(sampler, argument);
+            (follow_parent, ratio)
+        };
+        assert_eq!(read("", None), (true, 1.0));
+        assert_eq!(read("parentbased_traceidratio", Some("0.1")), (true, 0.1));
+        assert_eq!(read("traceidratio", Some("0.25")), (false, 0.25));
+        assert_eq!(read("always_off", None), (false, 0.0));
+        assert_eq!(read("parentbased_always_off", None), (true, 0.0));
+        assert_eq!(
+            read("traceidratio", Some("7")),
+            (false, 1.0),
+            "out of range"
+        );
+        assert_eq!(
+            read("jaeger_remote", None),
+            (true, 1.0),
+            "unknown: the default"
+        );
+    }
 
     #[test]
     fn a_shown_url_has_no_credentials_query_or_fragment() {
