@@ -40,16 +40,22 @@ fn kid(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 
+/// Two auth-servers on one fresh database, and a task API reading each one's JWKS.
+async fn two_of_each(overrides: &[(&str, &str)]) -> (TestApp, TestApp, [String; 2]) {
+    let (database, url) = TestDatabase::create();
+    let first = spawn_app_on(database, &url, overrides).await;
+    let second = first.another_instance(overrides).await;
+    let apis = [
+        task_api(&url, &first, overrides).await,
+        task_api(&url, &second, overrides).await,
+    ];
+    (first, second, apis)
+}
+
 #[actix_web::test]
 async fn two_auth_servers_and_two_task_apis_act_as_one() {
     let overrides = [("SIGNING_KEYS_RELOAD", "1s")];
-    let (database, url) = TestDatabase::create();
-    let first = spawn_app_on(database, &url, &overrides).await;
-    let second = first.another_instance(&overrides).await;
-    let apis = [
-        task_api(&url, &first, &overrides).await,
-        task_api(&url, &second, &overrides).await,
-    ];
+    let (first, second, apis) = two_of_each(&overrides).await;
     let auths = [&first, &second];
 
     let client = first.register_client(ClientOptions::default()).await;
@@ -165,13 +171,7 @@ async fn one_redis_gives_all_instances_one_budget_and_losing_it_stops_none() {
         ("RATE_LIMIT_PER_CLIENT", "4/1m"),
         ("RATE_LIMIT_PER_USER", "6/1m"),
     ];
-    let (database, url) = TestDatabase::create();
-    let first = spawn_app_on(database, &url, &overrides).await;
-    let second = first.another_instance(&overrides).await;
-    let apis = [
-        task_api(&url, &first, &overrides).await,
-        task_api(&url, &second, &overrides).await,
-    ];
+    let (first, second, apis) = two_of_each(&overrides).await;
     let auths = [&first, &second];
 
     // One budget of 4 tokens a minute for the client, spent alternately at both.
