@@ -44,6 +44,8 @@ pub enum RedirectUriError {
     /// A host a CSP source or a DNS name cannot carry (only letters, digits, `-` and `.`).
     Host,
     Scheme,
+    /// Port 0: no browser can be sent there (RFC 8252 §7.3 loopback ports are 1–65535).
+    PortZero,
 }
 
 impl fmt::Display for RedirectUriError {
@@ -68,6 +70,7 @@ impl fmt::Display for RedirectUriError {
             Self::Scheme => f.write_str(
                 "use https, http on loopback, or a private-use scheme like com.example.app:/callback",
             ),
+            Self::PortZero => f.write_str("port 0 is not a port a browser can be sent to"),
         }
     }
 }
@@ -78,6 +81,9 @@ impl RedirectUri {
     /// Checks a URI for registration (see the module documentation).
     pub fn parse_registered(uri: &str) -> Result<Self, RedirectUriError> {
         let parsed = parse_exact(uri)?;
+        if parsed.port() == Some(0) {
+            return Err(RedirectUriError::PortZero);
+        }
         match parsed.scheme() {
             "https" => match parsed.host() {
                 Some(Host::Domain(domain)) if is_plain_host(domain) => {}
@@ -308,6 +314,21 @@ mod tests {
 
     /// The attacks of the review that found the string-matching flaw, and the loopback
     /// exception as RFC 8252 §7.3 has it.
+    #[test]
+    fn port_zero_is_refused_at_registration() {
+        // Found by the redirect_uri fuzz target: registered, it could never be matched.
+        for uri in [
+            "http://[::1]:0/cb",
+            "http://127.0.0.1:0/cb",
+            "https://app.example.com:0/cb",
+        ] {
+            assert!(matches!(
+                RedirectUri::parse_registered(uri),
+                Err(RedirectUriError::PortZero)
+            ));
+        }
+    }
+
     #[test]
     fn loopback_lets_only_the_port_differ() {
         assert!(accepted("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb"));
