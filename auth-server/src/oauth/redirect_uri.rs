@@ -312,8 +312,6 @@ mod tests {
         }
     }
 
-    /// The attacks of the review that found the string-matching flaw, and the loopback
-    /// exception as RFC 8252 §7.3 has it.
     #[test]
     fn port_zero_is_refused_at_registration() {
         // Found by the redirect_uri fuzz target: registered, it could never be matched.
@@ -329,6 +327,8 @@ mod tests {
         }
     }
 
+    /// The attacks of the review that found the string-matching flaw, and the loopback
+    /// exception as RFC 8252 §7.3 has it.
     #[test]
     fn loopback_lets_only_the_port_differ() {
         assert!(accepted("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb"));

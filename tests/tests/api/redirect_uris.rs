@@ -171,6 +171,7 @@ async fn registration_refuses_what_a_browser_would_read_differently() {
         "https://app.example.com;frame-ancestors/cb",
         "http://localhost/cb",
         "http://127.0.0.2/cb",
+        "http://[::1]:0/cb",
         "javascript:alert(1)",
     ] {
         let result = auth_server::oauth::clients::register(
