@@ -11,6 +11,7 @@ use std::str::FromStr;
 use shared::db::Db;
 use shared::models::client::Client;
 
+use super::client_cache::ClientCache;
 use super::clients;
 use super::error::{ErrorCode, OAuthError};
 use super::grant_type::GrantType;
@@ -110,19 +111,7 @@ impl AuthorizeError {
 /// Checks an authorization request's parameters against the registry.
 pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
     // 1. The client, before anything else.
-    if params.is_repeated("client_id") {
-        return Err(AuthorizeError::Page(
-            "The request names more than one client_id.".into(),
-        ));
-    }
-    let client_id = params.get("client_id").ok_or_else(|| {
-        AuthorizeError::Page(
-            "The request does not say which app is asking (client_id is missing).".into(),
-        )
-    })?;
-    if client_id.len() > MAX_VALUE_LEN {
-        return Err(AuthorizeError::Page("The client_id is too long.".into()));
-    }
+    let client_id = client_id(params)?;
     let client = clients::find(db, client_id.to_owned())
         .await
         .map_err(|e| AuthorizeError::Unavailable(OAuthError::from(e)))?
@@ -137,7 +126,42 @@ pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, 
             client.name
         )));
     }
+    check_against(client, params)
+}
 
+/// [`validate`] against the client as `cache` holds it, with no database read: `None`
+/// unless the cached client is enabled and accepts the whole request. A refusal is never
+/// decided from the cache; the caller validates from the database instead. What the
+/// request goes on to write must first confirm the client's row is unchanged (see
+/// `client_cache`).
+pub fn validate_cached(cache: &ClientCache, params: &Params) -> Option<AuthorizationRequest> {
+    let client = cache.get(client_id(params).ok()?)?;
+    if !client.is_enabled() {
+        return None;
+    }
+    check_against(client, params).ok()
+}
+
+/// The request's one `client_id`.
+fn client_id(params: &Params) -> Result<&str, AuthorizeError> {
+    if params.is_repeated("client_id") {
+        return Err(AuthorizeError::Page(
+            "The request names more than one client_id.".into(),
+        ));
+    }
+    let client_id = params.get("client_id").ok_or_else(|| {
+        AuthorizeError::Page(
+            "The request does not say which app is asking (client_id is missing).".into(),
+        )
+    })?;
+    if client_id.len() > MAX_VALUE_LEN {
+        return Err(AuthorizeError::Page("The client_id is too long.".into()));
+    }
+    Ok(client_id)
+}
+
+/// Everything after the client: its redirect URI, then the parameters.
+fn check_against(client: Client, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
     // 2. The redirect URI: parsed as a browser parses it, and registered for this client
     //    (RFC 9700 §4.1.3; RFC 8252 §7.3 for the loopback port). Until it is, errors are
     //    shown here and never redirected (RFC 6749 §4.1.2.1).

@@ -44,27 +44,42 @@ pub async fn question(
     user_id: &str,
     request: &AuthorizationRequest,
 ) -> Result<ConsentQuestion, DbError> {
-    // OpenID Connect Core §3.1.2.1, `prompt=consent`: ask, whatever was allowed before.
-    let ask_again = request.oidc.prompt.consent;
-    if request.client.is_first_party && ask_again {
-        return Ok(ConsentQuestion::Ask {
-            previously_allowed: None,
-        });
-    }
-    if request.client.is_first_party {
-        return Ok(if may_skip_page(&request.client) {
-            ConsentQuestion::NotNeeded
-        } else {
-            ConsentQuestion::Confirm
-        });
+    if let Some(answer) = question_without_record(request) {
+        return Ok(answer);
     }
     let (user_id, client_id) = (user_id.to_owned(), request.client.client_id.clone());
     let existing = db
         .run(move |conn| Consent::find(conn, &user_id, &client_id))
         .await?;
+    Ok(question_given_record(request, existing.as_ref()))
+}
+
+/// The answer for a first-party app, which no remembered consent changes; `None` for a
+/// third-party app, whose answer depends on what the person allowed before.
+pub fn question_without_record(request: &AuthorizationRequest) -> Option<ConsentQuestion> {
+    if !request.client.is_first_party {
+        return None;
+    }
+    // OpenID Connect Core §3.1.2.1, `prompt=consent`: ask, whatever was allowed before.
+    Some(if request.oidc.prompt.consent {
+        ConsentQuestion::Ask {
+            previously_allowed: None,
+        }
+    } else if may_skip_page(&request.client) {
+        ConsentQuestion::NotNeeded
+    } else {
+        ConsentQuestion::Confirm
+    })
+}
+
+/// The answer for a third-party app, given its remembered consent (if any).
+pub fn question_given_record(
+    request: &AuthorizationRequest,
+    existing: Option<&Consent>,
+) -> ConsentQuestion {
     let previously_allowed = existing.map(|consent| Scope::from_stored(&consent.scope));
-    Ok(match previously_allowed {
-        Some(allowed) if request.scope.is_subset_of(&allowed) && !ask_again => {
+    match previously_allowed {
+        Some(allowed) if request.scope.is_subset_of(&allowed) && !request.oidc.prompt.consent => {
             if request.client.is_public {
                 ConsentQuestion::Confirm
             } else {
@@ -72,7 +87,7 @@ pub async fn question(
             }
         }
         previously_allowed => ConsentQuestion::Ask { previously_allowed },
-    })
+    }
 }
 
 /// Records that the person allowed the request's scopes (added to any allowed before).

@@ -4,12 +4,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::http::security_headers::{CspSource, page_csp_allowing_form_action};
+use shared::token::PlainToken;
 
 use super::{see_other, two_factor_login};
 use crate::accounts::sessions::SignedIn;
 use crate::error::AppError;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError};
-use crate::oauth::codes::{self, Approval};
+use crate::oauth::codes::{self, Approval, QuickIssue};
 use crate::oauth::consent::{self, ConsentQuestion};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::params::Params;
@@ -122,13 +123,65 @@ async fn approve(
     request: &AuthorizationRequest,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let approval = Approval {
+    let code = codes::issue(&state.db, &state.tokens, &approval(signed_in), request).await?;
+    Ok(send_code(state, signed_in, request, &code, status))
+}
+
+/// The common case of a person returning to an app they allowed before, in one database
+/// trip: the client as the cache holds it, then one transaction that confirms the client is
+/// unchanged and nothing is to be asked, and stores the code. `None` when there is anything
+/// to show, ask or refuse: that is decided by the full path, from the database.
+async fn approve_without_asking(
+    state: &AppState,
+    signed_in: &SignedIn,
+    params: &Params,
+) -> Result<Option<HttpResponse>, AppError> {
+    let Some(request) = authorize::validate_cached(&state.clients, params) else {
+        return Ok(None);
+    };
+    if request
+        .oidc
+        .needs_fresh_login(signed_in.session.created_at, shared::models::now())
+        || needs_verified_email(state, signed_in, &request)
+        || needs_second_factor(state, signed_in, &request)
+    {
+        return Ok(None);
+    }
+    let approval = approval(signed_in);
+    match codes::issue_if_nothing_to_ask(&state.db, &state.tokens, &approval, &request).await? {
+        QuickIssue::Issued(code) => Ok(Some(send_code(
+            state,
+            signed_in,
+            &request,
+            &code,
+            StatusCode::FOUND,
+        ))),
+        QuickIssue::ClientChanged => {
+            state.clients.evict(&request.client.client_id);
+            Ok(None)
+        }
+        QuickIssue::ConsentNeeded => Ok(None),
+    }
+}
+
+/// The sign-in a code records: whose, which session, when, with what.
+fn approval(signed_in: &SignedIn) -> Approval<'_> {
+    Approval {
         user_id: &signed_in.user.id,
         session_id: &signed_in.session.id,
         auth_time: signed_in.session.created_at,
         second_factor: signed_in.session.second_factor_at.is_some(),
-    };
-    let code = codes::issue(&state.db, &state.tokens, &approval, request).await?;
+    }
+}
+
+/// The redirect back to the client with its code (RFC 6749 §4.1.2).
+fn send_code(
+    state: &AppState,
+    signed_in: &SignedIn,
+    request: &AuthorizationRequest,
+    code: &PlainToken,
+    status: StatusCode,
+) -> HttpResponse {
     tracing::info!(event = "authorization_granted", client_id = %request.client.client_id, user_id = %signed_in.user.id, scope = %request.scope);
     let location = authorize::response_uri(
         &request.redirect_uri,
@@ -136,7 +189,7 @@ async fn approve(
         request.state.as_deref(),
         &state.settings.urls.issuer,
     );
-    Ok(redirect(status, &location))
+    redirect(status, &location)
 }
 
 pub async fn start(
@@ -145,10 +198,16 @@ pub async fn start(
     current: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let params = parse(req.query_string())?;
+    if let Some(signed_in) = &current.0
+        && let Some(response) = approve_without_asking(&state, signed_in, &params).await?
+    {
+        return Ok(response);
+    }
     let request = match authorize::validate(&state.db, &params).await {
         Ok(request) => request,
         Err(error) => return refusal(error, &state, StatusCode::FOUND),
     };
+    state.clients.insert(&request.client);
     let this_request = format!("/authorize?{}", req.query_string());
     // OpenID Connect Core §3.1.2.1, `prompt=none`: no page; the client learns what the
     // person would have had to do.

@@ -3,10 +3,11 @@
 //! effect on the very next request, and a request refused for it writes nothing.
 
 use diesel::prelude::*;
-use shared::schema::{access_tokens, refresh_tokens};
+use shared::schema::{access_tokens, authorization_codes, refresh_tokens};
 
+use crate::support::browser::{hidden_field, location};
 use crate::support::oauth_client::{
-    ClientOptions, TestClient, field, resource_server, service_client,
+    ClientOptions, TestClient, field, pkce, query_param, resource_server, service_client,
 };
 use crate::support::servers::{TestApp, spawn_app};
 
@@ -138,4 +139,85 @@ async fn a_disabled_resource_server_may_no_longer_introspect() {
     // Revocation is read on every request, never from a cache.
     assert_eq!(app.revoke(&service, &access_token).await.status(), 200);
     assert_eq!(app.introspect(&api, &access_token).await["active"], false);
+}
+
+async fn stored_codes(app: &TestApp) -> i64 {
+    app.query(|c| authorization_codes::table.count().get_result(c))
+        .await
+}
+
+#[actix_web::test]
+async fn a_disabled_client_gets_no_code_from_a_remembered_consent() {
+    let app = spawn_app().await;
+    let client = app.register_client(ClientOptions::default()).await;
+    let alice = app.signed_in_user("alice").await;
+    let request = app.authorize_request(&client, &pkce(), "s1");
+    // Consent once; the next request is answered at once, from the cached client.
+    alice.authorize(&request, "allow").await;
+    let answered = alice.get(&request).await;
+    assert_eq!(answered.status(), 302);
+    assert!(query_param(&location(&answered), "code").is_some());
+    assert_eq!(stored_codes(&app).await, 2);
+
+    set_enabled(&app, &client, false).await;
+    let refused = alice.get(&request).await;
+    assert_eq!(refused.status(), 400, "our page, not a redirect");
+    assert!(refused.text().await.unwrap().contains("has been disabled"));
+    assert_eq!(stored_codes(&app).await, 2, "no code was stored");
+
+    set_enabled(&app, &client, true).await;
+    let answered = alice.get(&request).await;
+    assert_eq!(answered.status(), 302);
+    assert!(query_param(&location(&answered), "code").is_some());
+    assert_eq!(stored_codes(&app).await, 3);
+}
+
+#[actix_web::test]
+async fn a_consent_taken_back_is_asked_for_again_though_the_client_is_cached() {
+    let app = spawn_app().await;
+    let client = app.register_client(ClientOptions::default()).await;
+    let alice = app.signed_in_user("alice").await;
+    let request = app.authorize_request(&client, &pkce(), "s1");
+    alice.authorize(&request, "allow").await;
+    assert_eq!(alice.get(&request).await.status(), 302);
+
+    // Taken back on the connected-apps page.
+    let html = alice.get("/account/apps").await.text().await.unwrap();
+    let csrf = hidden_field(&html, "csrf_token").unwrap();
+    let revoked = alice
+        .post_form(
+            &format!("/account/apps/{}/revoke", client.client_id),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(location(&revoked), "/account/apps?revoked=1");
+    let asked = alice.get(&request).await;
+    assert_eq!(asked.status(), 200, "the consent page again");
+    assert!(asked.text().await.unwrap().contains("name=\"decision\""));
+    assert_eq!(
+        stored_codes(&app).await,
+        0,
+        "revoking burnt the unused codes"
+    );
+}
+
+#[actix_web::test]
+async fn another_instance_sees_a_client_disabled_elsewhere_before_issuing_a_code() {
+    let app = spawn_app().await;
+    let other = app.another_instance(&[]).await;
+    let client = app.register_client(ClientOptions::default()).await;
+    let alice = app.signed_in_user("alice").await;
+    let request = app.authorize_request(&client, &pkce(), "s1");
+    alice.authorize(&request, "allow").await;
+    assert_eq!(alice.get(&request).await.status(), 302);
+    let before = stored_codes(&app).await;
+
+    // Disabled through the other instance's own database handle.
+    let changed =
+        auth_server::oauth::clients::set_enabled(&other.db, client.client_id.clone(), false)
+            .await
+            .unwrap();
+    assert!(changed);
+    assert_eq!(alice.get(&request).await.status(), 400);
+    assert_eq!(stored_codes(&app).await, before);
 }
